@@ -1,0 +1,19 @@
+# Warnings and sanitizer flags as INTERFACE targets, so they apply per target and
+# never leak into third-party code through global CMAKE_CXX_FLAGS.
+add_library(tsbatch_warnings INTERFACE)
+target_compile_options(tsbatch_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
+  -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough
+  # GCC 12 reports impossible std::string memcpy overlaps at -O2 (GCC bug 105329).
+  $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
+
+add_library(tsbatch_options INTERFACE)
+target_link_libraries(tsbatch_options INTERFACE tsbatch_warnings)
+if(TSBATCH_SANITIZE)
+  target_compile_options(tsbatch_options INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(tsbatch_options INTERFACE -fsanitize=address,undefined)
+endif()
+if(TSBATCH_NATIVE)
+  target_compile_options(tsbatch_options INTERFACE -march=native)
+endif()

@@ -1,0 +1,117 @@
+#include "algo/params.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <sstream>
+
+#include "core/time.hpp"
+
+namespace tsbatch {
+
+const char* to_string(param_type t) noexcept {
+    switch (t) {
+    case param_type::integer: return "integer";
+    case param_type::number: return "number";
+    case param_type::boolean: return "boolean";
+    case param_type::duration: return "duration";
+    case param_type::choice: return "choice";
+    case param_type::string: return "string";
+    }
+    return "?";
+}
+
+namespace {
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return std::string(s);
+}
+
+std::string number_text(double v) {
+    std::ostringstream os;
+    os.precision(17);
+    os << v;
+    return os.str();
+}
+
+void check_range(const param_spec& spec, double v, const std::string& shown) {
+    if (spec.min) {
+        const bool below = spec.min_exclusive ? v <= *spec.min : v < *spec.min;
+        if (below)
+            throw param_error(spec.name, "must be " + std::string(spec.min_exclusive ? "> " : ">= ") +
+                                             (spec.type == param_type::duration
+                                                  ? format_duration(static_cast<std::int64_t>(*spec.min))
+                                                  : number_text(*spec.min)) +
+                                             ", got " + shown);
+    }
+    if (spec.max && v > *spec.max)
+        throw param_error(spec.name, "must be <= " +
+                                         (spec.type == param_type::duration
+                                              ? format_duration(static_cast<std::int64_t>(*spec.max))
+                                              : number_text(*spec.max)) +
+                                         ", got " + shown);
+}
+
+}  // namespace
+
+param_value parse_param(const param_spec& spec, std::string_view raw) {
+    const std::string text = trim(raw);
+    const std::string shown = "'" + text + "'";
+    switch (spec.type) {
+    case param_type::integer: {
+        std::int64_t v = 0;
+        auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+        if (ec != std::errc() || p != text.data() + text.size() || text.empty())
+            throw param_error(spec.name, "expected an integer, got " + shown);
+        check_range(spec, static_cast<double>(v), shown);
+        return v;
+    }
+    case param_type::number: {
+        char* end = nullptr;
+        const double v = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+            throw param_error(spec.name, "expected a finite number, got " + shown);
+        check_range(spec, v, shown);
+        return v;
+    }
+    case param_type::boolean:
+        if (text == "true" || text == "True" || text == "yes" || text == "on") return true;
+        if (text == "false" || text == "False" || text == "no" || text == "off") return false;
+        throw param_error(spec.name, "expected true or false, got " + shown);
+    case param_type::duration: {
+        std::int64_t v = 0;
+        try {
+            v = parse_duration(text);
+        } catch (const parse_error& e) {
+            throw param_error(spec.name, e.what());
+        }
+        check_range(spec, static_cast<double>(v), shown);
+        return v;
+    }
+    case param_type::choice: {
+        for (const auto& c : spec.choices)
+            if (c == text) return text;
+        std::string list;
+        for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+        throw param_error(spec.name, "must be one of {" + list + "}, got " + shown);
+    }
+    case param_type::string: return text;
+    }
+    throw param_error(spec.name, "unsupported parameter type");
+}
+
+std::string format_param(const param_spec& spec, const param_value& v) {
+    return std::visit(
+        [&](const auto& x) -> std::string {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+            else if constexpr (std::is_same_v<T, std::int64_t>)
+                return spec.type == param_type::duration ? format_duration(x) : std::to_string(x);
+            else if constexpr (std::is_same_v<T, double>) return number_text(x);
+            else return x;
+        },
+        v);
+}
+
+}  // namespace tsbatch

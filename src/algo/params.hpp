@@ -1,0 +1,85 @@
+#pragma once
+// Operator parameters: a schema per parameter (what `tsbatch catalogue` prints and what the
+// config validator checks before any data is read) and the typed values a step receives.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace tsbatch {
+
+enum class param_type {
+    integer,   ///< int64
+    number,    ///< double
+    boolean,
+    duration,  ///< int64 milliseconds; written `15min`, `PT15M`, ...
+    choice,    ///< one string of `choices`
+    string,
+};
+
+const char* to_string(param_type t) noexcept;
+
+using param_value = std::variant<bool, std::int64_t, double, std::string>;
+
+struct param_spec {
+    std::string name;
+    param_type type = param_type::number;
+    std::string summary;
+    std::optional<param_value> default_value;  ///< absent: required, or derived (see default_text)
+    std::string default_text;                  ///< how the default reads, e.g. "2*period"; "" = required
+    std::optional<double> min;                 ///< inclusive bounds, for integer, number, duration
+    std::optional<double> max;
+    bool min_exclusive = false;                ///< min is exclusive (e.g. a period > 0)
+    std::vector<std::string> choices;          ///< for choice
+    std::string unit;
+
+    bool required() const noexcept { return !default_value && default_text.empty(); }
+};
+
+/// A parameter value or constraint is wrong. `param` names it; the config layer adds the
+/// step name, file and line.
+class param_error : public std::invalid_argument {
+public:
+    param_error(std::string param, const std::string& what) : std::invalid_argument(what), param_(std::move(param)) {}
+    const std::string& param() const noexcept { return param_; }
+
+private:
+    std::string param_;
+};
+
+/// Converts the text of a scalar (as written in YAML or --set) to a value of the spec's type
+/// and checks its range and choices. Throws param_error.
+param_value parse_param(const param_spec& spec, std::string_view text);
+
+/// Renders a value as it would be written in a config (durations as `15min`).
+std::string format_param(const param_spec& spec, const param_value& v);
+
+/// The parameters of one step after validation: every parameter with a default is present.
+class param_values {
+public:
+    void set(const std::string& name, param_value v) { values_[name] = std::move(v); }
+    bool has(const std::string& name) const { return values_.count(name) != 0; }
+
+    std::int64_t integer(const std::string& name) const { return get<std::int64_t>(name); }
+    std::int64_t duration(const std::string& name) const { return get<std::int64_t>(name); }
+    double number(const std::string& name) const { return get<double>(name); }
+    bool boolean(const std::string& name) const { return get<bool>(name); }
+    const std::string& text(const std::string& name) const { return get<std::string>(name); }
+
+    const std::map<std::string, param_value>& all() const noexcept { return values_; }
+
+private:
+    template <class T>
+    const T& get(const std::string& name) const {
+        auto it = values_.find(name);
+        if (it == values_.end()) throw std::out_of_range("parameter '" + name + "' was not set");
+        return std::get<T>(it->second);
+    }
+    std::map<std::string, param_value> values_;
+};
+
+}  // namespace tsbatch

@@ -1,0 +1,47 @@
+#include "algo/operator.hpp"
+
+namespace tsbatch {
+
+const char* to_string(data_kind k) noexcept {
+    switch (k) {
+    case data_kind::series: return "series";
+    case data_kind::table: return "table";
+    case data_kind::matrix: return "matrix";
+    }
+    return "?";
+}
+
+const char* to_string(column_type t) noexcept {
+    switch (t) {
+    case column_type::int64: return "int64";
+    case column_type::float64: return "float64";
+    case column_type::string: return "string";
+    }
+    return "?";
+}
+
+const param_spec* operator_def::find_param(const std::string& pname) const {
+    for (const auto& p : params)
+        if (p.name == pname) return &p;
+    return nullptr;
+}
+
+const std::vector<operator_def>& operator_catalogue() {
+    static const std::vector<operator_def> defs = [] {
+        std::vector<operator_def> v;
+        v.push_back(make_identity_def());
+        v.push_back(make_quality_stats_def());
+        v.push_back(make_resample_def());
+        v.push_back(make_scale_def());
+        return v;
+    }();
+    return defs;
+}
+
+const operator_def* find_operator(const std::string& name) {
+    for (const auto& d : operator_catalogue())
+        if (d.name == name) return &d;
+    return nullptr;
+}
+
+}  // namespace tsbatch

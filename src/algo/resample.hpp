@@ -1,0 +1,40 @@
+#pragma once
+// `resample`: aggregates a series onto a regular grid of buckets (down-sampling) and
+// optionally fills empty buckets from the surrounding points (up-sampling, small holes).
+// See resample.cpp for the exact contract.
+#include <cstdint>
+#include <optional>
+
+#include "algo/params.hpp"
+#include "core/series.hpp"
+
+namespace tsbatch {
+
+enum class resample_aggregation { mean, min, max, median, sum, count, first, last, std };
+enum class resample_label { start, mid, end };
+enum class resample_fill { none, linear, previous, next };
+enum class resample_origin { epoch, first };
+
+struct resample_params {
+    std::int64_t period = 0;  ///< ms, > 0
+    resample_aggregation aggregation = resample_aggregation::mean;
+    resample_label label = resample_label::start;
+    resample_fill fill = resample_fill::none;
+    std::optional<std::int64_t> max_gap;  ///< ms, > 0; absent: 2 * period
+    resample_origin origin = resample_origin::epoch;
+
+    /// max_gap, or its default 2 * period (saturating).
+    std::int64_t effective_max_gap() const noexcept;
+};
+
+/// Reads and checks the operator's parameters; throws param_error naming the parameter.
+resample_params resample_params_from(const param_values& values);
+
+/// Throws param_error when `p` breaks a constraint (period <= 0, max_gap <= 0).
+void check_resample_params(const resample_params& p);
+
+/// Resamples `in` into `out` (one point per occupied bucket, plus filled empty buckets).
+/// Throws param_error for invalid `p`; never throws for any series.
+void resample(series_view in, const resample_params& p, series_sink& out);
+
+}  // namespace tsbatch

@@ -1,0 +1,232 @@
+// `scale`: per-series rescaling by statistics of the series' own non-NaN values.
+//
+// Contract (tests/fixtures/make_operator_fixtures.py is an independent numpy reference):
+// - One output point per input point, same timestamps; NaN inputs stay NaN.
+// - zscore: (x - mean) / std, std with `ddof` (0 or 1, default 1 like pandas).
+//   minmax: (x - min) / (max - min). maxabs: x / max|x|.
+//   robust: (x - median) / (p75 - p25), percentiles by linear interpolation between order
+//   statistics (numpy's default method, including its lerp rounding); when p75 == p25 but the
+//   series is not constant the divisor is 1 (as sklearn's RobustScaler).
+// - Constant series (max == min over the non-NaN values, which includes a single non-NaN
+//   value): every non-NaN input gives 0 for every method (even maxabs, and even infinite
+//   values). All-NaN: all NaN. Empty: no point.
+// - Infinite values take part in the statistics like in numpy, so they usually turn the
+//   output into NaN / inf; they are not filtered.
+//
+// Speed: zscore / minmax / maxabs read the values twice (statistics, then the map); the
+// statistics pass is quality_stats' vectorised blocked kernel. robust copies the non-NaN
+// values and selects order statistics with nth_element (linear time, no full sort).
+#include "algo/scale.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "algo/operator.hpp"
+#include "algo/quality_stats.hpp"
+
+namespace tsbatch {
+namespace {
+
+constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
+
+constexpr const char* method_names[] = {"zscore", "minmax", "maxabs", "robust"};
+
+// numpy's linear interpolation between neighbouring order statistics a <= b at fraction g
+// (numpy.lib.function_base._lerp): the formula switches sides at 0.5 so g = 1 gives b.
+double lerp(double a, double b, double g) {
+    const double diff = b - a;
+    return g >= 0.5 ? b - diff * (1.0 - g) : a + diff * g;
+}
+
+struct quartiles {
+    double p25 = 0.0;
+    double p50 = 0.0;
+    double p75 = 0.0;
+};
+
+// Quartiles of `a` (no NaN, size >= 1) by successive selection: each nth_element works on
+// the part from the previous order statistic up (everything below it is already smaller),
+// so the three cost about two passes.
+quartiles select_quartiles(std::vector<double>& a) {
+    const std::size_t m = a.size();
+    const double last = static_cast<double>(m - 1);
+    std::size_t begin = 0;
+    auto at = [&](double q) {
+        // (m - 1) * q is exact for q in {0.25, 0.5, 0.75} and any realistic m.
+        const double h = last * q;
+        const double fl = std::floor(h);
+        const auto k = static_cast<std::size_t>(fl);
+        const auto first = a.begin() + static_cast<std::ptrdiff_t>(begin);
+        const auto kth = a.begin() + static_cast<std::ptrdiff_t>(k);
+        std::nth_element(first, kth, a.end());
+        const double lo = *kth;
+        begin = k;
+        const double g = h - fl;
+        if (g == 0.0 || k + 1 >= m) return lo;
+        const double hi = *std::min_element(kth + 1, a.end());
+        return lerp(lo, hi, g);
+    };
+    quartiles r;
+    r.p25 = at(0.25);
+    r.p50 = at(0.5);
+    r.p75 = at(0.75);
+    return r;
+}
+
+class scale_op final : public series_operator {
+public:
+    explicit scale_op(scale_params p) : p_(p) {}
+    void apply(series_view in, series_sink& out) const override { scale(in, p_, out); }
+
+private:
+    scale_params p_;
+};
+
+}  // namespace
+
+void check_scale_params(const scale_params& p) {
+    if (p.ddof < 0 || p.ddof > 1) throw param_error("ddof", "must be 0 or 1, got " + std::to_string(p.ddof));
+    const auto m = static_cast<int>(p.method);
+    if (m < 0 || m > static_cast<int>(scale_method::robust)) throw param_error("method", "is not a known method");
+}
+
+scale_params scale_params_from(const param_values& values) {
+    scale_params p;
+    try {
+        if (values.has("method")) {
+            const std::string& text = values.text("method");
+            bool found = false;
+            for (std::size_t k = 0; k < std::size(method_names); ++k) {
+                if (text == method_names[k]) {
+                    p.method = static_cast<scale_method>(k);
+                    found = true;
+                }
+            }
+            if (!found)
+                throw param_error("method", "must be one of {zscore, minmax, maxabs, robust}, got '" + text + "'");
+        }
+    } catch (const std::bad_variant_access&) {
+        throw param_error("method", "has the wrong type");
+    }
+    if (values.has("ddof")) {
+        std::int64_t ddof = 0;
+        try {
+            ddof = values.integer("ddof");
+        } catch (const std::bad_variant_access&) {
+            throw param_error("ddof", "has the wrong type");
+        }
+        if (ddof < 0 || ddof > 1) throw param_error("ddof", "must be 0 or 1, got " + std::to_string(ddof));
+        p.ddof = static_cast<int>(ddof);
+    }
+    check_scale_params(p);
+    return p;
+}
+
+scale_fit fit_scale(std::span<const double> v, const scale_params& p) {
+    check_scale_params(p);
+    scale_fit f;
+    if (p.method == scale_method::robust) {
+        std::vector<double> a;
+        a.reserve(v.size());
+        for (const double x : v)
+            if (x == x) a.push_back(x);
+        f.count = static_cast<std::int64_t>(a.size());
+        if (a.empty()) return f;
+        const auto [lo, hi] = std::minmax_element(a.begin(), a.end());
+        if (*lo == *hi) {
+            f.constant = true;
+            return f;
+        }
+        const quartiles q = select_quartiles(a);
+        f.center = q.p50;
+        const double iqr = q.p75 - q.p25;
+        f.divisor = iqr == 0.0 ? 1.0 : iqr;
+        return f;
+    }
+    const value_moments m = compute_value_moments(v);
+    f.count = m.count;
+    if (m.count == 0) return f;
+    if (m.min == m.max) {
+        f.constant = true;
+        return f;
+    }
+    switch (p.method) {
+    case scale_method::zscore:
+        f.center = m.mean;
+        f.divisor = std::sqrt(m.variance(p.ddof));
+        break;
+    case scale_method::minmax:
+        f.center = m.min;
+        f.divisor = m.max - m.min;
+        break;
+    case scale_method::maxabs:
+        f.center = 0.0;
+        f.divisor = std::max(std::fabs(m.min), std::fabs(m.max));
+        break;
+    case scale_method::robust: break;  // handled above
+    }
+    return f;
+}
+
+void scale(series_view in, const scale_params& p, series_sink& out) {
+    const scale_fit f = fit_scale(in.value, p);
+    const std::size_t n = in.size();
+    out.reserve_more(n);
+    const std::int64_t* t = in.time.data();
+    const double* v = in.value.data();
+    if (f.count == 0) {
+        for (std::size_t i = 0; i < n; ++i) out.push(t[i], nan_v);
+    } else if (f.constant) {
+        for (std::size_t i = 0; i < n; ++i) out.push(t[i], v[i] == v[i] ? 0.0 : nan_v);
+    } else {
+        // Division rather than a reciprocal multiply, so results match (x - c) / d exactly.
+        const double c = f.center;
+        const double d = f.divisor;
+        for (std::size_t i = 0; i < n; ++i) out.push(t[i], (v[i] - c) / d);
+    }
+}
+
+operator_def make_scale_def() {
+    operator_def d;
+    d.name = "scale";
+    d.summary = "rescale each series by its own statistics (z-score, min-max, max-abs, robust median/IQR)";
+    d.params.push_back(param_spec{
+        .name = "method",
+        .type = param_type::choice,
+        .summary = "zscore: (x-mean)/std; minmax: (x-min)/(max-min); maxabs: x/max|x|; robust: (x-median)/IQR",
+        .default_value = param_value(std::string("zscore")),
+        .default_text = "zscore",
+        .min = std::nullopt,
+        .max = std::nullopt,
+        .min_exclusive = false,
+        .choices = std::vector<std::string>(std::begin(method_names), std::end(method_names)),
+        .unit = "",
+    });
+    d.params.push_back(param_spec{
+        .name = "ddof",
+        .type = param_type::integer,
+        .summary = "delta degrees of freedom of zscore's standard deviation (1: sample, 0: population)",
+        .default_value = param_value(std::int64_t{1}),
+        .default_text = "1",
+        .min = 0.0,
+        .max = 1.0,
+        .min_exclusive = false,
+        .choices = {},
+        .unit = "",
+    });
+    d.input = data_kind::series;
+    d.output = data_kind::series;
+    // Two passes over the values plus the output; robust's selection costs more per point.
+    d.cost = {2.0, 50.0};
+    d.bind = [](const param_values& values) {
+        bound_operator b;
+        b.series = std::make_unique<scale_op>(scale_params_from(values));
+        return b;
+    };
+    return d;
+}
+
+}  // namespace tsbatch

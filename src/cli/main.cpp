@@ -1,0 +1,42 @@
+// tsbatch: rank-parallel time-series analytics on staged HDF5 files.
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+#include "parallel/mpi_comm.hpp"
+
+#ifndef TSBATCH_VERSION
+#define TSBATCH_VERSION "0.0.0"
+#endif
+#ifndef TSBATCH_GIT_ID
+#define TSBATCH_GIT_ID "unknown"
+#endif
+
+int main(int argc, char** argv) {
+    using namespace tsbatch;
+    CLI::App app{"tsbatch: rank-parallel time-series analytics for Slurm clusters.\n"
+                 "Run `tsbatch COMMAND --help` for the options of a command."};
+    app.set_version_flag("--version", std::string("tsbatch ") + TSBATCH_VERSION + " (" + TSBATCH_GIT_ID + ")");
+    app.require_subcommand(1, 1);
+    app.fallthrough(false);
+
+    command_action action;
+    setup_run(app, action);
+    setup_generate(app, action);
+    setup_inspect(app, action);
+    setup_catalogue(app, action);
+    setup_validate(app, action);
+
+    std::string command_line;
+    for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // Every rank parses the same argv; only the first prints.
+        if (launcher_rank() == 0) app.exit(e);
+        return e.get_exit_code() == 0 ? 0 : static_cast<int>(exit_code::usage);
+    }
+    invocation inv{argc, argv, command_line};
+    return action ? action(inv) : static_cast<int>(exit_code::usage);
+}

@@ -1,0 +1,99 @@
+#pragma once
+// The staged HDF5 format, version 1 (DESIGN §3, normative): series collections and tables,
+// read by ranges of series and written collectively by every rank's slab.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/series.hpp"
+#include "core/table.hpp"
+#include "parallel/comm.hpp"
+#include "parallel/partition.hpp"
+
+namespace tsbatch {
+
+inline constexpr const char* series_format = "tsbatch-series";
+inline constexpr const char* table_format = "tsbatch-table";
+inline constexpr const char* result_format = "tsbatch-result";
+inline constexpr std::int64_t format_version = 1;
+
+/// Reads one series collection. Every rank opens the file and reads the per-series point
+/// counts (needed to partition); then each reads only its own series (one hyperslab per
+/// dataset for a contiguous range). Refuses files that are not HDF5, groups that are not a
+/// tsbatch collection, newer major versions and inconsistent offsets with input_error
+/// naming the file and group.
+class staged_reader {
+public:
+    staged_reader(const std::string& path, const std::string& group, const comm& c);
+    ~staged_reader();
+    staged_reader(staged_reader&&) noexcept;
+    staged_reader& operator=(staged_reader&&) noexcept;
+
+    const std::string& path() const noexcept;
+    const std::string& group() const noexcept;
+    std::uint64_t series_count() const noexcept;
+    std::uint64_t point_count() const noexcept;
+    /// Point count of every series of the collection.
+    const std::vector<std::uint64_t>& counts() const noexcept;
+
+    /// Rows [start, start+n) of the string column `name` (id, metric or tags).
+    std::vector<std::string> read_strings(const std::string& name, std::uint64_t start, std::uint64_t n) const;
+
+    /// Meta and points of the series at `rows` (sorted ascending), in that order; each
+    /// series' source_index is its row.
+    series_batch read(std::span<const std::uint64_t> rows) const;
+    series_batch read(index_range rows) const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+struct write_options {
+    int deflate_level = 0;                      ///< 0 = no compression
+    std::uint64_t chunk_bytes = 8u << 20;       ///< target size of one HDF5 chunk
+};
+
+/// Writes a new HDF5 file under a temporary name next to `final_path` and renames it into
+/// place on commit(), so the final path only ever holds a complete file. Every member is
+/// collective: all ranks call them in the same order with their own slabs.
+class staged_writer {
+public:
+    staged_writer(const comm& c, std::string final_path, write_options opt = {});
+    ~staged_writer();  ///< without commit(): closes and removes the temporary file
+    staged_writer(const staged_writer&) = delete;
+    staged_writer& operator=(const staged_writer&) = delete;
+
+    const std::string& final_path() const noexcept { return final_path_; }
+    const std::string& temp_path() const noexcept { return temp_path_; }
+
+    /// Writes `local` (this rank's consecutive series, ranks in order) as a collection at
+    /// `group` ("/" = the file's root) with tsbatch_step_op = `op` when not empty.
+    void write_collection(const std::string& group, const series_batch& local, const std::string& op = "");
+
+    /// Writes `local` as a table at `group`. With `series_rows`, rows are series: the
+    /// `series_index` and `id` columns come from local.meta; otherwise only the columns.
+    void write_table(const std::string& group, const table_batch& local, const std::string& op = "",
+                     bool series_rows = true);
+
+    /// Sets a string/int/double attribute on the object at `path` (same value on every rank).
+    void set_attr(const std::string& path, const std::string& name, const std::string& value);
+    void set_attr(const std::string& path, const std::string& name, std::int64_t value);
+    void set_attr(const std::string& path, const std::string& name, double value);
+
+    /// Closes the file and renames it to the final path.
+    void commit();
+
+private:
+    struct impl;
+    const comm& comm_;
+    std::string final_path_;
+    std::string temp_path_;
+    write_options opt_;
+    std::unique_ptr<impl> impl_;
+    bool committed_ = false;
+};
+
+}  // namespace tsbatch

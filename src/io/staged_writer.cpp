@@ -1,0 +1,252 @@
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "io/h5.hpp"
+#include "io/staged.hpp"
+
+namespace tsbatch {
+
+struct staged_writer::impl {
+    h5::file_access access;
+    h5::transfer xfer;
+    h5::file file;
+    impl(const comm& c) : access(c), xfer(access.parallel()) {}
+};
+
+namespace {
+
+// This rank's first row and the total, from every rank's row count (collective).
+std::pair<std::uint64_t, std::uint64_t> place(const comm& c, std::uint64_t local) {
+    const auto all = c.allgather(local);
+    std::uint64_t start = 0, total = 0;
+    for (std::size_t r = 0; r < all.size(); ++r) {
+        if (static_cast<int>(r) < c.rank()) start += all[r];
+        total += all[r];
+    }
+    return {start, total};
+}
+
+std::size_t longest(const comm& c, const std::vector<std::string>& v) {
+    std::size_t n = 0;
+    for (const auto& s : v) n = std::max(n, s.size());
+    return static_cast<std::size_t>(c.max(static_cast<std::int64_t>(n)));
+}
+
+std::string parent_dir(const std::string& path) {
+    const auto p = std::filesystem::path(path).parent_path();
+    return p.empty() ? std::string(".") : p.string();
+}
+
+}  // namespace
+
+staged_writer::staged_writer(const comm& c, std::string final_path, write_options opt)
+    : comm_(c), final_path_(std::move(final_path)), opt_(opt) {
+    // Rank 0 checks the destination and names the temporary file; every rank learns the
+    // outcome, so a bad path fails everywhere with the same message.
+    std::string verdict;
+    if (c.is_root()) {
+        std::error_code ec;
+        const auto dir = parent_dir(final_path_);
+        std::filesystem::create_directories(dir, ec);
+        if (std::filesystem::is_directory(final_path_, ec))
+            verdict = "E" + final_path_ + ": is a directory; output.path must name a file";
+        else if (!std::filesystem::is_directory(dir, ec))
+            verdict = "E" + final_path_ + ": cannot create the output directory '" + dir + "'";
+        else if (::access(dir.c_str(), W_OK) != 0)
+            verdict = "E" + final_path_ + ": the output directory '" + dir + "' is not writable";
+        else
+            verdict = "T" + final_path_ + ".tmp." + std::to_string(::getpid());
+    }
+    verdict = c.broadcast(verdict);
+    if (verdict.front() == 'E') throw output_error(verdict.substr(1));
+    temp_path_ = verdict.substr(1);
+
+    const h5::silence_errors quiet;
+    try {
+        impl_ = std::make_unique<impl>(c);
+        impl_->file = h5::create_file(temp_path_, impl_->access);
+        h5::write_attr(impl_->file.get(), "tsbatch_format", std::string(result_format));
+        h5::write_attr(impl_->file.get(), "tsbatch_format_version", format_version);
+    } catch (const h5::failure& e) {
+        throw output_error(final_path_ + ": cannot create '" + temp_path_ + "': " + e.what());
+    }
+}
+
+staged_writer::~staged_writer() {
+    if (committed_ || !impl_) return;
+    // Only reached when every rank abandons the file together (errors are agreed before
+    // anything collective), so closing here is safe.
+    const h5::silence_errors quiet;
+    impl_->file.reset();
+    if (comm_.is_root()) std::remove(temp_path_.c_str());
+}
+
+void staged_writer::write_collection(const std::string& group, const series_batch& local, const std::string& op) {
+    const h5::silence_errors quiet;
+    const auto n = local.size();
+    std::vector<std::string> ids, metrics, tags;
+    std::vector<std::uint64_t> counts(n), sources(n), offsets(n);
+    ids.reserve(n);
+    metrics.reserve(n);
+    tags.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        ids.push_back(local.meta[i].id);
+        metrics.push_back(local.meta[i].metric);
+        tags.push_back(local.meta[i].tags);
+        counts[i] = local.count(i);
+        sources[i] = local.meta[i].source_index;
+    }
+    const auto [row0, rows] = place(comm_, n);
+    const auto [point0, points] = place(comm_, local.point_count());
+    for (std::size_t i = 0; i < n; ++i) offsets[i] = point0 + local.offset[i];
+    const auto w_id = longest(comm_, ids), w_metric = longest(comm_, metrics), w_tags = longest(comm_, tags);
+
+    try {
+        const hid_t f = impl_->file.get();
+        h5::group g = group == "/" ? h5::open_group(f, "/") : h5::create_group(f, group);
+        h5::write_attr(g.get(), "tsbatch_format", std::string(series_format));
+        h5::write_attr(g.get(), "tsbatch_format_version", format_version);
+        if (!op.empty()) h5::write_attr(g.get(), "tsbatch_step_op", op);
+        auto sg = h5::create_group(g.get(), "series");
+        auto pg = h5::create_group(g.get(), "points");
+        auto lay = [&](std::size_t elem) {
+            return h5::layout{std::max<std::uint64_t>(1, opt_.chunk_bytes / elem), opt_.deflate_level};
+        };
+        const auto& x = impl_->xfer;
+        auto write_str = [&](const char* name, std::size_t w, const std::vector<std::string>& v) {
+            auto t = h5::fixed_string_type(w);
+            auto d = h5::create_1d(sg.get(), name, t.get(), rows, lay(std::max<std::size_t>(1, w)));
+            h5::write_strings(d.get(), w, row0, v, x);
+        };
+        auto write_u64 = [&](hid_t loc, const char* name, const std::vector<std::uint64_t>& v) {
+            auto d = h5::create_1d(loc, name, H5T_STD_U64LE, rows, lay(8));
+            h5::write_slab(d.get(), H5T_NATIVE_UINT64, row0, v.size(), v.data(), x);
+        };
+        write_str("id", w_id, ids);
+        write_str("metric", w_metric, metrics);
+        write_str("tags", w_tags, tags);
+        write_u64(sg.get(), "offset", offsets);
+        write_u64(sg.get(), "count", counts);
+        write_u64(sg.get(), "source_index", sources);
+        auto td = h5::create_1d(pg.get(), "time", H5T_STD_I64LE, points, lay(8));
+        h5::write_slab(td.get(), H5T_NATIVE_INT64, point0, local.point_count(), local.time.data(), x);
+        auto vd = h5::create_1d(pg.get(), "value", H5T_IEEE_F64LE, points, lay(8));
+        h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, point0, local.point_count(), local.value.data(), x);
+    } catch (const h5::failure& e) {
+        throw output_error(final_path_ + ": cannot write collection " + group + ": " + e.what());
+    }
+}
+
+void staged_writer::write_table(const std::string& group, const table_batch& local, const std::string& op,
+                                bool series_rows) {
+    const h5::silence_errors quiet;
+    std::size_t n = series_rows ? local.size() : (local.columns.empty() ? 0 : local.columns.front().size());
+    for (const auto& col : local.columns)
+        if (col.size() != n) throw internal_error("table column '" + col.spec.name + "' has a wrong row count");
+    const auto [row0, rows] = place(comm_, n);
+    std::vector<std::string> ids;
+    std::vector<std::uint64_t> sources;
+    if (series_rows)
+        for (const auto& m : local.meta) {
+            ids.push_back(m.id);
+            sources.push_back(m.source_index);
+        }
+    const auto w_id = series_rows ? longest(comm_, ids) : 0;
+    std::vector<std::size_t> widths;
+    for (const auto& col : local.columns)
+        widths.push_back(col.spec.type == column_type::string ? longest(comm_, col.strings) : 0);
+
+    try {
+        const hid_t f = impl_->file.get();
+        h5::group g = h5::create_group(f, group);
+        h5::write_attr(g.get(), "tsbatch_format", std::string(table_format));
+        h5::write_attr(g.get(), "tsbatch_format_version", format_version);
+        if (!op.empty()) h5::write_attr(g.get(), "tsbatch_step_op", op);
+        const auto& x = impl_->xfer;
+        auto lay = [&](std::size_t elem) {
+            return h5::layout{std::max<std::uint64_t>(1, opt_.chunk_bytes / elem), opt_.deflate_level};
+        };
+        if (series_rows) {
+            auto si = h5::create_1d(g.get(), "series_index", H5T_STD_U64LE, rows, lay(8));
+            h5::write_slab(si.get(), H5T_NATIVE_UINT64, row0, n, sources.data(), x);
+            auto t = h5::fixed_string_type(w_id);
+            auto id = h5::create_1d(g.get(), "id", t.get(), rows, lay(std::max<std::size_t>(1, w_id)));
+            h5::write_strings(id.get(), w_id, row0, ids, x);
+        }
+        for (std::size_t c = 0; c < local.columns.size(); ++c) {
+            const auto& col = local.columns[c];
+            h5::dataset d;
+            switch (col.spec.type) {
+            case column_type::int64:
+                d = h5::create_1d(g.get(), col.spec.name, H5T_STD_I64LE, rows, lay(8));
+                h5::write_slab(d.get(), H5T_NATIVE_INT64, row0, n, col.ints.data(), x);
+                break;
+            case column_type::float64:
+                d = h5::create_1d(g.get(), col.spec.name, H5T_IEEE_F64LE, rows, lay(8));
+                h5::write_slab(d.get(), H5T_NATIVE_DOUBLE, row0, n, col.floats.data(), x);
+                break;
+            case column_type::string: {
+                auto t = h5::fixed_string_type(widths[c]);
+                d = h5::create_1d(g.get(), col.spec.name, t.get(), rows, lay(std::max<std::size_t>(1, widths[c])));
+                h5::write_strings(d.get(), widths[c], row0, col.strings, x);
+                break;
+            }
+            }
+            if (!col.spec.unit.empty()) h5::write_attr(d.get(), "unit", col.spec.unit);
+        }
+    } catch (const h5::failure& e) {
+        throw output_error(final_path_ + ": cannot write table " + group + ": " + e.what());
+    }
+}
+
+namespace {
+template <class T>
+void set_attr_at(hid_t file, const std::string& final_path, const std::string& path, const std::string& name,
+                 const T& value) {
+    const h5::silence_errors quiet;
+    try {
+        h5::group g = h5::open_group(file, path);
+        h5::write_attr(g.get(), name, value);
+    } catch (const h5::failure& e) {
+        throw output_error(final_path + ": cannot write attribute " + path + "@" + name + ": " + e.what());
+    }
+}
+}  // namespace
+
+void staged_writer::set_attr(const std::string& path, const std::string& name, const std::string& value) {
+    set_attr_at(impl_->file.get(), final_path_, path, name, value);
+}
+void staged_writer::set_attr(const std::string& path, const std::string& name, std::int64_t value) {
+    set_attr_at(impl_->file.get(), final_path_, path, name, value);
+}
+void staged_writer::set_attr(const std::string& path, const std::string& name, double value) {
+    set_attr_at(impl_->file.get(), final_path_, path, name, value);
+}
+
+void staged_writer::commit() {
+    const h5::silence_errors quiet;
+    try {
+        impl_->file.close("H5Fclose");
+    } catch (const h5::failure& e) {
+        throw output_error(final_path_ + ": cannot finish writing '" + temp_path_ + "': " + e.what());
+    }
+    comm_.barrier();  // every rank's data is in the file before it becomes visible
+    std::string verdict;
+    if (comm_.is_root()) {
+        std::error_code ec;
+        std::filesystem::rename(temp_path_, final_path_, ec);
+        if (ec) {
+            verdict = final_path_ + ": cannot rename '" + temp_path_ + "' into place: " + ec.message();
+            std::remove(temp_path_.c_str());
+        }
+    }
+    verdict = comm_.broadcast(verdict);
+    committed_ = true;
+    if (!verdict.empty()) throw output_error(verdict);
+}
+
+}  // namespace tsbatch

@@ -1,0 +1,155 @@
+#include "parallel/mpi_comm.hpp"
+
+#include <climits>
+#include <cstdlib>
+#include <exception>
+
+namespace tsbatch {
+namespace {
+
+class mpi_category final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "MPI"; }
+    std::string message(int code) const override {
+        char buf[MPI_MAX_ERROR_STRING];
+        int len = 0;
+        if (MPI_Error_string(code, buf, &len) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
+        return std::string(buf, static_cast<std::size_t>(len));
+    }
+};
+
+const mpi_category& category() {
+    static const mpi_category c;
+    return c;
+}
+
+void check(int rc, const char* what) {
+    if (rc != MPI_SUCCESS) throw mpi_error(rc, what);
+}
+
+// MPI counts are int: move large buffers in pieces of at most 1 GiB.
+constexpr std::size_t max_piece = std::size_t{1} << 30;
+
+class mpi_comm final : public comm_impl {
+public:
+    explicit mpi_comm(MPI_Comm c) : comm_(c) {
+        check(MPI_Comm_rank(comm_, &rank_), "MPI_Comm_rank");
+        check(MPI_Comm_size(comm_, &size_), "MPI_Comm_size");
+    }
+    int rank() const override { return rank_; }
+    int size() const override { return size_; }
+    void barrier() const override { check(MPI_Barrier(comm_), "MPI_Barrier"); }
+
+    void broadcast(std::vector<std::byte>& data, int root) const override {
+        std::uint64_t n = data.size();
+        check(MPI_Bcast(&n, 1, MPI_UINT64_T, root, comm_), "MPI_Bcast(size)");
+        data.resize(n);
+        bcast_pieces(data.data(), n, root);
+    }
+
+    std::vector<std::byte> allgatherv(std::span<const std::byte> local, std::vector<std::size_t>& counts) const override {
+        const std::uint64_t mine = local.size();
+        std::vector<std::uint64_t> all(static_cast<std::size_t>(size_));
+        check(MPI_Allgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, comm_), "MPI_Allgather(counts)");
+        counts.assign(all.begin(), all.end());
+        std::uint64_t total = 0;
+        for (auto c : all) total += c;
+        std::vector<std::byte> out(total);
+        if (total <= static_cast<std::uint64_t>(INT_MAX)) {
+            std::vector<int> icounts(static_cast<std::size_t>(size_)), displs(static_cast<std::size_t>(size_));
+            int pos = 0;
+            for (int r = 0; r < size_; ++r) {
+                icounts[static_cast<std::size_t>(r)] = static_cast<int>(all[static_cast<std::size_t>(r)]);
+                displs[static_cast<std::size_t>(r)] = pos;
+                pos += icounts[static_cast<std::size_t>(r)];
+            }
+            check(MPI_Allgatherv(local.data(), static_cast<int>(mine), MPI_BYTE, out.data(), icounts.data(),
+                                 displs.data(), MPI_BYTE, comm_),
+                  "MPI_Allgatherv");
+        } else {
+            // Past INT_MAX bytes in total: every rank broadcasts its part in pieces.
+            std::size_t pos = 0;
+            for (int r = 0; r < size_; ++r) {
+                const auto n = all[static_cast<std::size_t>(r)];
+                if (r == rank_ && n != 0) std::memcpy(out.data() + pos, local.data(), n);
+                bcast_pieces(out.data() + pos, n, r);
+                pos += n;
+            }
+        }
+        return out;
+    }
+
+    std::int64_t max(std::int64_t v) const override {
+        std::int64_t out = 0;
+        check(MPI_Allreduce(&v, &out, 1, MPI_INT64_T, MPI_MAX, comm_), "MPI_Allreduce(max)");
+        return out;
+    }
+    std::uint64_t sum(std::uint64_t v) const override {
+        std::uint64_t out = 0;
+        check(MPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_SUM, comm_), "MPI_Allreduce(sum)");
+        return out;
+    }
+
+    MPI_Comm handle() const { return comm_; }
+
+private:
+    void bcast_pieces(std::byte* p, std::size_t n, int root) const {
+        for (std::size_t done = 0; done < n; done += max_piece) {
+            const auto piece = static_cast<int>(std::min(max_piece, n - done));
+            check(MPI_Bcast(p + done, piece, MPI_BYTE, root, comm_), "MPI_Bcast");
+        }
+    }
+
+    MPI_Comm comm_;
+    int rank_ = 0;
+    int size_ = 1;
+};
+
+}  // namespace
+
+mpi_error::mpi_error(int code, const std::string& what) : std::system_error(code, category(), what) {}
+
+mpi_session::mpi_session(int& argc, char**& argv) {
+    // A process started without a launcher becomes an MPI singleton; isolated mode avoids
+    // Open MPI spawning a helper daemon for it (seconds inside containers).
+    if (std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr && std::getenv("PMIX_RANK") == nullptr)
+        setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
+    int provided = 0;
+    check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+}
+
+mpi_session::~mpi_session() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized == 0 && std::uncaught_exceptions() == 0) MPI_Finalize();
+}
+
+comm mpi_session::world() const { return comm(std::make_unique<mpi_comm>(MPI_COMM_WORLD)); }
+
+void mpi_session::abort(int code) {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::_Exit(code);
+}
+
+std::string mpi_session::library_version() {
+    char buf[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    if (MPI_Get_library_version(buf, &len) != MPI_SUCCESS) return "unknown";
+    std::string s(buf, static_cast<std::size_t>(len));
+    if (auto nl = s.find_first_of("\r\n,"); nl != std::string::npos) s.resize(nl);
+    return s;
+}
+
+MPI_Comm mpi_communicator(const comm& c) {
+    if (const auto* m = dynamic_cast<const mpi_comm*>(&c.impl())) return m->handle();
+    return MPI_COMM_NULL;
+}
+
+int launcher_rank() {
+    for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+        if (const char* v = std::getenv(var)) return std::atoi(v);
+    return 0;
+}
+
+}  // namespace tsbatch

@@ -1,0 +1,727 @@
+#include "pipeline/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "algo/operator.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
+
+namespace tsbatch {
+
+const step_config* run_config::find_step(const std::string& name) const {
+    for (const auto& s : steps)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+bool run_config::keeps(const std::string& step) const {
+    if (!output.keep) return true;
+    return std::find(output.keep->begin(), output.keep->end(), step) != output.keep->end();
+}
+
+namespace {
+
+// Where a node came from: a line and column of the file (1-based), or the override
+// `set_index` of the --set list.
+struct pos {
+    int line = 0;
+    int column = 0;
+    int set_index = -1;
+};
+
+// The configuration as a tree of our own rather than YAML::Node: yaml-cpp's operator[]
+// hides duplicate keys, nodes taken from --set must stay distinguishable from file nodes
+// for messages, and the overrides need to edit the tree in place.
+struct ynode {
+    enum class kind { null, scalar, sequence, map };
+    struct entry;
+
+    kind type = kind::null;
+    std::string text;            // scalar
+    std::vector<ynode> items;    // sequence
+    std::vector<entry> entries;  // map, in file order, duplicates kept
+    pos where;
+};
+
+struct ynode::entry {
+    ynode key;
+    ynode value;
+};
+
+// Aliases let a few lines of YAML expand into an exponentially large tree when copied
+// (the "billion laughs"); no real configuration comes near this many nodes.
+constexpr std::size_t max_nodes = 1'000'000;
+
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
+
+std::string join_path(const std::string& path, std::string_view key) {
+    return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return std::string(s);
+}
+
+std::string describe(const ynode& n) {
+    switch (n.type) {
+    case ynode::kind::null: return "nothing";
+    case ynode::kind::scalar: return "the value " + quoted(n.text);
+    case ynode::kind::sequence: return "a list";
+    case ynode::kind::map: return "a map";
+    }
+    return "?";
+}
+
+// Formats messages: `FILE:LINE:COL: KEY.PATH: what`, or `--set OVERRIDE: KEY.PATH: what`.
+class reporter {
+public:
+    reporter(std::string file, const std::vector<std::string>& overrides)
+        : file_(std::move(file)), overrides_(overrides) {}
+
+    [[noreturn]] void fail(const pos& at, const std::string& path, const std::string& what) const {
+        throw config_error(prefix(at) + (path.empty() ? "" : path + ": ") + what);
+    }
+
+    [[noreturn]] void fail_set(int set_index, const std::string& what) const {
+        throw config_error("--set " + overrides_.at(static_cast<std::size_t>(set_index)) + ": " + what);
+    }
+
+    // "line 7" or "--set k=v": names an earlier occurrence inside a message.
+    std::string short_where(const pos& at) const {
+        if (at.set_index >= 0) return "--set " + overrides_.at(static_cast<std::size_t>(at.set_index));
+        if (at.line > 0) return "line " + std::to_string(at.line);
+        return file_;
+    }
+
+    const std::string& file() const noexcept { return file_; }
+
+private:
+    std::string prefix(const pos& at) const {
+        if (at.set_index >= 0) return "--set " + overrides_.at(static_cast<std::size_t>(at.set_index)) + ": ";
+        if (at.line > 0) return file_ + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": ";
+        return file_ + ": ";
+    }
+
+    std::string file_;
+    const std::vector<std::string>& overrides_;
+};
+
+ynode from_yaml(const YAML::Node& n, int set_index, std::size_t& budget, const reporter& rep) {
+    ynode out;
+    if (set_index >= 0) {
+        out.where.set_index = set_index;
+    } else if (!n.Mark().is_null()) {
+        out.where.line = n.Mark().line + 1;
+        out.where.column = n.Mark().column + 1;
+    }
+    if (budget == 0)
+        rep.fail(out.where, "",
+                 "the configuration expands to more than " + std::to_string(max_nodes) + " YAML nodes (aliases?)");
+    --budget;
+    switch (n.Type()) {
+    case YAML::NodeType::Scalar:
+        out.type = ynode::kind::scalar;
+        out.text = n.Scalar();
+        break;
+    case YAML::NodeType::Sequence:
+        out.type = ynode::kind::sequence;
+        for (const auto& item : n) out.items.push_back(from_yaml(item, set_index, budget, rep));
+        break;
+    case YAML::NodeType::Map:
+        out.type = ynode::kind::map;
+        for (auto it = n.begin(); it != n.end(); ++it) {
+            ynode::entry e{from_yaml(it->first, set_index, budget, rep), from_yaml(it->second, set_index, budget, rep)};
+            // yaml-cpp marks an empty value at the token after it, often on the next line;
+            // the key is where the user looks.
+            if (e.value.type == ynode::kind::null) e.value.where = e.key.where;
+            out.entries.push_back(std::move(e));
+        }
+        break;
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: break;
+    }
+    return out;
+}
+
+// The value of the first `key` of a map node, or nullptr.
+ynode* find_entry(ynode& map, std::string_view key) {
+    for (auto& e : map.entries)
+        if (e.key.type == ynode::kind::scalar && e.key.text == key) return &e.value;
+    return nullptr;
+}
+
+const ynode* find_entry(const ynode& map, std::string_view key) {
+    for (const auto& e : map.entries)
+        if (e.key.type == ynode::kind::scalar && e.key.text == key) return &e.value;
+    return nullptr;
+}
+
+// The name written in a step's map, or "" when there is none to match on.
+std::string step_name_of(const ynode& step) {
+    if (step.type != ynode::kind::map) return "";
+    const ynode* name = find_entry(step, "name");
+    return name != nullptr && name->type == ynode::kind::scalar ? name->text : "";
+}
+
+// Applies `key.path=value` to the tree. Keys of the top-level steps list are step names;
+// since a name may contain '.', the longest name that fits the path wins.
+void apply_override(ynode& root, const std::string& text, int index, std::size_t& budget, const reporter& rep) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos) rep.fail_set(index, "expected KEY.PATH=VALUE");
+    const std::string key = trim(std::string_view(text).substr(0, eq));
+    if (key.empty()) rep.fail_set(index, "the key before '=' is empty");
+    YAML::Node parsed;
+    try {
+        parsed = YAML::Load(text.substr(eq + 1));
+    } catch (const YAML::Exception& e) {
+        rep.fail_set(index, "the value is not valid YAML: " + e.msg);
+    }
+    ynode value = from_yaml(parsed, index, budget, rep);
+
+    ynode* cur = &root;
+    std::string walked;  // the key path resolved so far, for messages
+    std::string_view rest = key;
+    for (;;) {
+        if (rest.empty() || rest.front() == '.') rep.fail_set(index, "empty key inside " + quoted(key));
+        ynode* next = nullptr;
+        std::size_t seg_len = 0;
+        if (cur->type == ynode::kind::null) {
+            // Creating keys is allowed, e.g. a parameter the file leaves at its default.
+            cur->type = ynode::kind::map;
+            // The root keeps the file's 1:1, where "required key is missing" belongs.
+            if (cur != &root) cur->where = pos{0, 0, index};
+        }
+        if (walked == "steps" && cur->type == ynode::kind::sequence) {
+            std::string best;
+            for (auto& item : cur->items) {
+                const std::string name = step_name_of(item);
+                if (name.empty() || name.size() <= best.size() || rest.substr(0, name.size()) != name) continue;
+                if (rest.size() != name.size() && rest[name.size()] != '.') continue;
+                best = name;
+                next = &item;
+            }
+            if (next == nullptr) {
+                std::vector<std::string> names;
+                for (const auto& item : cur->items) names.push_back(step_name_of(item));
+                rep.fail_set(index, "no step named " + quoted(rest.substr(0, rest.find('.'))) +
+                                        (names.empty() ? " (there are no steps)" : "; steps: " + join(names)));
+            }
+            seg_len = best.size();
+        } else if (cur->type == ynode::kind::map) {
+            seg_len = std::min(rest.find('.'), rest.size());
+            const std::string seg(rest.substr(0, seg_len));
+            next = find_entry(*cur, seg);
+            if (next == nullptr) {
+                ynode k;
+                k.type = ynode::kind::scalar;
+                k.text = seg;
+                k.where = pos{0, 0, index};
+                ynode v;
+                v.where = k.where;
+                cur->entries.push_back({std::move(k), std::move(v)});
+                next = &cur->entries.back().value;
+            }
+        } else {
+            rep.fail_set(index, (walked.empty() ? std::string("the configuration") : quoted(walked)) + " is " +
+                                    describe(*cur) + ", which has no key " + quoted(rest.substr(0, rest.find('.'))));
+        }
+        walked = join_path(walked, rest.substr(0, seg_len));
+        rest.remove_prefix(seg_len);
+        if (rest.empty()) {
+            *next = std::move(value);
+            return;
+        }
+        rest.remove_prefix(1);  // the '.'
+        cur = next;
+    }
+}
+
+// A key that is planned but not implemented: recognised so the message can say so.
+struct unsupported_key {
+    std::string_view key;
+    std::string_view what;
+};
+
+bool is_step_name(std::string_view s) {
+    auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (s.empty() || !alpha(s.front())) return false;
+    return std::all_of(s.begin(), s.end(),
+                       [&](char c) { return alpha(c) || digit(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+bool parse_int64(std::string_view text, std::int64_t& out) {
+    const std::string t = trim(text);
+    if (t.empty()) return false;
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+    return ec == std::errc() && p == t.data() + t.size();
+}
+
+// Converts the validated tree into a run_config; the first problem found throws.
+class reader {
+public:
+    reader(const reporter& rep, const std::vector<operator_def>& catalogue) : rep_(rep), catalogue_(catalogue) {}
+
+    run_config read(const ynode& root) {
+        run_config cfg;
+        cfg.file = rep_.file();
+        if (root.type == ynode::kind::null)
+            rep_.fail(root.where, "",
+                      "the configuration is empty; expected a map with keys input, steps, output and optionally run");
+        check_map(root, "", {"input", "steps", "output", "run"});
+        read_input(required(root, "", "input"), cfg.input);
+        read_steps(required(root, "", "steps"), cfg);
+        read_output(required(root, "", "output"), cfg);
+        if (const ynode* run = find_entry(root, "run")) read_run(*run, cfg.run);
+        return cfg;
+    }
+
+private:
+    // Checks that `n` is a map (null counts as an empty one) whose keys are text, unique and,
+    // unless `allowed` is empty, among `allowed`.
+    void check_map(const ynode& n, const std::string& path, const std::vector<std::string>& allowed,
+                   const std::vector<unsupported_key>& unsupported = {}) const {
+        if (n.type == ynode::kind::null) return;
+        if (n.type != ynode::kind::map)
+            rep_.fail(n.where, path,
+                      "expected a map" + (allowed.empty() ? std::string() : " with keys " + join(allowed)) + ", got " +
+                          describe(n));
+        std::map<std::string_view, const ynode*> seen;
+        for (const auto& e : n.entries) {
+            if (e.key.type != ynode::kind::scalar)
+                rep_.fail(e.key.where, path, "a key must be plain text, got " + describe(e.key));
+            const std::string key_path = join_path(path, e.key.text);
+            auto [it, fresh] = seen.emplace(e.key.text, &e.key);
+            if (!fresh)
+                rep_.fail(e.key.where, key_path,
+                          "duplicate key (first at " + rep_.short_where(it->second->where) + ")");
+            if (allowed.empty()) continue;
+            for (const auto& u : unsupported)
+                if (u.key == e.key.text)
+                    rep_.fail(e.key.where, key_path,
+                              std::string(u.what) + " is not supported in this version of tsbatch; remove the key");
+            if (std::find(allowed.begin(), allowed.end(), e.key.text) == allowed.end())
+                rep_.fail(e.key.where, key_path, "unknown key; allowed keys: " + join(allowed));
+        }
+    }
+
+    const ynode& required(const ynode& map, const std::string& path, std::string_view key) const {
+        const ynode* v = find_entry(map, key);
+        if (v == nullptr) rep_.fail(map.where, join_path(path, key), "required key is missing");
+        return *v;
+    }
+
+    const std::string& text(const ynode& n, const std::string& path) const {
+        if (n.type != ynode::kind::scalar)
+            rep_.fail(n.where, path,
+                      n.type == ynode::kind::null ? "missing value" : "expected a single value, got " + describe(n));
+        return n.text;
+    }
+
+    const std::string& nonempty_text(const ynode& n, const std::string& path) const {
+        const std::string& s = text(n, path);
+        if (trim(s).empty()) rep_.fail(n.where, path, "must not be empty");
+        return s;
+    }
+
+    std::string one_of(const ynode& n, const std::string& path, const std::vector<std::string>& choices) const {
+        const std::string s = trim(text(n, path));
+        if (std::find(choices.begin(), choices.end(), s) == choices.end())
+            rep_.fail(n.where, path, "must be one of " + join(choices) + ", got " + quoted(s));
+        return s;
+    }
+
+    std::int64_t timestamp(const ynode& n, const std::string& path) const {
+        const std::string& s = text(n, path);
+        std::int64_t ms = 0;
+        // Bare integers are epoch milliseconds; anything else must be ISO 8601 (UTC when it
+        // has no zone: a config means the same on every machine).
+        if (parse_int64(s, ms)) return ms;
+        try {
+            return parse_iso8601(trim(s));
+        } catch (const parse_error& e) {
+            rep_.fail(n.where, path, std::string(e.what()) + " (nor an integer of epoch milliseconds)");
+        }
+    }
+
+    void read_input(const ynode& n, input_config& in) const {
+        if (n.type == ynode::kind::null)
+            rep_.fail(n.where, "input", "expected a map with keys path, group, select, got nothing");
+        check_map(n, "input", {"path", "group", "select"});
+        in.path = nonempty_text(required(n, "input", "path"), "input.path");
+        if (const ynode* g = find_entry(n, "group")) in.group = nonempty_text(*g, "input.group");
+        const ynode* sel = find_entry(n, "select");
+        if (sel == nullptr) return;
+        check_map(*sel, "input.select", {"metric", "tags", "time"});
+        if (const ynode* m = find_entry(*sel, "metric")) in.select.metric = text(*m, "input.select.metric");
+        if (const ynode* tags = find_entry(*sel, "tags")) {
+            check_map(*tags, "input.select.tags", {});
+            for (const auto& e : tags->entries)
+                in.select.tags[e.key.text] = text(e.value, "input.select.tags." + e.key.text);
+        }
+        if (const ynode* time = find_entry(*sel, "time")) {
+            check_map(*time, "input.select.time", {"from", "to"});
+            const ynode* from = find_entry(*time, "from");
+            const ynode* to = find_entry(*time, "to");
+            if (from != nullptr) in.select.time_from = timestamp(*from, "input.select.time.from");
+            if (to != nullptr) in.select.time_to = timestamp(*to, "input.select.time.to");
+            if (from != nullptr && to != nullptr && *in.select.time_from >= *in.select.time_to)
+                rep_.fail(to->where, "input.select.time.to",
+                          "must be after from (" + format_iso8601(*in.select.time_from) + "), got " +
+                              format_iso8601(*in.select.time_to));
+        }
+    }
+
+    const operator_def* find_op(const std::string& name) const {
+        for (const auto& d : catalogue_)
+            if (d.name == name) return &d;
+        return nullptr;
+    }
+
+    void read_steps(const ynode& n, run_config& cfg) const {
+        if (n.type == ynode::kind::null) return;  // `steps:` with every step commented out
+        if (n.type != ynode::kind::sequence)
+            rep_.fail(n.where, "steps", "expected a list of steps, got " + describe(n));
+        std::vector<const operator_def*> defs;  // defs[i] is the operator of cfg.steps[i]
+        for (std::size_t i = 0; i < n.items.size(); ++i) {
+            const ynode& item = n.items[i];
+            const std::string index_path = "steps[" + std::to_string(i) + "]";
+            if (item.type != ynode::kind::map)
+                rep_.fail(item.where, index_path,
+                          "expected a map with keys name, op, input, params, got " + describe(item));
+
+            step_config step;
+            step.where = {rep_.file(), item.where.set_index >= 0 ? 0 : item.where.line,
+                          item.where.set_index >= 0 ? 0 : item.where.column};
+            // The name is checked first so that every later message can address the step by it.
+            const ynode* name = find_entry(item, "name");
+            if (name != nullptr) {
+                const std::string name_path = index_path + ".name";
+                step.name = text(*name, name_path);
+                if (step.name == source_input)
+                    rep_.fail(name->where, name_path, "'source' is reserved for the run's input; choose another name");
+                if (!is_step_name(step.name))
+                    rep_.fail(name->where, name_path,
+                              quoted(step.name) +
+                                  " is not a valid step name (a letter, then letters, digits, '_', '.' or '-')");
+                for (std::size_t j = 0; j < cfg.steps.size(); ++j)
+                    if (cfg.steps[j].name == step.name)
+                        rep_.fail(name->where, name_path,
+                                  "step name " + quoted(step.name) + " is already used by steps[" + std::to_string(j) +
+                                      "] (" + rep_.short_where(n.items[j].where) + ")");
+            }
+            const std::string path = name != nullptr ? "steps." + step.name : index_path;
+            check_map(item, path, {"name", "op", "input", "params"});
+            if (name == nullptr)
+                rep_.fail(item.where, index_path + ".name", "required key is missing (every step needs a name)");
+
+            const ynode& op = required(item, path, "op");
+            step.op = trim(text(op, path + ".op"));
+            const operator_def* def = find_op(step.op);
+            if (def == nullptr) {
+                std::vector<std::string> known;
+                for (const auto& d : catalogue_) known.push_back(d.name);
+                rep_.fail(op.where, path + ".op",
+                          "unknown operator " + quoted(step.op) + "; known operators: " + join(known));
+            }
+
+            step.input = resolve_input(item, path, cfg.steps, defs, n, i);
+            step.params = read_params(item, path, *def);
+            cfg.steps.push_back(std::move(step));
+            defs.push_back(def);
+        }
+    }
+
+    std::string resolve_input(const ynode& item, const std::string& path, const std::vector<step_config>& earlier,
+                              const std::vector<const operator_def*>& defs, const ynode& all, std::size_t index) const {
+        const ynode* in = find_entry(item, "input");
+        if (in == nullptr) {
+            // DESIGN §5 says an input defaults to the previous step's output. A table cannot
+            // feed a series operator, so after a table step (e.g. quality_stats) the default is
+            // the nearest earlier step that produces series, and "source" when there is none:
+            // `[q: quality_stats, z: scale]` scales the input, not q's table.
+            for (std::size_t j = earlier.size(); j-- > 0;)
+                if (defs[j]->output == data_kind::series) return earlier[j].name;
+            return source_input;
+        }
+        const std::string in_path = path + ".input";
+        const std::string& name = text(*in, in_path);
+        if (name == source_input) return name;
+        for (std::size_t j = 0; j < earlier.size(); ++j) {
+            if (earlier[j].name != name) continue;
+            if (defs[j]->output != data_kind::series)
+                rep_.fail(in->where, in_path,
+                          "step " + quoted(name) + " (" + defs[j]->name + ") produces a " + to_string(defs[j]->output) +
+                              ", not series; a step reads 'source' or an earlier step that produces series");
+            return name;
+        }
+        if (name == step_name_of(item)) rep_.fail(in->where, in_path, "a step cannot read its own output");
+        for (std::size_t j = index + 1; j < all.items.size(); ++j)
+            if (step_name_of(all.items[j]) == name)
+                rep_.fail(in->where, in_path,
+                          "step " + quoted(name) + " comes later; a step reads 'source' or an earlier step");
+        std::vector<std::string> names{source_input};
+        for (const auto& s : earlier) names.push_back(s.name);
+        rep_.fail(in->where, in_path, "no step named " + quoted(name) + "; expected one of " + join(names));
+    }
+
+    param_values read_params(const ynode& item, const std::string& path, const operator_def& def) const {
+        const std::string params_path = path + ".params";
+        const ynode* params = find_entry(item, "params");
+        // Problems of the parameter set as a whole are reported where it is written.
+        const pos& set_where = params != nullptr ? params->where : item.where;
+        param_values values;
+        if (params != nullptr) {
+            check_map(*params, params_path, {});
+            std::vector<std::string> allowed;
+            for (const auto& p : def.params) allowed.push_back(p.name);
+            for (const auto& e : params->entries) {
+                const std::string p_path = join_path(params_path, e.key.text);
+                const param_spec* spec = def.find_param(e.key.text);
+                if (spec == nullptr)
+                    rep_.fail(e.key.where, p_path,
+                              "unknown parameter of " + def.name + "; " +
+                                  (allowed.empty() ? def.name + " takes no parameters" : "allowed: " + join(allowed)));
+                const std::string& raw = text(e.value, p_path);
+                try {
+                    values.set(spec->name, parse_param(*spec, raw));
+                } catch (const param_error& err) {
+                    rep_.fail(e.value.where, p_path, err.what());
+                }
+            }
+        }
+        for (const auto& spec : def.params) {
+            if (values.has(spec.name)) continue;
+            if (spec.default_value)
+                values.set(spec.name, *spec.default_value);
+            else if (spec.required())
+                rep_.fail(set_where, join_path(params_path, spec.name),
+                          "required parameter is missing (" + std::string(to_string(spec.type)) +
+                              (spec.summary.empty() ? "" : ": " + spec.summary) + ")");
+        }
+        if (def.bind) {
+            try {
+                // Only for the constraints between parameters; the executor binds its own copy.
+                (void)def.bind(values);
+            } catch (const param_error& err) {
+                rep_.fail(set_where, err.param().empty() ? params_path : join_path(params_path, err.param()),
+                          err.what());
+            }
+        }
+        return values;
+    }
+
+    void read_output(const ynode& n, run_config& cfg) const {
+        output_config& out = cfg.output;
+        if (n.type == ynode::kind::null)
+            rep_.fail(n.where, "output",
+                      "expected a map with keys path, keep, compression, deflate_level, got nothing");
+        check_map(n, "output", {"path", "keep", "compression", "deflate_level"},
+                  {{"opentsdb", "output.opentsdb (the OpenTSDB storage tier)"}});
+        out.path = nonempty_text(required(n, "output", "path"), "output.path");
+        if (const ynode* keep = find_entry(n, "keep")) {
+            // An empty `keep:` is refused rather than guessed: it could mean "nothing" or "default".
+            if (keep->type != ynode::kind::sequence)
+                rep_.fail(
+                    keep->where, "output.keep",
+                    "expected a list of step names (leave the key out to keep every step), got " + describe(*keep));
+            out.keep.emplace();
+            for (std::size_t i = 0; i < keep->items.size(); ++i) {
+                const ynode& item = keep->items[i];
+                const std::string p = "output.keep[" + std::to_string(i) + "]";
+                const std::string& name = text(item, p);
+                if (cfg.find_step(name) == nullptr) {
+                    std::vector<std::string> names;
+                    for (const auto& s : cfg.steps) names.push_back(s.name);
+                    rep_.fail(item.where, p,
+                              "no step named " + quoted(name) +
+                                  (names.empty() ? " (there are no steps)" : "; steps: " + join(names)));
+                }
+                if (std::find(out.keep->begin(), out.keep->end(), name) != out.keep->end())
+                    rep_.fail(item.where, p, "step " + quoted(name) + " is listed twice");
+                out.keep->push_back(name);
+            }
+        }
+        if (const ynode* c = find_entry(n, "compression"))
+            out.compression = one_of(*c, "output.compression", {"none", "deflate"});
+        if (const ynode* level = find_entry(n, "deflate_level")) {
+            std::int64_t v = 0;
+            const std::string& s = text(*level, "output.deflate_level");
+            if (!parse_int64(s, v) || v < 1 || v > 9)
+                rep_.fail(level->where, "output.deflate_level", "expected an integer from 1 to 9, got " + quoted(s));
+            out.deflate_level = static_cast<int>(v);
+        }
+    }
+
+    void read_run(const ynode& n, run_options& run) const {
+        check_map(n, "run", {"balance", "on_series_error", "progress_interval"},
+                  {{"checkpoint", "run.checkpoint (resume after requeue)"}});
+        if (const ynode* b = find_entry(n, "balance")) run.balance = one_of(*b, "run.balance", {"cost", "points"});
+        if (const ynode* e = find_entry(n, "on_series_error"))
+            run.on_series_error = one_of(*e, "run.on_series_error", {"fail", "skip"});
+        if (const ynode* p = find_entry(n, "progress_interval")) {
+            const std::string& s = text(*p, "run.progress_interval");
+            try {
+                run.progress_interval_ms = parse_duration(s);
+            } catch (const parse_error& e) {
+                rep_.fail(p->where, "run.progress_interval", e.what());
+            }
+            if (run.progress_interval_ms <= 0)
+                rep_.fail(p->where, "run.progress_interval", "must be > 0, got " + quoted(s));
+        }
+    }
+
+    const reporter& rep_;
+    const std::vector<operator_def>& catalogue_;
+};
+
+run_config parse(const std::string& yaml_text, const std::string& file_name, const std::vector<std::string>& overrides,
+                 const std::vector<operator_def>& catalogue) {
+    const reporter rep(file_name, overrides);
+    std::vector<YAML::Node> docs;
+    try {
+        docs = YAML::LoadAll(yaml_text);
+    } catch (const YAML::Exception& e) {
+        if (e.mark.is_null()) throw config_error(file_name + ": " + e.msg);
+        throw config_error(file_name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                           ": " + e.msg);
+    }
+    std::size_t budget = max_nodes;
+    if (docs.size() > 1) {
+        const ynode second = from_yaml(docs[1], -1, budget, rep);
+        rep.fail(second.where, "",
+                 "the file holds more than one YAML document ('---'); a configuration is one document");
+    }
+    ynode root;
+    if (!docs.empty()) root = from_yaml(docs.front(), -1, budget, rep);
+    if (root.where.line == 0) root.where = pos{1, 1, -1};
+    for (std::size_t i = 0; i < overrides.size(); ++i)
+        apply_override(root, overrides[i], static_cast<int>(i), budget, rep);
+    return reader(rep, catalogue).read(root);
+}
+
+}  // namespace
+
+run_config parse_run_config(const std::string& yaml_text, const std::string& file_name,
+                            const std::vector<std::string>& overrides) {
+    return parse(yaml_text, file_name, overrides, operator_catalogue());
+}
+
+namespace detail {
+run_config parse_run_config_with(const std::string& yaml_text, const std::string& file_name,
+                                 const std::vector<std::string>& overrides,
+                                 const std::vector<operator_def>& catalogue) {
+    return parse(yaml_text, file_name, overrides, catalogue);
+}
+}  // namespace detail
+
+std::string to_yaml(const run_config& cfg) {
+    YAML::Emitter e;
+    e << YAML::BeginMap;
+
+    e << YAML::Key << "input" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "path" << YAML::Value << cfg.input.path;
+    e << YAML::Key << "group" << YAML::Value << cfg.input.group;
+    const select_config& sel = cfg.input.select;
+    if (sel.selects_series() || sel.selects_time()) {
+        e << YAML::Key << "select" << YAML::Value << YAML::BeginMap;
+        if (!sel.metric.empty()) e << YAML::Key << "metric" << YAML::Value << sel.metric;
+        if (!sel.tags.empty()) {
+            e << YAML::Key << "tags" << YAML::Value << YAML::BeginMap;
+            for (const auto& [k, v] : sel.tags) e << YAML::Key << k << YAML::Value << v;
+            e << YAML::EndMap;
+        }
+        if (sel.selects_time()) {
+            e << YAML::Key << "time" << YAML::Value << YAML::BeginMap;
+            if (sel.time_from) e << YAML::Key << "from" << YAML::Value << format_iso8601(*sel.time_from);
+            if (sel.time_to) e << YAML::Key << "to" << YAML::Value << format_iso8601(*sel.time_to);
+            e << YAML::EndMap;
+        }
+        e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+
+    e << YAML::Key << "steps" << YAML::Value;
+    if (cfg.steps.empty()) e << YAML::Flow;
+    e << YAML::BeginSeq;
+    for (const auto& s : cfg.steps) {
+        e << YAML::BeginMap;
+        e << YAML::Key << "name" << YAML::Value << s.name;
+        e << YAML::Key << "op" << YAML::Value << s.op;
+        const operator_def* def = find_operator(s.op);
+        // Parameters in schema order, as `tsbatch catalogue` lists them; a derived default
+        // (resample's max_gap = 2*period) has no value to write, so a comment says what applies.
+        std::vector<std::pair<std::string, std::string>> written;
+        std::vector<std::string> derived;
+        if (def != nullptr) {
+            for (const auto& spec : def->params) {
+                const auto it = s.params.all().find(spec.name);
+                if (it != s.params.all().end())
+                    written.emplace_back(spec.name, format_param(spec, it->second));
+                else if (!spec.default_text.empty())
+                    derived.push_back(spec.name + ": " + spec.default_text);
+            }
+        }
+        for (const auto& [name, value] : s.params.all()) {
+            if (def != nullptr && def->find_param(name) != nullptr) continue;
+            // Without a schema (an operator outside the catalogue) the value's own type is all
+            // there is; only durations would read differently, as plain milliseconds.
+            param_spec fallback;
+            fallback.name = name;
+            written.emplace_back(name, format_param(fallback, value));
+        }
+        if (!derived.empty()) {
+            std::string note;
+            for (const auto& d : derived) note += (note.empty() ? "unset, derived: " : "; ") + d;
+            e << YAML::Comment(note);
+        }
+        e << YAML::Key << "input" << YAML::Value << s.input;
+        if (!written.empty()) {
+            e << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
+            for (const auto& [name, value] : written) e << YAML::Key << name << YAML::Value << value;
+            e << YAML::EndMap;
+        }
+        e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+
+    e << YAML::Key << "output" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "path" << YAML::Value << cfg.output.path;
+    if (cfg.output.keep) {
+        e << YAML::Key << "keep" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const auto& k : *cfg.output.keep) e << k;
+        e << YAML::EndSeq;
+    }
+    e << YAML::Key << "compression" << YAML::Value << cfg.output.compression;
+    e << YAML::Key << "deflate_level" << YAML::Value << cfg.output.deflate_level;
+    e << YAML::EndMap;
+
+    e << YAML::Key << "run" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "balance" << YAML::Value << cfg.run.balance;
+    e << YAML::Key << "on_series_error" << YAML::Value << cfg.run.on_series_error;
+    e << YAML::Key << "progress_interval" << YAML::Value << format_duration(cfg.run.progress_interval_ms);
+    e << YAML::EndMap;
+
+    e << YAML::EndMap;
+    if (!e.good()) throw internal_error("to_yaml: " + e.GetLastError());
+    return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace tsbatch

@@ -1,0 +1,90 @@
+#pragma once
+// Runs the configured steps over the series one rank holds. Pure: no MPI, no HDF5, no
+// printing, so a simulated N-rank test can run exactly what `tsbatch run` runs.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "algo/operator.hpp"
+#include "core/series.hpp"
+#include "core/table.hpp"
+#include "parallel/partition.hpp"
+#include "pipeline/config.hpp"
+
+namespace tsbatch {
+
+struct step_result {
+    std::string name;
+    std::string op;
+    data_kind kind = data_kind::series;
+    series_batch series;  ///< when kind == series
+    table_batch table;    ///< when kind == table
+    double seconds = 0;   ///< compute time of this step on this rank
+};
+
+/// A series left out of every output because it was invalid (run.on_series_error: skip).
+struct skipped_series {
+    std::uint64_t source_index = 0;
+    std::string id;
+    std::string reason;
+};
+
+struct execution {
+    std::vector<step_result> steps;  ///< in config order
+    std::vector<skipped_series> skipped;
+    std::uint64_t series_done = 0;
+    std::uint64_t points_done = 0;
+};
+
+/// Called now and then with the series and points processed so far.
+using progress_fn = std::function<void(std::uint64_t series_done, std::uint64_t points_done)>;
+
+/// The steps of a config with their operators bound, ready to run on any batch.
+class step_pipeline {
+public:
+    explicit step_pipeline(const run_config& cfg);
+
+    /// Runs every step on every series of `input`. An invalid series (timestamps not
+    /// strictly increasing) throws input_error naming `input_name` and the series, or is
+    /// skipped when `skip_invalid`.
+    execution run(const series_batch& input, const std::string& input_name, bool skip_invalid,
+                  const progress_fn& progress = {}) const;
+
+    /// Estimated cost of one series of `points` points through every step (for balancing).
+    double series_cost(std::uint64_t points) const;
+
+private:
+    struct step {
+        const step_config* cfg;
+        const operator_def* def;
+        bound_operator op;
+        int input;  ///< index of the input step, -1 = source
+    };
+    std::vector<step> steps_;
+};
+
+/// How a run's series are split: chunks (independent of the rank count) and each rank's
+/// contiguous run of chunks, balanced by cost.
+struct decomposition {
+    std::vector<index_range> chunks;      ///< series ranges
+    std::vector<double> chunk_cost;
+    std::vector<index_range> rank_chunks;  ///< chunk ranges, one per rank
+
+    index_range series_of_rank(int rank) const { return series_of(chunks, rank_chunks[static_cast<std::size_t>(rank)]); }
+    double imbalance() const { return tsbatch::imbalance(chunk_cost, rank_chunks); }
+};
+
+/// Pure: the same counts, pipeline, balance and rank count give the same decomposition.
+/// `balance` is "cost" (points x step cost models) or "points".
+decomposition decompose(std::span<const std::uint64_t> counts, const step_pipeline& pipeline, const std::string& balance,
+                        int nranks);
+
+/// Keeps only the points with from <= t < to (either bound optional), in place.
+void select_time(series_batch& batch, std::optional<std::int64_t> from, std::optional<std::int64_t> to);
+
+/// Empty when `s` is valid; otherwise why not (first offending point).
+std::string check_series(series_view s);
+
+}  // namespace tsbatch

@@ -1,0 +1,62 @@
+# Every subcommand works as documented on a small data set.
+source "$(dirname "$0")/lib.sh"
+
+expect_exit 0 "$TSBATCH" --help
+expect_output "run"
+expect_exit 0 "$TSBATCH" --version
+expect_output "tsbatch"
+expect_exit 2 "$TSBATCH"
+expect_exit 2 "$TSBATCH" no-such-command
+
+expect_exit 0 "$TSBATCH" catalogue
+for op in identity quality_stats resample scale; do expect_output "$op"; done
+expect_exit 0 "$TSBATCH" catalogue --json
+/usr/bin/python3 - "$OUT" <<'PY'
+import json, sys
+cat = json.loads(sys.argv[1])
+names = [op["name"] for op in cat]
+for n in ("quality_stats", "resample", "scale"):
+    assert n in names, names
+res = next(op for op in cat if op["name"] == "resample")
+period = next(p for p in res["params"] if p["name"] == "period")
+assert period["required"] and period["type"] == "duration", period
+agg = next(p for p in res["params"] if p["name"] == "aggregation")
+assert set(agg["choices"]) == {"mean", "min", "max", "median", "sum", "count", "first", "last", "std"}, agg
+PY
+
+make_data data.h5 40 400
+expect_exit 0 "$TSBATCH" inspect data.h5
+expect_output "tsbatch-series"
+expect_output "40 series, 16000 points"
+
+cat > run.yaml <<'YAML'
+input: {path: data.h5}
+steps:
+  - {name: q, op: quality_stats}
+  - {name: h, op: resample, input: source, params: {period: 1h}}
+  - {name: z, op: scale, params: {method: minmax}}
+output: {path: out/result.h5}
+YAML
+expect_exit 0 "$TSBATCH" validate run.yaml --print
+expect_output "run.yaml: OK"
+expect_output "period: 1h"
+expect_exit 0 "$TSBATCH" run run.yaml --dry-run
+expect_output "rank 0"
+[ ! -e out/result.h5 ] || fail "--dry-run wrote a result"
+
+expect_exit 0 "$TSBATCH" run run.yaml --set steps.h.params.period=30min
+[ -f out/result.h5 ] || fail "no result file"
+expect_exit 0 "$TSBATCH" inspect --config out/result.h5
+expect_output "/q (quality_stats)"
+expect_output "/h (resample)"
+expect_output "/z (scale)"
+expect_output "period: 30min"
+expect_output "ranks"
+ls out | grep -q tmp && fail "temporary file left behind: $(ls out)"
+
+# Re-running overwrites its own result (idempotent), and the data are the same.
+"$TSBATCH" inspect --digest out/result.h5 > first.txt
+expect_exit 0 "$TSBATCH" run run.yaml --set steps.h.params.period=30min
+"$TSBATCH" inspect --digest out/result.h5 > second.txt
+cmp first.txt second.txt || fail "re-running gave different data"
+echo "commands: OK"

@@ -1,0 +1,277 @@
+#include <gtest/gtest.h>
+#include <hdf5.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "core/error.hpp"
+#include "io/h5.hpp"
+#include "io/inspect.hpp"
+#include "io/staged.hpp"
+
+using namespace tsbatch;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+    fs::path path;
+    temp_dir() {
+        path = fs::temp_directory_path() / ("tsbatch_io_" + std::to_string(::getpid()) + "_" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~temp_dir() { fs::remove_all(path); }
+    std::string operator/(const std::string& f) const { return (path / f).string(); }
+};
+
+series_batch sample_batch() {
+    series_batch b;
+    const std::vector<std::int64_t> t1 = {-5000, 0, 1000, 2000};
+    const std::vector<double> v1 = {1.5, NAN, -2.0, 1e300};
+    const std::vector<std::int64_t> t3 = {42};
+    const std::vector<double> v3 = {7};
+    b.append({"gw.level{site=BH01}", "gw.level", "site=BH01", 0}, {t1, v1});
+    b.append({"empty", "x", "", 1}, {});
+    b.append({"ph{région=Île}", "ph", "région=Île", 2}, {t3, v3});
+    return b;
+}
+
+void expect_same(const series_batch& a, const series_batch& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a.meta[i].id, b.meta[i].id);
+        EXPECT_EQ(a.meta[i].metric, b.meta[i].metric);
+        EXPECT_EQ(a.meta[i].tags, b.meta[i].tags);
+    }
+    EXPECT_EQ(a.offset, b.offset);
+    EXPECT_EQ(a.time, b.time);
+    ASSERT_EQ(a.value.size(), b.value.size());
+    EXPECT_EQ(std::memcmp(a.value.data(), b.value.data(), a.value.size() * sizeof(double)), 0);
+}
+
+}  // namespace
+
+TEST(staged, round_trip_serial) {
+    temp_dir d;
+    const comm c;
+    {
+        staged_writer w(c, d / "a.h5");
+        w.write_collection("/", sample_batch());
+        w.commit();
+    }
+    staged_reader r(d / "a.h5", "/", c);
+    EXPECT_EQ(r.series_count(), 3u);
+    EXPECT_EQ(r.point_count(), 5u);
+    EXPECT_EQ(r.counts(), (std::vector<std::uint64_t>{4, 0, 1}));
+    expect_same(r.read(index_range{0, 3}), sample_batch());
+    const std::vector<std::uint64_t> rows = {0, 2};
+    const auto part = r.read(rows);
+    ASSERT_EQ(part.size(), 2u);
+    EXPECT_EQ(part.meta[1].id, "ph{région=Île}");
+    EXPECT_EQ(part.meta[1].source_index, 2u);
+    EXPECT_EQ(part.time, (std::vector<std::int64_t>{-5000, 0, 1000, 2000, 42}));
+}
+
+TEST(staged, round_trip_compressed_and_small_chunks) {
+    temp_dir d;
+    const comm c;
+    write_options o;
+    o.deflate_level = 6;
+    o.chunk_bytes = 16;
+    {
+        staged_writer w(c, d / "z.h5", o);
+        w.write_collection("/", sample_batch());
+        w.commit();
+    }
+    expect_same(staged_reader(d / "z.h5", "/", c).read(index_range{0, 3}), sample_batch());
+}
+
+TEST(staged, collections_and_tables_in_groups) {
+    temp_dir d;
+    const comm c;
+    table_batch t({{"n", column_type::int64, "", ""}, {"x", column_type::float64, "ms", ""}, {"s", column_type::string, "", ""}});
+    t.meta = {{"a", "", "", 5}, {"b", "", "", 9}};
+    t.columns[0].ints = {1, 2};
+    t.columns[1].floats = {0.5, NAN};
+    t.columns[2].strings = {"yes", ""};
+    {
+        staged_writer w(c, d / "r.h5");
+        w.write_collection("/step", sample_batch(), "identity");
+        w.write_table("/q", t, "quality_stats");
+        w.set_attr("/", "note", std::string("hello"));
+        w.commit();
+    }
+    expect_same(staged_reader(d / "r.h5", "/step", c).read(index_range{0, 3}), sample_batch());
+    const auto text = describe_file(d / "r.h5");
+    EXPECT_NE(text.find("/q (quality_stats)"), std::string::npos) << text;
+    EXPECT_NE(text.find("2 rows"), std::string::npos) << text;
+    EXPECT_NE(text.find("hello"), std::string::npos) << text;
+    // A table is not a collection.
+    EXPECT_THROW(staged_reader(d / "r.h5", "/q", c), input_error);
+}
+
+TEST(staged, failed_write_leaves_nothing_at_the_final_path) {
+    temp_dir d;
+    const comm c;
+    std::string temp;
+    {
+        staged_writer w(c, d / "out.h5");
+        temp = w.temp_path();
+        w.write_collection("/", sample_batch());
+        EXPECT_TRUE(fs::exists(temp));
+        // destroyed without commit, as when a run fails
+    }
+    EXPECT_FALSE(fs::exists(d / "out.h5"));
+    EXPECT_FALSE(fs::exists(temp));
+}
+
+TEST(staged, rewrite_replaces_atomically) {
+    temp_dir d;
+    const comm c;
+    for (int k = 0; k < 2; ++k) {
+        staged_writer w(c, d / "out.h5");
+        w.write_collection("/", sample_batch());
+        w.commit();
+    }
+    EXPECT_EQ(staged_reader(d / "out.h5", "/", c).series_count(), 3u);
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& e : fs::directory_iterator(d.path)) ++files;
+    EXPECT_EQ(files, 1u);
+}
+
+TEST(staged, unwritable_destination_is_an_output_error) {
+    temp_dir d;
+    const comm c;
+    {
+        std::FILE* f = std::fopen((d / "file").c_str(), "w");
+        std::fclose(f);
+    }
+    try {
+        staged_writer w(c, d / "file/sub/out.h5");
+        FAIL();
+    } catch (const output_error& e) {
+        EXPECT_NE(std::string(e.what()).find("file/sub/out.h5"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(staged_writer(c, d.path.string()), output_error);  // a directory
+}
+
+TEST(staged, refuses_missing_and_foreign_files) {
+    temp_dir d;
+    const comm c;
+    EXPECT_THROW(staged_reader(d / "nope.h5", "/", c), input_error);
+    {
+        std::FILE* f = std::fopen((d / "text.h5").c_str(), "w");
+        std::fputs("not hdf5\n", f);
+        std::fclose(f);
+    }
+    try {
+        staged_reader(d / "text.h5", "/", c);
+        FAIL();
+    } catch (const input_error& e) {
+        EXPECT_NE(std::string(e.what()).find("not an HDF5 file"), std::string::npos) << e.what();
+    }
+    // An HDF5 file that is not a tsbatch collection.
+    {
+        hid_t f = H5Fcreate((d / "plain.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+        H5Fclose(f);
+    }
+    try {
+        staged_reader(d / "plain.h5", "/", c);
+        FAIL();
+    } catch (const input_error& e) {
+        EXPECT_NE(std::string(e.what()).find("not a tsbatch series collection"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("plain.h5"), std::string::npos) << e.what();
+    }
+    EXPECT_THROW(staged_reader(d / "plain.h5", "/missing", c), input_error);
+}
+
+TEST(staged, refuses_newer_major_version_and_broken_offsets) {
+    temp_dir d;
+    const comm c;
+    {
+        staged_writer w(c, d / "v2.h5");
+        w.write_collection("/", sample_batch());
+        w.set_attr("/", "tsbatch_format_version", std::int64_t{2});
+        w.commit();
+    }
+    try {
+        staged_reader(d / "v2.h5", "/", c);
+        FAIL();
+    } catch (const input_error& e) {
+        EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+    }
+    {
+        staged_writer w(c, d / "bad.h5");
+        w.write_collection("/", sample_batch());
+        w.commit();
+    }
+    {
+        hid_t f = H5Fopen((d / "bad.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        hid_t ds = H5Dopen2(f, "/series/offset", H5P_DEFAULT);
+        const std::uint64_t wrong[3] = {0, 3, 4};
+        H5Dwrite(ds, H5T_NATIVE_UINT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, wrong);
+        H5Dclose(ds);
+        H5Fclose(f);
+    }
+    try {
+        staged_reader(d / "bad.h5", "/", c);
+        FAIL();
+    } catch (const input_error& e) {
+        EXPECT_NE(std::string(e.what()).find("offset"), std::string::npos) << e.what();
+    }
+}
+
+// Files written by other tools (h5py) often store variable-length strings: accept them.
+TEST(staged, reads_variable_length_strings) {
+    temp_dir d;
+    const comm c;
+    {
+        staged_writer w(c, d / "v.h5");
+        w.write_collection("/", sample_batch());
+        w.commit();
+    }
+    {
+        hid_t f = H5Fopen((d / "v.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        H5Ldelete(f, "/series/id", H5P_DEFAULT);
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+        const hsize_t n = 3;
+        hid_t sp = H5Screate_simple(1, &n, nullptr);
+        hid_t ds = H5Dcreate2(f, "/series/id", t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        const char* ids[3] = {"one", "two-longer", "3"};
+        H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids);
+        H5Dclose(ds);
+        H5Sclose(sp);
+        H5Tclose(t);
+        H5Fclose(f);
+    }
+    const auto b = staged_reader(d / "v.h5", "/", c).read(index_range{1, 3});
+    EXPECT_EQ(b.meta[0].id, "two-longer");
+    EXPECT_EQ(b.meta[1].id, "3");
+}
+
+TEST(digest, depends_on_values_not_storage) {
+    temp_dir d;
+    const comm c;
+    write_options packed;
+    packed.deflate_level = 9;
+    packed.chunk_bytes = 8;
+    for (const auto& [name, opt] : {std::pair{"plain.h5", write_options{}}, std::pair{"packed.h5", packed}}) {
+        staged_writer w(c, d / name, opt);
+        w.write_collection("/", sample_batch());
+        w.commit();
+    }
+    EXPECT_EQ(digest_file(d / "plain.h5"), digest_file(d / "packed.h5"));
+    auto other = sample_batch();
+    other.value[0] = 1.25;
+    {
+        staged_writer w(c, d / "other.h5");
+        w.write_collection("/", other);
+        w.commit();
+    }
+    EXPECT_NE(digest_file(d / "plain.h5"), digest_file(d / "other.h5"));
+}

@@ -1,0 +1,143 @@
+// Parallel HDF5 under mpiexec: collective slab writes, per-rank hyperslab reads, and a check
+// that the I/O really was collective. Each rank runs the tests; the exit code is the max.
+#include <gtest/gtest.h>
+
+#include <H5FDmpio.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "io/h5.hpp"
+#include "io/inspect.hpp"
+#include "io/staged.hpp"
+#include "parallel/mpi_comm.hpp"
+#include "parallel/partition.hpp"
+
+using namespace tsbatch;
+
+namespace {
+
+const comm* world = nullptr;
+
+std::string shared_path(const std::string& name) {
+    // Rank 0 names it so every rank agrees.
+    return world->broadcast((std::filesystem::temp_directory_path() / ("tsbatch_mpi_" + std::to_string(::getpid()) + "_" + name)).string());
+}
+
+// Series i has i % 7 points; values encode (i, k) so misplaced data is visible.
+series_batch series_range(index_range r) {
+    series_batch b;
+    for (auto i = r.begin; i < r.end; ++i) {
+        auto sink = b.open_series({"s" + std::to_string(i) + std::string(i % 5, 'x'), "m", "k=" + std::to_string(i % 3), i});
+        for (std::size_t k = 0; k < i % 7; ++k) sink.push(static_cast<std::int64_t>(1000 * k), static_cast<double>(i) + 0.001 * static_cast<double>(k));
+        b.close_series();
+    }
+    return b;
+}
+
+index_range my_share(std::size_t n) {
+    std::vector<double> cost(n, 1.0);
+    return partition_contiguous(cost, world->size())[static_cast<std::size_t>(world->rank())];
+}
+
+}  // namespace
+
+TEST(parallel_staged, collective_write_then_each_rank_reads_its_slab) {
+    const std::size_t n = 1000;
+    const auto path = shared_path("coll.h5");
+    {
+        staged_writer w(*world, path);
+        w.write_collection("/", series_range(my_share(n)));
+        w.commit();
+    }
+    staged_reader r(path, "/", *world);
+    ASSERT_EQ(r.series_count(), n);
+    // Read a different slab than written (reverse rank order) to prove placement is global.
+    std::vector<double> cost(n, 1.0);
+    const auto ranges = partition_contiguous(cost, world->size());
+    const auto theirs = ranges[static_cast<std::size_t>(world->size() - 1 - world->rank())];
+    const auto got = r.read(theirs);
+    const auto expect = series_range(theirs);
+    EXPECT_EQ(got.time, expect.time);
+    EXPECT_EQ(got.value, expect.value);
+    EXPECT_EQ(got.offset, expect.offset);
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got.meta[i].id, expect.meta[i].id);
+    world->barrier();
+    if (world->is_root()) std::filesystem::remove(path);
+}
+
+TEST(parallel_staged, same_file_content_as_one_rank_wrote_it) {
+    const std::size_t n = 257;
+    const auto par = shared_path("par.h5");
+    {
+        staged_writer w(*world, par);
+        w.write_collection("/", series_range(my_share(n)));
+        w.commit();
+    }
+    world->barrier();
+    if (world->is_root()) {
+        const comm local;
+        const auto ser = par + ".serial.h5";
+        {
+            staged_writer w(local, ser);
+            w.write_collection("/", series_range({0, n}));
+            w.commit();
+        }
+        EXPECT_EQ(digest_file(par), digest_file(ser));
+        std::filesystem::remove(ser);
+        std::filesystem::remove(par);
+    }
+    world->barrier();
+}
+
+TEST(parallel_staged, compressed_write_needs_and_gets_collective_io) {
+    const auto path = shared_path("z.h5");
+    write_options o;
+    o.deflate_level = 4;
+    o.chunk_bytes = 256;
+    {
+        staged_writer w(*world, path, o);
+        w.write_collection("/", series_range(my_share(300)));
+        w.commit();
+    }
+    EXPECT_EQ(staged_reader(path, "/", *world).read(my_share(300)).time, series_range(my_share(300)).time);
+    world->barrier();
+    if (world->is_root()) std::filesystem::remove(path);
+}
+
+TEST(parallel_h5, slab_writes_are_collective) {
+    const auto path = shared_path("raw.h5");
+    const h5::file_access fa(*world);
+    ASSERT_TRUE(fa.parallel());
+    auto f = h5::create_file(path, fa);
+    const std::uint64_t per = 4096;
+    auto d = h5::create_1d(f.get(), "x", H5T_IEEE_F64LE, per * static_cast<std::uint64_t>(world->size()), {});
+    std::vector<double> mine(per, world->rank());
+    const h5::transfer xfer(true);
+    h5::write_slab(d.get(), H5T_NATIVE_DOUBLE, per * static_cast<std::uint64_t>(world->rank()), per, mine.data(), xfer);
+    std::uint32_t local_cause = 1, global_cause = 1;
+    ASSERT_GE(H5Pget_mpio_no_collective_cause(xfer.get(), &local_cause, &global_cause), 0);
+    EXPECT_EQ(local_cause, static_cast<std::uint32_t>(H5D_MPIO_COLLECTIVE)) << "I/O was not collective";
+    EXPECT_EQ(global_cause, static_cast<std::uint32_t>(H5D_MPIO_COLLECTIVE));
+    d.reset();
+    f.close("H5Fclose");
+    world->barrier();
+    if (world->is_root()) std::filesystem::remove(path);
+}
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    mpi_session session(argc, argv);
+    const comm w = session.world();
+    world = &w;
+    if (w.rank() != 0) {
+        // Only rank 0 prints progress; other ranks report failures only.
+        auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
+        delete listeners.Release(listeners.default_result_printer());
+    }
+    const int rc = RUN_ALL_TESTS();
+    const auto worst = w.max(rc);
+    if (w.rank() != 0 && rc != 0) std::fprintf(stderr, "rank %d: tests FAILED\n", w.rank());
+    return static_cast<int>(worst);
+}

@@ -1,0 +1,122 @@
+#pragma once
+// Loads the operator fixtures written by tests/fixtures/make_operator_fixtures.py (an
+// independent numpy/pandas reference): tests/fixtures/operators/<operator>.yaml holds named
+// input series and cases {name, series, params, abs_tol, expected}. See the script for the
+// layout.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "algo/operator.hpp"
+
+#ifndef TSBATCH_FIXTURES_DIR
+#error "TSBATCH_FIXTURES_DIR must be defined (tests/CMakeLists.txt does)"
+#endif
+
+namespace tsbatch::test {
+
+struct fixture_series {
+    std::vector<std::int64_t> time;
+    std::vector<double> value;
+
+    series_view view() const { return {time, value}; }
+};
+
+struct fixture_case {
+    std::string name;
+    std::string series;
+    YAML::Node params;
+    double abs_tol = 0.0;
+    YAML::Node expected;
+};
+
+struct operator_fixture {
+    std::string op;
+    std::map<std::string, fixture_series> series;
+    std::vector<fixture_case> cases;
+
+    const fixture_series& input(const fixture_case& c) const { return series.at(c.series); }
+};
+
+inline std::vector<double> fixture_doubles(const YAML::Node& n) {
+    std::vector<double> v;
+    v.reserve(n.size());
+    for (const auto& x : n) v.push_back(x.as<double>());  // yaml-cpp reads .nan / .inf
+    return v;
+}
+
+inline std::vector<std::int64_t> fixture_ints(const YAML::Node& n) {
+    std::vector<std::int64_t> v;
+    v.reserve(n.size());
+    for (const auto& x : n) v.push_back(x.as<std::int64_t>());
+    return v;
+}
+
+inline std::string fixture_path(const std::string& op) {
+    return std::string(TSBATCH_FIXTURES_DIR) + "/operators/" + op + ".yaml";
+}
+
+/// Loads tests/fixtures/operators/<op>.yaml; throws on a missing or malformed file.
+inline operator_fixture load_operator_fixture(const std::string& op) {
+    const YAML::Node root = YAML::LoadFile(fixture_path(op));
+    operator_fixture f;
+    f.op = root["operator"].as<std::string>();
+    for (const auto& kv : root["series"]) {
+        fixture_series s;
+        s.time = fixture_ints(kv.second["time"]);
+        s.value = fixture_doubles(kv.second["value"]);
+        if (s.time.size() != s.value.size())
+            throw std::runtime_error(op + ": series " + kv.first.as<std::string>() + " has unequal lengths");
+        f.series.emplace(kv.first.as<std::string>(), std::move(s));
+    }
+    for (const auto& c : root["cases"]) {
+        fixture_case fc;
+        fc.name = c["name"].as<std::string>();
+        fc.series = c["series"].as<std::string>();
+        fc.params = c["params"];
+        fc.abs_tol = c["abs_tol"].as<double>();
+        fc.expected = c["expected"];
+        if (f.series.count(fc.series) == 0) throw std::runtime_error(op + ": case " + fc.name + " has no input");
+        f.cases.push_back(std::move(fc));
+    }
+    return f;
+}
+
+/// Typed parameter values for `def` from a fixture's params map (durations are integer ms),
+/// with every schema default filled in, as the config layer hands them to bind().
+inline param_values fixture_params(const operator_def& def, const YAML::Node& params) {
+    param_values out;
+    for (const auto& spec : def.params)
+        if (spec.default_value) out.set(spec.name, *spec.default_value);
+    for (const auto& kv : params) {
+        const std::string name = kv.first.as<std::string>();
+        const param_spec* spec = def.find_param(name);
+        if (spec == nullptr) throw std::runtime_error("fixture parameter '" + name + "' is not in the schema");
+        switch (spec->type) {
+        case param_type::integer:
+        case param_type::duration: out.set(name, kv.second.as<std::int64_t>()); break;
+        case param_type::number: out.set(name, kv.second.as<double>()); break;
+        case param_type::boolean: out.set(name, kv.second.as<bool>()); break;
+        case param_type::choice:
+        case param_type::string: out.set(name, kv.second.as<std::string>()); break;
+        }
+    }
+    return out;
+}
+
+/// Fixture comparison: NaN matches NaN, infinities match exactly, otherwise
+/// |actual - expected| <= max(rel * |expected|, abs_tol).
+inline bool fixture_near(double expected, double actual, double abs_tol, double rel = 1e-12) {
+    if (std::isnan(expected) || std::isnan(actual)) return std::isnan(expected) && std::isnan(actual);
+    if (expected == actual) return true;
+    if (std::isinf(expected) || std::isinf(actual)) return false;
+    return std::fabs(actual - expected) <= std::max(rel * std::fabs(expected), abs_tol);
+}
+
+}  // namespace tsbatch::test

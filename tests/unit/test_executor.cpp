@@ -1,0 +1,170 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+
+#include "algo/generate.hpp"
+#include "core/error.hpp"
+#include "parallel/simulated_comm.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/executor.hpp"
+
+using namespace tsbatch;
+
+namespace {
+
+const char* pipeline_yaml = R"(
+input: {path: in.h5}
+steps:
+  - {name: q,      op: quality_stats}
+  - {name: hourly, op: resample, input: source, params: {period: 1h, aggregation: median, fill: linear, max_gap: 6h}}
+  - {name: z,      op: scale, params: {method: zscore}}
+  - {name: copy,   op: identity, input: source}
+output: {path: out.h5}
+)";
+
+series_batch generated(std::uint64_t n, std::uint64_t mean_points) {
+    generate_options opt;
+    opt.series = n;
+    opt.mean_points = mean_points;
+    opt.seed = 3;
+    const auto lengths = plan_series_lengths(opt);
+    series_batch b;
+    for (std::uint64_t i = 0; i < n; ++i) generate_series(opt, i, lengths[i], b);
+    return b;
+}
+
+series_batch slice(const series_batch& all, index_range r) {
+    series_batch b;
+    for (auto i = r.begin; i < r.end; ++i) b.append(all.meta[i], all.series(i));
+    return b;
+}
+
+bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+// Concatenates per-rank executions in rank order, as the collective writer lays them out.
+execution concat(const std::vector<execution>& parts) {
+    execution all = parts.front();
+    for (std::size_t r = 1; r < parts.size(); ++r)
+        for (std::size_t k = 0; k < all.steps.size(); ++k) {
+            auto& dst = all.steps[k];
+            const auto& src = parts[r].steps[k];
+            for (std::size_t i = 0; i < src.series.size(); ++i) dst.series.append(src.series.meta[i], src.series.series(i));
+            dst.table.meta.insert(dst.table.meta.end(), src.table.meta.begin(), src.table.meta.end());
+            for (std::size_t c = 0; c < dst.table.columns.size(); ++c) {
+                auto& d = dst.table.columns[c];
+                const auto& s = src.table.columns[c];
+                d.ints.insert(d.ints.end(), s.ints.begin(), s.ints.end());
+                d.floats.insert(d.floats.end(), s.floats.begin(), s.floats.end());
+                d.strings.insert(d.strings.end(), s.strings.begin(), s.strings.end());
+            }
+        }
+    return all;
+}
+
+}  // namespace
+
+TEST(step_pipeline, runs_steps_and_keeps_series_identity) {
+    const auto cfg = parse_run_config(pipeline_yaml, "t.yaml");
+    const step_pipeline p(cfg);
+    const auto input = generated(20, 500);
+    const auto ex = p.run(input, "in.h5", false);
+    ASSERT_EQ(ex.steps.size(), 4u);
+    EXPECT_EQ(ex.steps[0].kind, data_kind::table);
+    EXPECT_EQ(ex.steps[0].table.size(), 20u);
+    for (std::size_t k = 1; k < 4; ++k) ASSERT_EQ(ex.steps[k].series.size(), 20u);
+    for (std::size_t i = 0; i < 20; ++i) {
+        EXPECT_EQ(ex.steps[2].series.meta[i].id, input.meta[i].id);
+        EXPECT_EQ(ex.steps[2].series.meta[i].source_index, i);
+        // z scales hourly: same timestamps
+        EXPECT_EQ(ex.steps[2].series.count(i), ex.steps[1].series.count(i));
+    }
+    EXPECT_TRUE(same_bits(ex.steps[3].series.value, input.value));
+    EXPECT_EQ(ex.steps[3].series.time, input.time);
+    EXPECT_EQ(ex.series_done, 20u);
+    EXPECT_EQ(ex.points_done, input.point_count());
+}
+
+TEST(step_pipeline, invalid_series_fails_or_is_skipped) {
+    const auto cfg = parse_run_config(pipeline_yaml, "t.yaml");
+    const step_pipeline p(cfg);
+    series_batch b;
+    const std::vector<std::int64_t> good_t = {1, 2, 3}, bad_t = {1, 3, 3};
+    const std::vector<double> v = {1, 2, 3};
+    b.append({"a", "m", "", 0}, {good_t, v});
+    b.append({"bad{x=1}", "m", "x=1", 1}, {bad_t, v});
+    b.append({"c", "m", "", 2}, {good_t, v});
+    try {
+        (void)p.run(b, "in.h5", false);
+        FAIL() << "expected input_error";
+    } catch (const input_error& e) {
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find("in.h5"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("bad{x=1}"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("point 2"), std::string::npos) << msg;
+    }
+    const auto ex = p.run(b, "in.h5", true);
+    ASSERT_EQ(ex.skipped.size(), 1u);
+    EXPECT_EQ(ex.skipped[0].source_index, 1u);
+    EXPECT_EQ(ex.steps[3].series.size(), 2u);
+    EXPECT_EQ(ex.steps[3].series.meta[1].source_index, 2u);
+}
+
+TEST(select_time, keeps_half_open_window) {
+    series_batch b;
+    const std::vector<std::int64_t> t = {0, 10, 20, 30};
+    const std::vector<double> v = {0, 1, 2, 3};
+    b.append({"a", "m", "", 0}, {t, v});
+    b.append({"b", "m", "", 1}, {t, v});
+    select_time(b, 10, 30);
+    EXPECT_EQ(b.time, (std::vector<std::int64_t>{10, 20, 10, 20}));
+    EXPECT_EQ(b.offset, (std::vector<std::uint64_t>{0, 2, 4}));
+}
+
+// Every rank count from 1 to 8 produces the same output, bit for bit, as one rank: the
+// decomposition splits the input, each simulated rank runs its slab, and the slabs
+// concatenated in rank order equal the single-rank result.
+class rank_invariance : public ::testing::TestWithParam<int> {};
+
+TEST_P(rank_invariance, outputs_identical_to_one_rank) {
+    const auto cfg = parse_run_config(pipeline_yaml, "t.yaml");
+    const step_pipeline p(cfg);
+    const auto input = generated(120, 300);
+    std::vector<std::uint64_t> counts(input.size());
+    for (std::size_t i = 0; i < input.size(); ++i) counts[i] = input.count(i);
+    const auto reference = p.run(input, "in.h5", false);
+
+    const int n = GetParam();
+    std::vector<execution> parts(static_cast<std::size_t>(n));
+    run_simulated(n, [&](const comm& c) {
+        const auto plan = decompose(counts, p, "cost", c.size());
+        parts[static_cast<std::size_t>(c.rank())] = p.run(slice(input, plan.series_of_rank(c.rank())), "in.h5", false);
+    });
+    const auto all = concat(parts);
+    for (std::size_t k = 0; k < reference.steps.size(); ++k) {
+        const auto& a = reference.steps[k];
+        const auto& b = all.steps[k];
+        EXPECT_EQ(a.series.time, b.series.time) << a.name;
+        EXPECT_TRUE(same_bits(a.series.value, b.series.value)) << a.name;
+        EXPECT_EQ(a.series.offset, b.series.offset) << a.name;
+        ASSERT_EQ(a.table.columns.size(), b.table.columns.size());
+        for (std::size_t c = 0; c < a.table.columns.size(); ++c) {
+            EXPECT_EQ(a.table.columns[c].ints, b.table.columns[c].ints) << a.table.columns[c].spec.name;
+            EXPECT_TRUE(same_bits(a.table.columns[c].floats, b.table.columns[c].floats)) << a.table.columns[c].spec.name;
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(ranks, rank_invariance, ::testing::Range(1, 9));
+
+TEST(decompose, chunks_do_not_depend_on_rank_count) {
+    const auto cfg = parse_run_config(pipeline_yaml, "t.yaml");
+    const step_pipeline p(cfg);
+    std::vector<std::uint64_t> counts(5000);
+    for (std::size_t i = 0; i < counts.size(); ++i) counts[i] = (i * 7919) % 3000;
+    const auto one = decompose(counts, p, "cost", 1);
+    for (int n = 2; n <= 8; ++n) EXPECT_EQ(decompose(counts, p, "cost", n).chunks, one.chunks);
+}
