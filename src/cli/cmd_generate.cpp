@@ -3,15 +3,13 @@
 #include <memory>
 
 #include "algo/generate.hpp"
+#include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_context.hpp"
 #include "core/error.hpp"
 #include "io/staged.hpp"
 #include "parallel/partition.hpp"
 
-#ifndef TSBATCH_VERSION
-#define TSBATCH_VERSION "0.0.0"
-#endif
 
 namespace tsbatch {
 namespace {

@@ -1,16 +1,11 @@
 // tsbatch: rank-parallel time-series analytics on staged HDF5 files.
 #include <cstdio>
 
+#include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "parallel/mpi_comm.hpp"
 
-#ifndef TSBATCH_VERSION
-#define TSBATCH_VERSION "0.0.0"
-#endif
-#ifndef TSBATCH_GIT_ID
-#define TSBATCH_GIT_ID "unknown"
-#endif
 
 int main(int argc, char** argv) {
     using namespace tsbatch;

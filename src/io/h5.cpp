@@ -74,8 +74,14 @@ transfer::transfer(bool collective) : p_(check(H5Pcreate(H5P_DATASET_XFER), "H5P
     if (collective) check(H5Pset_dxpl_mpio(p_.get(), H5FD_MPIO_COLLECTIVE), "H5Pset_dxpl_mpio");
 }
 
+// Groups remember the order their members were created in, so tables list their columns
+// and results their steps in the order the user wrote them.
+constexpr unsigned track_order = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
+
 file create_file(const std::string& path, const file_access& fa) {
-    return file(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fa.get()), "H5Fcreate"));
+    plist fcpl(check(H5Pcreate(H5P_FILE_CREATE), "H5Pcreate(file create)"));
+    check(H5Pset_link_creation_order(fcpl.get(), track_order), "H5Pset_link_creation_order");
+    return file(check(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fa.get()), "H5Fcreate"));
 }
 
 file open_file(const std::string& path, bool writable, const file_access& fa) {
@@ -104,7 +110,9 @@ bool exists(hid_t loc, const std::string& path) {
 }
 
 group create_group(hid_t loc, const std::string& name) {
-    return group(check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), "H5Gcreate2"));
+    plist gcpl(check(H5Pcreate(H5P_GROUP_CREATE), "H5Pcreate(group create)"));
+    check(H5Pset_link_creation_order(gcpl.get(), track_order), "H5Pset_link_creation_order");
+    return group(check(H5Gcreate2(loc, name.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT), "H5Gcreate2"));
 }
 
 group open_group(hid_t loc, const std::string& path) {
@@ -118,12 +126,17 @@ dataset open_dataset(hid_t loc, const std::string& name) {
 std::vector<std::string> member_names(hid_t g) {
     H5G_info_t info;
     check(H5Gget_info(g, &info), "H5Gget_info");
+    // Creation order where the writer tracked it (tsbatch does), name order otherwise.
+    unsigned flags = 0;
+    plist gcpl(check(H5Gget_create_plist(g), "H5Gget_create_plist"));
+    H5Pget_link_creation_order(gcpl.get(), &flags);
+    const auto index = (flags & H5P_CRT_ORDER_INDEXED) != 0 ? H5_INDEX_CRT_ORDER : H5_INDEX_NAME;
     std::vector<std::string> names;
     for (hsize_t i = 0; i < info.nlinks; ++i) {
-        const ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
+        const ssize_t n = H5Lget_name_by_idx(g, ".", index, H5_ITER_INC, i, nullptr, 0, H5P_DEFAULT);
         check(static_cast<hid_t>(n), "H5Lget_name_by_idx");
         std::string s(static_cast<std::size_t>(n), '\0');
-        H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, i, s.data(), static_cast<std::size_t>(n) + 1, H5P_DEFAULT);
+        H5Lget_name_by_idx(g, ".", index, H5_ITER_INC, i, s.data(), static_cast<std::size_t>(n) + 1, H5P_DEFAULT);
         names.push_back(std::move(s));
     }
     return names;

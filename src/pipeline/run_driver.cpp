@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "build_info.hpp"
 #include "cli/run_context.hpp"
 #include "core/error.hpp"
 #include "core/glob.hpp"
@@ -23,12 +24,6 @@
 #include "pipeline/executor.hpp"
 #include "pipeline/progress.hpp"
 
-#ifndef TSBATCH_VERSION
-#define TSBATCH_VERSION "0.0.0"
-#endif
-#ifndef TSBATCH_GIT_ID
-#define TSBATCH_GIT_ID "unknown"
-#endif
 
 namespace tsbatch {
 namespace {
