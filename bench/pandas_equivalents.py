@@ -1,0 +1,87 @@
+#!/usr/bin/python3
+"""The pandas/numpy way of computing what tsbatch's kernels compute, on the same staged file,
+timed the same way (best of repeated runs after a warm-up). Prints one line per kernel in the
+format of bench_kernels: name, Mpoints/s.
+
+    pandas_equivalents.py FILE.h5 [MIN_SECONDS]
+"""
+import sys
+import time
+
+import h5py
+import numpy as np
+import pandas as pd
+
+
+def load(path):
+    with h5py.File(path, "r") as f:
+        count = f["series/count"][()]
+        t = f["points/time"][()]
+        v = f["points/value"][()]
+    sid = np.repeat(np.arange(len(count), dtype=np.int64), count.astype(np.int64))
+    return pd.DataFrame({"sid": sid, "time": pd.to_datetime(t, unit="ms"), "value": v})
+
+
+def time_it(min_s, fn):
+    fn()
+    runs, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        runs += 1
+        elapsed = time.perf_counter() - t0
+        if elapsed >= min_s:
+            return elapsed / runs
+
+
+def quality(df):
+    g = df.groupby("sid", sort=False)
+    stats = g["value"].agg(["size", "count", "min", "max", "mean", "std"])
+    var = g["value"].var(ddof=0)
+    dt = df["time"].diff().dt.total_seconds().mul(1000)
+    dt[df["sid"].ne(df["sid"].shift())] = np.nan
+    periods = pd.DataFrame({"sid": df["sid"], "dt": dt}).dropna()
+    gp = periods.groupby("sid")["dt"]
+    ext = gp.agg(["min", "max", "mean"])
+    counts = periods.groupby(["sid", "dt"]).size()
+    mode = counts.groupby(level=0).idxmax()
+    return stats, var, ext, mode
+
+
+def zscore(df):
+    g = df.groupby("sid", sort=False)["value"]
+    return (df["value"] - g.transform("mean")) / g.transform("std")
+
+
+def minmax(df):
+    g = df.groupby("sid", sort=False)["value"]
+    lo = g.transform("min")
+    return (df["value"] - lo) / (g.transform("max") - lo)
+
+
+def robust(df):
+    g = df.groupby("sid", sort=False)["value"]
+    q1, q2, q3 = g.transform("quantile", 0.25), g.transform("median"), g.transform("quantile", 0.75)
+    return (df["value"] - q2) / (q3 - q1)
+
+
+def resample(agg):
+    def run(df):
+        return df.groupby(["sid", pd.Grouper(key="time", freq="1h")])["value"].agg(agg)
+    return run
+
+
+def main():
+    path = sys.argv[1]
+    min_s = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+    df = load(path)
+    n = len(df)
+    print(f"# pandas {pd.__version__}, numpy {np.__version__}, {df['sid'].nunique()} series, {n} points")
+    for name, fn in [("quality_stats", quality), ("scale_zscore", zscore), ("scale_minmax", minmax),
+                     ("scale_robust", robust), ("resample_1h_mean", resample("mean")),
+                     ("resample_1h_median", resample("median"))]:
+        s = time_it(min_s, lambda: fn(df))
+        print(f"{name:<22} {n / s / 1e6:12.1f} Mpoints/s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
