@@ -15,15 +15,18 @@
 // - nb_gaps = number of Δt with Δt > gap_factor * ref_period (compared in double, like the
 //   reference); longest_gap = the largest such Δt, i.e. max_period when nb_gaps > 0, else 0.
 //
-// Speed: one pass over memory. The series is cut into blocks small enough to stay in L1;
-// each block gets a two-pass mean / squared-deviation computation over its values (exact
-// enough for data like 1e6 + noise, unlike one-pass sums of squares) and the blocks are merged
-// with Chan's pairwise formula. Values are shifted by the first finite value so block sums
-// stay small. The lane arrays below are independent accumulators the compiler turns into
-// SIMD registers without reassociating any sum (no -ffast-math needed). The modal step is
-// counted in a small dense histogram centred on the median of a sample of steps, with four
-// interleaved copies so a regular series (the same bin every step) does not serialise on
-// store-to-load forwarding; steps outside the window (gaps) go to a hash map.
+// Speed: one pass over memory. The series is cut into blocks small enough to stay in L1.
+// Each block's values are summed in one vectorised pass as d = x - s with s the block's first
+// finite value, giving the block count, mean and squared deviations M2 = Σd² - (Σd)²/n.
+// Because s is one of the block's values, (s - mean)² <= M2, so Σd² <= (n + 1) M2 and the
+// cancellation costs at most a factor n + 1 (1025): <= ~1e-13 relative in the worst case,
+// ~1e-16 typically, unlike one-pass sums of squares over the whole series (1e6 + noise
+// loses everything). Blocks are merged with Chan's pairwise formula, which stays accurate
+// for drifting series. The vector lanes below are independent accumulators the compiler keeps
+// in SIMD registers without reassociating any sum (no -ffast-math needed). The modal step
+// is counted in a small dense histogram centred on the median of a sample of steps, with
+// four interleaved copies so a regular series (the same bin every step) does not serialise
+// on store-to-load forwarding; steps outside the window (gaps) go to a hash map.
 #include "algo/quality_stats.hpp"
 
 #include <algorithm>
@@ -44,14 +47,15 @@ namespace {
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 constexpr double inf_v = std::numeric_limits<double>::infinity();
 
-// Points per block: 8 KiB of values and 8 KiB of timestamps, so the second pass over a
-// block's values and the pass over its timestamps hit L1.
+// Points per block: 8 KiB of values and 8 KiB of timestamps, so the pass over a block's
+// timestamps after its values hits L1; also bounds the cancellation factor (see above).
 constexpr std::size_t block_size = 1024;
 
 // Without -ffast-math the compiler may not reorder a floating-point sum, so it never
-// vectorises a plain reduction loop; explicit vectors (GCC/Clang extension, lowered to SSE2
-// pairs on baseline x86-64 and to AVX with -march=native) give independent lanes whose sums
-// are combined only at the end of a block. Two accumulators of 4 hide the add latency.
+// vectorises a plain reduction loop; explicit vectors (GCC/Clang extension) give independent
+// lanes whose sums are combined only at the end of a block. 16-byte vectors map to SSE2 on
+// baseline x86-64 and NEON on AArch64 (32-byte ones ran 4x slower without AVX: GCC splits
+// them through memory); four accumulators hide the add latency.
 using vec_d = double __attribute__((vector_size(16)));
 using vec_mask = std::int64_t __attribute__((vector_size(16)));
 constexpr std::size_t vec_n = 2;
@@ -63,48 +67,60 @@ inline vec_d load(const double* p) noexcept {
     return x;
 }
 
-inline vec_d splat(double x) noexcept { return vec_d{x, x}; }
+inline vec_d splat(double x) noexcept {
+    return vec_d{x, x};
+}
 
 // Merges per-block moments (count, mean, squared deviations) into running ones (Chan et al.,
 // "Updating formulae and a pairwise algorithm for computing sample variances", 1979).
 class moments_builder {
 public:
-    explicit moments_builder(double shift) : shift_(shift) {}
-
     void add_block(const double* v, std::size_t n) {
-        const vec_d shift = splat(shift_);
+        // Block-local shift: the block's first finite value (0 without one, so infinities
+        // give numpy's inf / NaN results rather than inf - inf everywhere).
+        double s0 = 0.0;
+        for (std::size_t k = 0; k < n; ++k) {
+            if (std::isfinite(v[k])) {
+                s0 = v[k];
+                break;
+            }
+        }
+        const vec_d shift = splat(s0);
         const vec_d zero = splat(0.0);
         const vec_d one = splat(1.0);
         vec_d sum[unroll];
+        vec_d sq[unroll];
         vec_d cnt[unroll];
         vec_d lo[unroll];
         vec_d hi[unroll];
         for (std::size_t u = 0; u < unroll; ++u) {
-            sum[u] = cnt[u] = zero;
+            sum[u] = sq[u] = cnt[u] = zero;
             lo[u] = splat(inf_v);
             hi[u] = splat(-inf_v);
         }
         constexpr std::size_t step = vec_n * unroll;
         const std::size_t nv = n - n % step;
-        // Pass 1: shifted sum, count, min, max. NaN fails every comparison, so the selects
-        // drop it without a branch.
         for (std::size_t i = 0; i < nv; i += step) {
             for (std::size_t u = 0; u < unroll; ++u) {
                 const vec_d x = load(v + i + u * vec_n);
                 const vec_mask ok = x == x;
-                sum[u] += ok ? x - shift : zero;
+                const vec_d d = ok ? x - shift : zero;
+                sum[u] += d;
+                sq[u] += d * d;
                 cnt[u] += ok ? one : zero;
                 lo[u] = x < lo[u] ? x : lo[u];
                 hi[u] = x > hi[u] ? x : hi[u];
             }
         }
         double bsum = 0.0;
+        double bsq = 0.0;
         double bcnt = 0.0;
         double bmin = inf_v;
         double bmax = -inf_v;
         for (std::size_t u = 0; u < unroll; ++u) {
             for (std::size_t j = 0; j < vec_n; ++j) {
                 bsum += sum[u][j];
+                bsq += sq[u][j];
                 bcnt += cnt[u][j];
                 bmin = lo[u][j] < bmin ? lo[u][j] : bmin;
                 bmax = hi[u][j] > bmax ? hi[u][j] : bmax;
@@ -113,7 +129,9 @@ public:
         for (std::size_t i = nv; i < n; ++i) {
             const double x = v[i];
             if (x == x) {
-                bsum += x - shift_;
+                const double d = x - s0;
+                bsum += d;
+                bsq += d * d;
                 bcnt += 1.0;
                 bmin = x < bmin ? x : bmin;
                 bmax = x > bmax ? x : bmax;
@@ -123,28 +141,14 @@ public:
         max_ = bmax > max_ ? bmax : max_;
         nb_nan_ += static_cast<std::int64_t>(n) - static_cast<std::int64_t>(bcnt);
         if (bcnt == 0.0) return;
-        const double bmean = bsum / bcnt;
-
-        // Pass 2 (block in L1): squared deviations from the block mean.
-        const vec_d mean = splat(bmean);
-        vec_d dev[unroll];
-        for (std::size_t u = 0; u < unroll; ++u) dev[u] = zero;
-        for (std::size_t i = 0; i < nv; i += step) {
-            for (std::size_t u = 0; u < unroll; ++u) {
-                const vec_d x = load(v + i + u * vec_n);
-                const vec_d e = (x - shift) - mean;
-                dev[u] += x == x ? e * e : zero;
-            }
-        }
-        double bm2 = 0.0;
-        for (std::size_t u = 0; u < unroll; ++u)
-            for (std::size_t j = 0; j < vec_n; ++j) bm2 += dev[u][j];
-        for (std::size_t i = nv; i < n; ++i) {
-            const double x = v[i];
-            const double e = (x - shift_) - bmean;
-            if (x == x) bm2 += e * e;
-        }
-        merge(bcnt, bmean, bm2);
+        const double mean_d = bsum / bcnt;
+        const double raw_m2 = bsq - bsum * mean_d;
+        const double bm2 = raw_m2 < 0.0 ? 0.0 : raw_m2;  // rounding below 0; NaN (from inf) stays
+        // Running means are kept relative to the first block's mean: block means then differ
+        // by small, exactly representable amounts (accurate merges), and unlike the first
+        // value it is not thrown off by a leading outlier.
+        if (count_ == 0.0 && std::isfinite(s0 + mean_d)) shift_ = s0 + mean_d;
+        merge(bcnt, (s0 - shift_) + mean_d, bm2);
     }
 
     value_moments finish() const {
@@ -183,22 +187,14 @@ private:
         count_ = total;
     }
 
-    double shift_;
+    double shift_ = 0.0;
     double count_ = 0.0;
-    double mean_ = 0.0;  // shifted
+    double mean_ = 0.0;  // relative to shift_
     double m2_ = 0.0;
     double min_ = inf_v;
     double max_ = -inf_v;
     std::int64_t nb_nan_ = 0;
 };
-
-// The shift keeps block sums small: the first finite value (0 without one, so infinities
-// still give numpy's inf / NaN results rather than inf - inf everywhere).
-double first_finite(std::span<const double> v) {
-    for (const double x : v)
-        if (std::isfinite(x)) return x;
-    return 0.0;
-}
 
 // Δt with wrap-around instead of signed overflow: exact for any increasing pair.
 inline std::int64_t step_at(const std::int64_t* t, std::size_t i) noexcept {
@@ -329,9 +325,53 @@ double value_moments::variance(int ddof) const noexcept {
     return m2 / static_cast<double>(count - ddof);
 }
 
+value_range compute_value_range(std::span<const double> v) {
+    const std::size_t n = v.size();
+    constexpr std::size_t step = vec_n * unroll;
+    const std::size_t nv = n - n % step;
+    vec_d lo[unroll];
+    vec_d hi[unroll];
+    vec_mask cnt[unroll];
+    for (std::size_t u = 0; u < unroll; ++u) {
+        lo[u] = splat(inf_v);
+        hi[u] = splat(-inf_v);
+        cnt[u] = vec_mask{0, 0};
+    }
+    for (std::size_t i = 0; i < nv; i += step) {
+        for (std::size_t u = 0; u < unroll; ++u) {
+            const vec_d x = load(v.data() + i + u * vec_n);
+            lo[u] = x < lo[u] ? x : lo[u];
+            hi[u] = x > hi[u] ? x : hi[u];
+            cnt[u] -= x == x;  // a true comparison is -1
+        }
+    }
+    double mn = inf_v;
+    double mx = -inf_v;
+    std::int64_t count = 0;
+    for (std::size_t u = 0; u < unroll; ++u) {
+        for (std::size_t j = 0; j < vec_n; ++j) {
+            mn = lo[u][j] < mn ? lo[u][j] : mn;
+            mx = hi[u][j] > mx ? hi[u][j] : mx;
+            count += cnt[u][j];
+        }
+    }
+    for (std::size_t i = nv; i < n; ++i) {
+        const double x = v[i];
+        mn = x < mn ? x : mn;
+        mx = x > mx ? x : mx;
+        count += x == x ? 1 : 0;
+    }
+    value_range r;
+    r.count = count;
+    r.min = count > 0 ? mn : nan_v;
+    r.max = count > 0 ? mx : nan_v;
+    return r;
+}
+
 value_moments compute_value_moments(std::span<const double> v) {
-    moments_builder b(first_finite(v));
-    for (std::size_t i = 0; i < v.size(); i += block_size) b.add_block(v.data() + i, std::min(block_size, v.size() - i));
+    moments_builder b;
+    for (std::size_t i = 0; i < v.size(); i += block_size)
+        b.add_block(v.data() + i, std::min(block_size, v.size() - i));
     return b.finish();
 }
 
@@ -347,7 +387,7 @@ quality_stats_result compute_quality_stats(series_view s, double gap_factor) {
     r.start = s.time.front();
     r.end = s.time.back();
 
-    moments_builder values(first_finite(s.value));
+    moments_builder values;
     if (n == 1) {
         values.add_block(s.value.data(), 1);
         r.mean_period = nan_v;

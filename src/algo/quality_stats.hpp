@@ -1,8 +1,8 @@
 #pragma once
 // `quality_stats`: one table row per series describing its values (count, NaN, min, max,
 // mean, variance) and its sampling (modal period, gaps). The kernels are exposed so tests and
-// benchmarks can call them without the registry; `compute_value_moments` is shared with
-// `scale`.
+// benchmarks can call them without the registry; `compute_value_moments` and
+// `compute_value_range` are shared with `scale`.
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -12,8 +12,8 @@
 
 namespace tsbatch {
 
-/// Moments of the non-NaN values of a span, computed in one pass over memory (blocked
-/// two-pass per cache-sized block, blocks merged with Chan's formula).
+/// Moments of the non-NaN values of a span, computed in one pass over memory (shifted sums
+/// per cache-sized block, blocks merged with Chan's formula; ~1e-16 relative typically).
 struct value_moments {
     std::int64_t count = 0;   ///< non-NaN values
     std::int64_t nb_nan = 0;  ///< NaN values
@@ -28,6 +28,16 @@ struct value_moments {
 
 /// Moments of the non-NaN values of `v`.
 value_moments compute_value_moments(std::span<const double> v);
+
+/// Extremes of the non-NaN values of a span: one vectorised pass, cheaper than the moments.
+struct value_range {
+    std::int64_t count = 0;  ///< non-NaN values
+    double min = 0.0;        ///< NaN when count == 0
+    double max = 0.0;        ///< NaN when count == 0
+};
+
+/// Count, min and max of the non-NaN values of `v`.
+value_range compute_value_range(std::span<const double> v);
 
 /// One row of the `quality_stats` table (see quality_stats.cpp for every edge case).
 struct quality_stats_result {

@@ -12,23 +12,30 @@
 // - Empty buckets between two occupied ones: none with fill = none. Otherwise a run of empty
 //   buckets is filled when the last input point before it (t_b, v_b) and the first input point
 //   after it (t_a, v_a) satisfy t_a - t_b <= max_gap (default 2 * period); all buckets of the
-//   run then get a point at their label timestamp L: linear = v_b + (v_a - v_b)/(t_a - t_b) *
-//   (L - t_b) (numpy.interp's form), previous = v_b, next = v_a. These are raw input points,
-//   NaN-valued ones included, so a NaN neighbour gives NaN. Nothing is filled before the first
-//   or after the last occupied bucket. max_gap is ignored when fill = none.
+//   run then get a point at their label timestamp L: linear = (v_a - v_b)/(t_a - t_b) *
+//   (L - t_b) + v_b (numpy.interp's form; exactly v_a when L = t_a), previous = v_b,
+//   next = v_a. These are raw input points, NaN-valued ones included: linear gives NaN when
+//   either neighbour is NaN (even at L = t_a), previous / next copy the neighbour's NaN.
+//   Nothing is filled before the first or after the last occupied bucket, and a run holds at
+//   most max_gap / period buckets. max_gap is ignored when fill = none.
+// - sum and mean add in lane order without compensation (pandas uses Kahan summation): equal
+//   up to rounding, ~1e-16 relative unless the bucket's values cancel.
 // - Output timestamps are strictly increasing; an empty series gives no point.
 // - Timestamps are assumed at least two periods away from the int64 limits (bucket ends are
 //   computed as start + period).
 //
-// Speed: the points are sorted, so each bucket's end index is found from the previous
-// bucket's length (two timestamp reads when the sampling is regular) or by galloping search;
-// a division happens only when a bucket is not adjacent to the previous one. The value
-// reductions use explicit vector lanes, as in quality_stats.
+// Speed: the points are sorted, so each bucket's end index is checked against the previous
+// bucket's length (two timestamp reads when the sampling is regular), else found by a short
+// forward scan, else by galloping search. A division happens only when the next occupied
+// bucket is more than two buckets ahead. The value reductions use explicit vector lanes, as
+// in quality_stats, and sum/mean/count first try a plain sum (a NaN anywhere shows in it)
+// before the masked one.
 #include "algo/resample.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -42,6 +49,7 @@ namespace {
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 constexpr double inf_v = std::numeric_limits<double>::infinity();
 
+// Explicit vector lanes for the reductions, as in quality_stats.cpp (see there for why).
 using vec_d = double __attribute__((vector_size(16)));
 using vec_mask = std::int64_t __attribute__((vector_size(16)));
 constexpr std::size_t vec_n = 2;
@@ -54,7 +62,9 @@ inline vec_d load(const double* p) noexcept {
     return x;
 }
 
-inline vec_d splat(double x) noexcept { return vec_d{x, x}; }
+inline vec_d splat(double x) noexcept {
+    return vec_d{x, x};
+}
 
 inline double lane_sum(const vec_d (&a)[unroll]) noexcept {
     double s = 0.0;
@@ -98,6 +108,25 @@ sum_count shifted_sum(const double* v, std::size_t n, double shift) {
         }
     }
     return r;
+}
+
+// Sum and count of the non-NaN values of v[0, n). Most buckets hold no NaN: a plain lane sum
+// (one add per value) proves it, since any NaN makes the total NaN, and only then the masked
+// sum runs. Both paths add the same values in the same order, so the result does not depend
+// on which one ran.
+sum_count nan_sum(const double* v, std::size_t n) {
+    double s = 0.0;
+    std::size_t i = 0;
+    if (n >= vec_step) {
+        vec_d sum[unroll];
+        for (std::size_t u = 0; u < unroll; ++u) sum[u] = splat(0.0);
+        for (; i + vec_step <= n; i += vec_step)
+            for (std::size_t u = 0; u < unroll; ++u) sum[u] += load(v + i + u * vec_n);
+        s = lane_sum(sum);
+    }
+    for (; i < n; ++i) s += v[i];
+    if (s == s) return {s, static_cast<double>(n)};
+    return shifted_sum(v, n, 0.0);
 }
 
 // Smallest (want_max = false) or largest non-NaN value of v[0, n); NaN when there is none.
@@ -196,13 +225,13 @@ double aggregate(const double* v, std::size_t n, std::vector<double>& scratch) {
             return x;
     }
     if constexpr (A == agg::mean) {
-        const sum_count sc = shifted_sum(v, n, 0.0);
+        const sum_count sc = nan_sum(v, n);
         return sc.count > 0.0 ? sc.sum / sc.count : nan_v;
     } else if constexpr (A == agg::sum) {
-        const sum_count sc = shifted_sum(v, n, 0.0);
+        const sum_count sc = nan_sum(v, n);
         return sc.count > 0.0 ? sc.sum : nan_v;
     } else if constexpr (A == agg::count) {
-        const sum_count sc = shifted_sum(v, n, 0.0);
+        const sum_count sc = nan_sum(v, n);
         return sc.count > 0.0 ? sc.count : nan_v;
     } else if constexpr (A == agg::min) {
         return extreme<false>(v, n);
@@ -221,23 +250,33 @@ double aggregate(const double* v, std::size_t n, std::vector<double>& scratch) {
 
 // Index of the first point of t[i, n) at or after `bound`, given t[i] < bound. `hint` is the
 // previous bucket's length: with regular sampling the answer is i + hint, checked with two
-// reads; otherwise gallop forward from the best known lower index, then bisect.
-// Single-point buckets (the common case when up-sampling) are decided by one read.
+// reads. Otherwise scan linearly (the timestamps ahead are usually not in cache yet, and a
+// bisection's dependent loads each wait for memory, while a forward scan streams), and
+// gallop only when the bucket turns out to be long.
 std::size_t bucket_end(const std::int64_t* t, std::size_t i, std::size_t n, std::int64_t bound, std::size_t hint) {
-    if (i + 1 == n || t[i + 1] >= bound) return i + 1;
-    std::size_t lo = i + 1;  // t[lo] < bound
+    constexpr std::size_t scan_limit = 64;
+    if (i + 1 == n || t[i + 1] >= bound) return i + 1;  // single-point bucket
+    std::size_t lo = i + 1;                             // t[lo] < bound
     if (hint > 2) {
         const std::size_t g = i + hint - 1;
         if (g < n && t[g] < bound) {
             if (g + 1 == n || t[g + 1] >= bound) return g + 1;
             lo = g + 1;
         } else {
-            // The bucket is shorter than the previous one: bisect (i, min(g, n)].
-            const std::int64_t* hi = t + std::min(g, n);
-            return static_cast<std::size_t>(std::lower_bound(t + i + 1, hi, bound) - t);
+            // Shorter than the previous bucket: the end is in (lo, min(g, n)].
+            const std::size_t hi = std::min(g, n);
+            if (hi - lo > scan_limit) return static_cast<std::size_t>(std::lower_bound(t + lo + 1, t + hi, bound) - t);
+            std::size_t j = lo + 1;
+            while (j < hi && t[j] < bound) ++j;
+            return j;
         }
     }
-    std::size_t step = 1;
+    const std::size_t scan_end = std::min(n, lo + scan_limit);
+    for (std::size_t j = lo + 1; j < scan_end; ++j)
+        if (t[j] >= bound) return j;
+    if (scan_end == n) return n;
+    lo = scan_end - 1;
+    std::size_t step = scan_limit;
     while (true) {
         const std::size_t probe = lo + step;
         if (probe >= n) return static_cast<std::size_t>(std::lower_bound(t + lo + 1, t + n, bound) - t);
@@ -252,9 +291,15 @@ public:
     resampler(const resample_params& p, series_sink& out)
         : p_(p), out_(out), max_gap_(static_cast<std::uint64_t>(p.effective_max_gap())) {
         switch (p.label) {
-        case resample_label::start: label_offset_ = 0; break;
-        case resample_label::mid: label_offset_ = p.period / 2; break;
-        case resample_label::end: label_offset_ = p.period; break;
+            case resample_label::start:
+                label_offset_ = 0;
+                break;
+            case resample_label::mid:
+                label_offset_ = p.period / 2;
+                break;
+            case resample_label::end:
+                label_offset_ = p.period;
+                break;
         }
     }
 
@@ -271,15 +316,30 @@ public:
         bool have_prev = false;
         std::int64_t prev_start = 0;
         std::size_t hint = 0;
+        std::size_t prefetch_left = 0;
         std::size_t i = 0;
         while (i < n) {
             const std::int64_t ti = t[i];
-            std::int64_t start;
-            if (have_prev && ti - (prev_start + period) < period)
-                start = prev_start + period;  // adjacent bucket: no division
-            else
+            // The next occupied bucket is usually the next one or the one after (jittered
+            // up-sampling): step there without a division.
+            std::int64_t start = prev_start + period;
+            const std::int64_t ahead = have_prev ? ti - start : 0;  // >= 0: ti is past the previous bucket
+            if (!have_prev || (ahead >= period && ahead - period >= period))
                 start = origin + floor_div(ti - origin, period) * period;
+            else if (ahead >= period)
+                start += period;
             const std::size_t j = bucket_end(t, i, n, start + period, hint);
+            // The hint check reads only two timestamps per bucket, so the hardware prefetcher
+            // does not stream the timestamps; where buckets are irregular (around gaps) the
+            // fallback scan would then wait on memory. After a missed hint, prefetch the
+            // timestamps of the bucket after next for a while; not for long buckets, where a
+            // few misses do not matter, nor while hints keep hitting (extra traffic).
+            if (j - i != hint) prefetch_left = 32;
+            if (prefetch_left > 0) {
+                --prefetch_left;
+                if (hint >= 8 && hint <= 256)
+                    for (std::size_t k = j + hint; k < j + 2 * hint && k < n; k += 8) __builtin_prefetch(t + k);
+            }
             if (have_prev && start != prev_start + period && p_.fill != resample_fill::none)
                 fill_between(prev_start, start, t[i - 1], v[i - 1], ti, v[i]);
             out_.push(start + label_offset_, aggregate<A>(v + i, j - i, scratch));
@@ -301,10 +361,19 @@ private:
             const std::int64_t label = s + label_offset_;
             double value = 0.0;
             switch (p_.fill) {
-            case resample_fill::linear: value = slope * static_cast<double>(label - tb) + vb; break;
-            case resample_fill::previous: value = vb; break;
-            case resample_fill::next: value = va; break;
-            case resample_fill::none: return;
+                case resample_fill::linear:
+                    // At ta itself (label = end, point on the next bucket start) give va exactly,
+                    // unless vb is NaN: a NaN neighbour always gives NaN.
+                    value = label == ta && vb == vb ? va : slope * static_cast<double>(label - tb) + vb;
+                    break;
+                case resample_fill::previous:
+                    value = vb;
+                    break;
+                case resample_fill::next:
+                    value = va;
+                    break;
+                case resample_fill::none:
+                    return;
             }
             out_.push(label, value);
         }
@@ -399,15 +468,33 @@ void resample(series_view in, const resample_params& p, series_sink& out) {
     resampler r(p, out);
     using agg = resample_aggregation;
     switch (p.aggregation) {
-    case agg::mean: r.run<agg::mean>(in); break;
-    case agg::min: r.run<agg::min>(in); break;
-    case agg::max: r.run<agg::max>(in); break;
-    case agg::median: r.run<agg::median>(in); break;
-    case agg::sum: r.run<agg::sum>(in); break;
-    case agg::count: r.run<agg::count>(in); break;
-    case agg::first: r.run<agg::first>(in); break;
-    case agg::last: r.run<agg::last>(in); break;
-    case agg::std: r.run<agg::std>(in); break;
+        case agg::mean:
+            r.run<agg::mean>(in);
+            break;
+        case agg::min:
+            r.run<agg::min>(in);
+            break;
+        case agg::max:
+            r.run<agg::max>(in);
+            break;
+        case agg::median:
+            r.run<agg::median>(in);
+            break;
+        case agg::sum:
+            r.run<agg::sum>(in);
+            break;
+        case agg::count:
+            r.run<agg::count>(in);
+            break;
+        case agg::first:
+            r.run<agg::first>(in);
+            break;
+        case agg::last:
+            r.run<agg::last>(in);
+            break;
+        case agg::std:
+            r.run<agg::std>(in);
+            break;
     }
 }
 
@@ -444,7 +531,8 @@ operator_def make_resample_def() {
     });
     d.params.push_back(choice("aggregation", "how the non-NaN values of a bucket are combined (std: sample, ddof 1)",
                               choice_list(aggregation_names)));
-    d.params.push_back(choice("label", "output timestamp of a bucket: its start, middle or end", choice_list(label_names)));
+    d.params.push_back(
+        choice("label", "output timestamp of a bucket: its start, middle or end", choice_list(label_names)));
     d.params.push_back(choice("fill", "how empty buckets between two points at most max_gap apart are filled",
                               choice_list(fill_names)));
     d.params.push_back(param_spec{

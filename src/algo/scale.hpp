@@ -27,7 +27,7 @@ void check_scale_params(const scale_params& p);
 struct scale_fit {
     double center = 0.0;
     double divisor = 1.0;
-    bool constant = false;  ///< max == min over the non-NaN values (one value included)
+    bool constant = false;   ///< max == min over the non-NaN values (one value included)
     std::int64_t count = 0;  ///< non-NaN values; 0 means every output is NaN
 };
 

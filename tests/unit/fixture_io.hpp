@@ -99,12 +99,20 @@ inline param_values fixture_params(const operator_def& def, const YAML::Node& pa
         const param_spec* spec = def.find_param(name);
         if (spec == nullptr) throw std::runtime_error("fixture parameter '" + name + "' is not in the schema");
         switch (spec->type) {
-        case param_type::integer:
-        case param_type::duration: out.set(name, kv.second.as<std::int64_t>()); break;
-        case param_type::number: out.set(name, kv.second.as<double>()); break;
-        case param_type::boolean: out.set(name, kv.second.as<bool>()); break;
-        case param_type::choice:
-        case param_type::string: out.set(name, kv.second.as<std::string>()); break;
+            case param_type::integer:
+            case param_type::duration:
+                out.set(name, kv.second.as<std::int64_t>());
+                break;
+            case param_type::number:
+                out.set(name, kv.second.as<double>());
+                break;
+            case param_type::boolean:
+                out.set(name, kv.second.as<bool>());
+                break;
+            case param_type::choice:
+            case param_type::string:
+                out.set(name, kv.second.as<std::string>());
+                break;
         }
     }
     return out;

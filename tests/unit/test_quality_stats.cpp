@@ -225,6 +225,13 @@ TEST(QualityStats, AccurateOnLargeOffset) {
     const auto [mean_d, var_d] = reference_moments(v);
     EXPECT_LT(rel_err(mean_d, rd.mean), 1e-13);
     EXPECT_LT(rel_err(var_d, rd.variance), 1e-12);
+
+    // An outlier at the start of every block: the worst case for the block-local shift.
+    for (std::size_t i = 0; i < n; ++i) v[i] = (i % 1024 == 0 ? 1e9 : 1e6) + noise(rng);
+    const auto ro = stats(t, v);
+    const auto [mean_o, var_o] = reference_moments(v);
+    EXPECT_LT(rel_err(mean_o, ro.mean), 1e-12);
+    EXPECT_LT(rel_err(var_o, ro.variance), 1e-12);
 }
 
 TEST(QualityStats, BlockBoundariesAndInfinities) {
@@ -260,6 +267,14 @@ TEST(QualityStats, BlockBoundariesAndInfinities) {
     EXPECT_EQ(ri.max, std::numeric_limits<double>::infinity());
     EXPECT_EQ(ri.mean, std::numeric_limits<double>::infinity());
     EXPECT_TRUE(std::isnan(ri.variance));
+    const double inf = std::numeric_limits<double>::infinity();
+    const auto rf = stats({0, 1, 2}, {inf, 1.0, 2.0});  // an infinite first value is no shift
+    EXPECT_EQ(rf.mean, inf);
+    EXPECT_EQ(rf.min, 1.0);
+    const auto rb = stats({0, 1}, {-inf, inf});
+    EXPECT_TRUE(std::isnan(rb.mean));
+    EXPECT_EQ(rb.min, -inf);
+    EXPECT_EQ(rb.max, inf);
 }
 
 TEST(QualityStats, StepsAgainstBruteForce) {
@@ -282,8 +297,7 @@ TEST(QualityStats, StepsAgainstBruteForce) {
          20000},
         {"wide", [&](std::size_t) { return wide(rng); }, 5000},
         {"mostly_tiny_then_big",
-         [&](std::size_t) { return coin(rng) < 30 ? std::int64_t{1} : std::int64_t{900'000} + jitter3(rng); },
-         5000},
+         [&](std::size_t) { return coin(rng) < 30 ? std::int64_t{1} : std::int64_t{900'000} + jitter3(rng); }, 5000},
         {"two_points", [](std::size_t) { return std::int64_t{42}; }, 2},
         {"three_points", [](std::size_t i) { return static_cast<std::int64_t>(i) * 1000; }, 3},
     };
@@ -345,11 +359,11 @@ TEST(QualityStats, RegistrySchema) {
     ASSERT_TRUE(b.table);
     EXPECT_FALSE(b.series);
     const std::vector<std::pair<std::string, column_type>> want = {
-        {"nb_points", column_type::int64},  {"nb_nan", column_type::int64},       {"start", column_type::int64},
-        {"end", column_type::int64},        {"min", column_type::float64},        {"max", column_type::float64},
-        {"mean", column_type::float64},     {"variance", column_type::float64},   {"std", column_type::float64},
-        {"ref_period", column_type::int64}, {"min_period", column_type::int64},   {"max_period", column_type::int64},
-        {"mean_period", column_type::float64}, {"nb_gaps", column_type::int64}, {"longest_gap", column_type::int64},
+        {"nb_points", column_type::int64},     {"nb_nan", column_type::int64},     {"start", column_type::int64},
+        {"end", column_type::int64},           {"min", column_type::float64},      {"max", column_type::float64},
+        {"mean", column_type::float64},        {"variance", column_type::float64}, {"std", column_type::float64},
+        {"ref_period", column_type::int64},    {"min_period", column_type::int64}, {"max_period", column_type::int64},
+        {"mean_period", column_type::float64}, {"nb_gaps", column_type::int64},    {"longest_gap", column_type::int64},
     };
     const auto& cols = b.table->columns();
     ASSERT_EQ(cols.size(), want.size());

@@ -40,8 +40,8 @@ resample_params params(std::int64_t period, resample_aggregation a = resample_ag
 void expect_values(const std::vector<double>& want, const std::vector<double>& got) {
     ASSERT_EQ(want.size(), got.size());
     for (std::size_t i = 0; i < want.size(); ++i)
-        EXPECT_TRUE(test::fixture_near(want[i], got[i], 1e-15)) << "at " << i << ": expected " << want[i] << ", got "
-                                                                << got[i];
+        EXPECT_TRUE(test::fixture_near(want[i], got[i], 1e-15))
+            << "at " << i << ": expected " << want[i] << ", got " << got[i];
 }
 
 // A deliberately naive reference: one floor division and one map insertion per point.
@@ -51,7 +51,9 @@ output brute_force(const std::vector<std::int64_t>& t, const std::vector<double>
     const std::int64_t origin = p.origin == resample_origin::first ? t[0] : 0;
     std::map<std::int64_t, std::vector<std::size_t>> buckets;
     for (std::size_t i = 0; i < t.size(); ++i) buckets[floor_div(t[i] - origin, p.period)].push_back(i);
-    const std::int64_t offset = p.label == resample_label::start ? 0 : p.label == resample_label::mid ? p.period / 2 : p.period;
+    const std::int64_t offset = p.label == resample_label::start ? 0
+                                : p.label == resample_label::mid ? p.period / 2
+                                                                 : p.period;
     auto aggregate = [&](const std::vector<std::size_t>& idx) {
         std::vector<double> x;
         for (auto i : idx)
@@ -63,22 +65,29 @@ output brute_force(const std::vector<std::int64_t>& t, const std::vector<double>
         std::sort(sorted.begin(), sorted.end());
         const std::size_t m = x.size();
         switch (p.aggregation) {
-        case resample_aggregation::mean: return static_cast<double>(s / m);
-        case resample_aggregation::sum: return static_cast<double>(s);
-        case resample_aggregation::count: return static_cast<double>(m);
-        case resample_aggregation::min: return *std::min_element(x.begin(), x.end());
-        case resample_aggregation::max: return *std::max_element(x.begin(), x.end());
-        case resample_aggregation::first: return x.front();
-        case resample_aggregation::last: return x.back();
-        case resample_aggregation::median:
-            return m % 2 ? sorted[m / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2.0;
-        case resample_aggregation::std: {
-            if (m < 2) return nan_v;
-            const long double mean = s / m;
-            long double m2 = 0;
-            for (double y : x) m2 += (y - mean) * (y - mean);
-            return static_cast<double>(std::sqrt(m2 / (m - 1)));
-        }
+            case resample_aggregation::mean:
+                return static_cast<double>(s / m);
+            case resample_aggregation::sum:
+                return static_cast<double>(s);
+            case resample_aggregation::count:
+                return static_cast<double>(m);
+            case resample_aggregation::min:
+                return *std::min_element(x.begin(), x.end());
+            case resample_aggregation::max:
+                return *std::max_element(x.begin(), x.end());
+            case resample_aggregation::first:
+                return x.front();
+            case resample_aggregation::last:
+                return x.back();
+            case resample_aggregation::median:
+                return m % 2 ? sorted[m / 2] : (sorted[m / 2 - 1] + sorted[m / 2]) / 2.0;
+            case resample_aggregation::std: {
+                if (m < 2) return nan_v;
+                const long double mean = s / m;
+                long double m2 = 0;
+                for (double y : x) m2 += (y - mean) * (y - mean);
+                return static_cast<double>(std::sqrt(m2 / (m - 1)));
+            }
         }
         return nan_v;
     };
@@ -138,9 +147,14 @@ TEST(Resample, HandWorkedAggregations) {
     const std::vector<double> v{1.0, 2.0, nan_v, 4.0, 6.0, 8.0, 9.0};
     using a = resample_aggregation;
     const std::map<a, std::vector<double>> want = {
-        {a::mean, {1.0, 2.0, 6.75}},   {a::sum, {1.0, 2.0, 27.0}},       {a::count, {1.0, 1.0, 4.0}},
-        {a::min, {1.0, 2.0, 4.0}},     {a::max, {1.0, 2.0, 9.0}},        {a::median, {1.0, 2.0, 7.0}},
-        {a::first, {1.0, 2.0, 4.0}},   {a::last, {1.0, 2.0, 9.0}},
+        {a::mean, {1.0, 2.0, 6.75}},
+        {a::sum, {1.0, 2.0, 27.0}},
+        {a::count, {1.0, 1.0, 4.0}},
+        {a::min, {1.0, 2.0, 4.0}},
+        {a::max, {1.0, 2.0, 9.0}},
+        {a::median, {1.0, 2.0, 7.0}},
+        {a::first, {1.0, 2.0, 4.0}},
+        {a::last, {1.0, 2.0, 9.0}},
         {a::std, {nan_v, nan_v, std::sqrt((7.5625 + 0.5625 + 1.5625 + 5.0625) / 3.0)}},
     };
     for (const auto& [agg, values] : want) {
@@ -276,7 +290,8 @@ TEST(Resample, MatchesBruteForceOnRandomSeries) {
             }
             v[i] = coin(rng) < 10 ? nan_v : 100.0 + noise(rng);
         }
-        for (std::int64_t period : {std::int64_t{7}, std::int64_t{1000}, std::int64_t{60000}, std::int64_t{3'600'000}}) {
+        for (std::int64_t period :
+             {std::int64_t{7}, std::int64_t{1000}, std::int64_t{60000}, std::int64_t{3'600'000}}) {
             for (int a = 0; a <= static_cast<int>(resample_aggregation::std); ++a) {
                 for (int fill = 0; fill <= static_cast<int>(resample_fill::next); ++fill) {
                     if (period == 7 && s.base_step >= 1000 && fill != 0) continue;  // millions of filled points
@@ -285,8 +300,8 @@ TEST(Resample, MatchesBruteForceOnRandomSeries) {
                     p.label = static_cast<resample_label>((a + fill) % 3);
                     p.origin = static_cast<resample_origin>(a % 2);
                     if (fill == 2) p.max_gap = period * 5;
-                    SCOPED_TRACE(std::string(s.name) + " period " + std::to_string(period) + " agg " + std::to_string(a) +
-                                 " fill " + std::to_string(fill));
+                    SCOPED_TRACE(std::string(s.name) + " period " + std::to_string(period) + " agg " +
+                                 std::to_string(a) + " fill " + std::to_string(fill));
                     const output got = run(t, v, p);
                     const output want = brute_force(t, v, p);
                     ASSERT_EQ(got.time, want.time);
@@ -340,7 +355,8 @@ TEST(Resample, RegistrySchema) {
     EXPECT_TRUE(max_gap->min_exclusive);
 
     // bind reads every parameter into the typed struct.
-    YAML::Node p = YAML::Load("{period: 900000, aggregation: std, label: end, fill: next, max_gap: 3600000, origin: first}");
+    YAML::Node p =
+        YAML::Load("{period: 900000, aggregation: std, label: end, fill: next, max_gap: 3600000, origin: first}");
     const resample_params rp = resample_params_from(test::fixture_params(*def, p));
     EXPECT_EQ(rp.period, 900000);
     EXPECT_EQ(rp.aggregation, resample_aggregation::std);

@@ -30,8 +30,8 @@ std::vector<double> run(const std::vector<double>& v, scale_method m, int ddof =
 void expect_values(const std::vector<double>& want, const std::vector<double>& got) {
     ASSERT_EQ(want.size(), got.size());
     for (std::size_t i = 0; i < want.size(); ++i)
-        EXPECT_TRUE(test::fixture_near(want[i], got[i], 1e-15)) << "at " << i << ": expected " << want[i] << ", got "
-                                                                << got[i];
+        EXPECT_TRUE(test::fixture_near(want[i], got[i], 1e-15))
+            << "at " << i << ": expected " << want[i] << ", got " << got[i];
 }
 
 TEST(Scale, Fixtures) {
