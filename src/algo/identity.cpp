@@ -1,6 +1,8 @@
 // `identity`: copies every series unchanged. It exists so pipelines, I/O and rank-count
 // invariance can be tested without any numerical operator in the way, and so a run can
 // re-stage a selection of a collection (input.select) into a new file.
+#include <algorithm>
+
 #include "algo/operator.hpp"
 
 namespace tsbatch {
@@ -9,8 +11,9 @@ namespace {
 class identity_op final : public series_operator {
 public:
     void apply(series_view in, series_sink& out) const override {
-        out.reserve_more(in.size());
-        for (std::size_t i = 0; i < in.size(); ++i) out.push(in.time[i], in.value[i]);
+        const auto dst = out.extend(in.size());
+        std::copy(in.time.begin(), in.time.end(), dst.time.begin());
+        std::copy(in.value.begin(), in.value.end(), dst.value.begin());
     }
 };
 

@@ -14,12 +14,16 @@
 //   output into NaN / inf; they are not filtered.
 //
 // Speed: zscore / minmax / maxabs read the values twice (statistics, then the map); the
-// statistics pass is quality_stats' vectorised blocked kernel. robust copies the non-NaN
-// values and selects order statistics with nth_element (linear time, no full sort).
+// statistics pass is quality_stats' vectorised blocked moments kernel for zscore and its
+// lighter min/max kernel for the others. The map divides (rather than multiplying by a
+// reciprocal) so results are exactly (x - c) / d, e.g. 1 at the maximum for minmax; the
+// output loop is bound by series_sink::push anyway. robust copies the non-NaN values and
+// selects order statistics with nth_element (linear time, no full sort).
 #include "algo/scale.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <vector>
@@ -146,27 +150,27 @@ scale_fit fit_scale(std::span<const double> v, const scale_params& p) {
         f.divisor = iqr == 0.0 ? 1.0 : iqr;
         return f;
     }
-    const value_moments m = compute_value_moments(v);
-    f.count = m.count;
-    if (m.count == 0) return f;
-    if (m.min == m.max) {
-        f.constant = true;
+    if (p.method == scale_method::zscore) {
+        const value_moments m = compute_value_moments(v);
+        f.count = m.count;
+        f.constant = m.count > 0 && m.min == m.max;
+        if (m.count > 0 && !f.constant) {
+            f.center = m.mean;
+            f.divisor = std::sqrt(m.variance(p.ddof));
+        }
         return f;
     }
-    switch (p.method) {
-    case scale_method::zscore:
-        f.center = m.mean;
-        f.divisor = std::sqrt(m.variance(p.ddof));
-        break;
-    case scale_method::minmax:
-        f.center = m.min;
-        f.divisor = m.max - m.min;
-        break;
-    case scale_method::maxabs:
+    // minmax and maxabs need only the extremes: a lighter pass than the moments.
+    const value_range r = compute_value_range(v);
+    f.count = r.count;
+    f.constant = r.count > 0 && r.min == r.max;
+    if (r.count == 0 || f.constant) return f;
+    if (p.method == scale_method::minmax) {
+        f.center = r.min;
+        f.divisor = r.max - r.min;
+    } else {
         f.center = 0.0;
-        f.divisor = std::max(std::fabs(m.min), std::fabs(m.max));
-        break;
-    case scale_method::robust: break;  // handled above
+        f.divisor = std::max(std::fabs(r.min), std::fabs(r.max));
     }
     return f;
 }
@@ -174,18 +178,21 @@ scale_fit fit_scale(std::span<const double> v, const scale_params& p) {
 void scale(series_view in, const scale_params& p, series_sink& out) {
     const scale_fit f = fit_scale(in.value, p);
     const std::size_t n = in.size();
-    out.reserve_more(n);
-    const std::int64_t* t = in.time.data();
+    // One output point per input point: take the space at once and write through plain
+    // pointers, so the loops vectorise (per-point push was the bottleneck).
+    const auto dst = out.extend(n);
+    std::copy(in.time.begin(), in.time.end(), dst.time.begin());
     const double* v = in.value.data();
+    double* o = dst.value.data();
     if (f.count == 0) {
-        for (std::size_t i = 0; i < n; ++i) out.push(t[i], nan_v);
+        std::fill(dst.value.begin(), dst.value.end(), nan_v);
     } else if (f.constant) {
-        for (std::size_t i = 0; i < n; ++i) out.push(t[i], v[i] == v[i] ? 0.0 : nan_v);
+        for (std::size_t i = 0; i < n; ++i) o[i] = v[i] == v[i] ? 0.0 : nan_v;
     } else {
         // Division rather than a reciprocal multiply, so results match (x - c) / d exactly.
         const double c = f.center;
         const double d = f.divisor;
-        for (std::size_t i = 0; i < n; ++i) out.push(t[i], (v[i] - c) / d);
+        for (std::size_t i = 0; i < n; ++i) o[i] = (v[i] - c) / d;
     }
 }
 

@@ -27,6 +27,21 @@ public:
         time_.push_back(t);
         value_.push_back(v);
     }
+    /// Appends `n` points at once and returns where to write their times and values (for
+    /// operators that emit one point per input point: no per-point bounds bookkeeping).
+    struct span_pair {
+        std::span<std::int64_t> time;
+        std::span<double> value;
+    };
+    span_pair extend(std::size_t n) {
+        const std::size_t at = time_.size();
+        grow(time_, n);
+        grow(value_, n);
+        time_.resize(at + n);
+        value_.resize(at + n);
+        return {std::span<std::int64_t>(time_).subspan(at, n), std::span<double>(value_).subspan(at, n)};
+    }
+
     /// Makes room for `n` more points. Grows geometrically: called once per series on a
     /// batch holding many series, an exact reserve would copy the batch every time.
     void reserve_more(std::size_t n) {
