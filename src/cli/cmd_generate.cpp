@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/run_context.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "io/staged.hpp"
 #include "parallel/partition.hpp"
 
@@ -35,8 +36,8 @@ int generate(const comm& c, const generate_request& req) {
     series_batch batch;
     std::uint64_t local_points = 0;
     for (auto i = mine.begin; i < mine.end; ++i) local_points += lengths[i];
-    batch.time.reserve(local_points);
-    batch.value.reserve(local_points);
+    reserve_huge(batch.time, local_points);
+    reserve_huge(batch.value, local_points);
     for (auto i = mine.begin; i < mine.end; ++i) generate_series(req.opt, i, lengths[i], batch);
     const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

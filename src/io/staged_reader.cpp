@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "io/h5.hpp"
 #include "io/staged.hpp"
 
@@ -159,6 +160,8 @@ series_batch staged_reader::read(std::span<const std::uint64_t> rows) const {
                 out.offset.push_back(out.offset.back() + m.count[first + k]);
             }
         }
+        reserve_huge(out.time, total_points);
+        reserve_huge(out.value, total_points);
         out.time.resize(total_points);
         out.value.resize(total_points);
         h5::read_ranges(m.time.get(), H5T_NATIVE_INT64, point_runs, total_points, out.time.data());

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -92,8 +93,8 @@ execution step_pipeline::run(const series_batch& input, const std::string& input
             // spares the copies of geometric growth, which dominated big runs.
             r.series.meta.reserve(input.size());
             r.series.offset.reserve(input.size() + 1);
-            r.series.time.reserve(input.point_count());
-            r.series.value.reserve(input.point_count());
+            reserve_huge(r.series.time, input.point_count());
+            reserve_huge(r.series.value, input.point_count());
         }
     }
     std::vector<std::chrono::nanoseconds> spent(steps_.size(), std::chrono::nanoseconds{0});

@@ -1,0 +1,22 @@
+#pragma once
+// Large point buffers (hundreds of MB per rank) are touched once right after allocation.
+// With 4 KiB pages the first touch costs a page fault per 256 points, which profiles showed
+// to dominate reading a staged file from the page cache; transparent huge pages cut the
+// faults 512-fold (reading 20 M points went from 0.21 s to 0.07 s).
+#include <cstddef>
+#include <vector>
+
+namespace tsbatch {
+
+/// Asks the kernel to back [p, p+bytes) with transparent huge pages where the system allows
+/// it (THP "madvise" or "always"). A hint: does nothing for small ranges or on failure.
+void advise_huge_pages(const void* p, std::size_t bytes) noexcept;
+
+/// reserve(n), then the hint on the whole capacity, before any element is touched.
+template <class T>
+void reserve_huge(std::vector<T>& v, std::size_t n) {
+    v.reserve(n);
+    advise_huge_pages(v.data(), v.capacity() * sizeof(T));
+}
+
+}  // namespace tsbatch
