@@ -60,7 +60,7 @@ struct output_config {
 struct run_options {
     std::string balance = "cost";          ///< cost | points
     std::string on_series_error = "fail";  ///< fail | skip
-    std::int64_t progress_interval_ms = 10000;
+    std::int64_t progress_interval_ms = 5000;
 };
 
 struct run_config {

@@ -54,6 +54,12 @@ expect_output "period: 30min"
 expect_output "ranks"
 ls out | grep -q tmp && fail "temporary file left behind: $(ls out)"
 
+# Progress: plain "progress:" lines on stderr when it is not a terminal (batch logs).
+make_data big.h5 100 30000
+expect_exit 0 "$TSBATCH" run run.yaml --set input.path=big.h5 --set run.progress_interval=1ms --set output.path=out/progress.h5
+expect_output "progress:"
+expect_output "ETA"
+
 # Re-running overwrites its own result (idempotent), and the data are the same.
 "$TSBATCH" inspect --digest out/result.h5 > first.txt
 expect_exit 0 "$TSBATCH" run run.yaml --set steps.h.params.period=30min

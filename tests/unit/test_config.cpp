@@ -149,7 +149,7 @@ TEST(Config, DesignExample) {
     EXPECT_EQ(cfg.output.deflate_level, 4);
     EXPECT_EQ(cfg.run.balance, "cost");
     EXPECT_EQ(cfg.run.on_series_error, "skip");
-    EXPECT_EQ(cfg.run.progress_interval_ms, 10000);
+    EXPECT_EQ(cfg.run.progress_interval_ms, 5000);
 
     ASSERT_NE(cfg.find_step("z"), nullptr);
     EXPECT_EQ(cfg.find_step("z")->op, "scale");
@@ -171,7 +171,7 @@ TEST(Config, DefaultsFilled) {
     EXPECT_EQ(cfg.output.deflate_level, 4);
     EXPECT_EQ(cfg.run.balance, "cost");
     EXPECT_EQ(cfg.run.on_series_error, "fail");
-    EXPECT_EQ(cfg.run.progress_interval_ms, 10 * ms_per_second);
+    EXPECT_EQ(cfg.run.progress_interval_ms, 5 * ms_per_second);
 }
 
 TEST(Config, EmptySectionsReadAsEmpty) {
@@ -581,7 +581,7 @@ TEST(ConfigToYaml, WritesTheEffectiveConfiguration) {
     EXPECT_NE(text.find("label: start"), std::string::npos) << text;
     EXPECT_NE(text.find("period: 1h"), std::string::npos) << text;
     EXPECT_NE(text.find("input: hourly"), std::string::npos) << text;
-    EXPECT_NE(text.find("progress_interval: 10s"), std::string::npos) << text;
+    EXPECT_NE(text.find("progress_interval: 5s"), std::string::npos) << text;
     EXPECT_NE(text.find("from: 2015-01-01T00:00:00.000Z"), std::string::npos) << text;
     // A derived default stays unset and is only noted; parameters follow the schema order.
     EXPECT_EQ(text.find("      max_gap:"), std::string::npos) << text;
