@@ -40,6 +40,7 @@
 #include <unordered_map>
 
 #include "algo/operator.hpp"
+#include "algo/vector_lanes.hpp"
 
 namespace tsbatch {
 namespace {
@@ -51,25 +52,7 @@ constexpr double inf_v = std::numeric_limits<double>::infinity();
 // timestamps after its values hits L1; also bounds the cancellation factor (see above).
 constexpr std::size_t block_size = 1024;
 
-// Without -ffast-math the compiler may not reorder a floating-point sum, so it never
-// vectorises a plain reduction loop; explicit vectors (GCC/Clang extension) give independent
-// lanes whose sums are combined only at the end of a block. 16-byte vectors map to SSE2 on
-// baseline x86-64 and NEON on AArch64 (32-byte ones ran 4x slower without AVX: GCC splits
-// them through memory); four accumulators hide the add latency.
-using vec_d = double __attribute__((vector_size(16)));
-using vec_mask = std::int64_t __attribute__((vector_size(16)));
-constexpr std::size_t vec_n = 2;
-constexpr std::size_t unroll = 4;
-
-inline vec_d load(const double* p) noexcept {
-    vec_d x;
-    std::memcpy(&x, p, sizeof x);
-    return x;
-}
-
-inline vec_d splat(double x) noexcept {
-    return vec_d{x, x};
-}
+using namespace detail;  // vector lanes (algo/vector_lanes.hpp)
 
 // Merges per-block moments (count, mean, squared deviations) into running ones (Chan et al.,
 // "Updating formulae and a pairwise algorithm for computing sample variances", 1979).

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "algo/operator.hpp"
+#include "algo/vector_lanes.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -49,29 +50,7 @@ namespace {
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 constexpr double inf_v = std::numeric_limits<double>::infinity();
 
-// Explicit vector lanes for the reductions, as in quality_stats.cpp (see there for why).
-using vec_d = double __attribute__((vector_size(16)));
-using vec_mask = std::int64_t __attribute__((vector_size(16)));
-constexpr std::size_t vec_n = 2;
-constexpr std::size_t unroll = 4;
-constexpr std::size_t vec_step = vec_n * unroll;
-
-inline vec_d load(const double* p) noexcept {
-    vec_d x;
-    std::memcpy(&x, p, sizeof x);
-    return x;
-}
-
-inline vec_d splat(double x) noexcept {
-    return vec_d{x, x};
-}
-
-inline double lane_sum(const vec_d (&a)[unroll]) noexcept {
-    double s = 0.0;
-    for (std::size_t u = 0; u < unroll; ++u)
-        for (std::size_t j = 0; j < vec_n; ++j) s += a[u][j];
-    return s;
-}
+using namespace detail;  // vector lanes (algo/vector_lanes.hpp)
 
 struct sum_count {
     double sum = 0.0;
