@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "core/error.hpp"
-#include "core/memory.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -90,11 +89,13 @@ execution step_pipeline::run(const series_batch& input, const std::string& input
         } else {
             // Most series operators emit at most as many points as they read. Reserving that
             // much up front costs only address space (pages are touched when written) and
-            // spares the copies of geometric growth, which dominated big runs.
+            // spares the copies of geometric growth, which dominated big runs. No huge-page
+            // hint here: most of this reserve stays untouched (resample shrinks the data), and
+            // the hint made compute times erratic (kernel compaction) without a net gain.
             r.series.meta.reserve(input.size());
             r.series.offset.reserve(input.size() + 1);
-            reserve_huge(r.series.time, input.point_count());
-            reserve_huge(r.series.value, input.point_count());
+            r.series.time.reserve(input.point_count());
+            r.series.value.reserve(input.point_count());
         }
     }
     std::vector<std::chrono::nanoseconds> spent(steps_.size(), std::chrono::nanoseconds{0});
