@@ -150,6 +150,9 @@ int run_pipeline(const comm& c, const run_request& req) {
         rows = selected_rows(*input, cfg.input.select);
     });
     const std::string input_name = cfg.input.path + (cfg.input.group == "/" ? "" : ":" + cfg.input.group);
+    if (root && rows.empty() && input->series_count() > 0)
+        std::fprintf(stderr, "tsbatch: warning: input.select matches none of the %llu series of %s\n",
+                     static_cast<unsigned long long>(input->series_count()), input_name.c_str());
 
     // 3. Decomposition: chunks independent of the rank count, then contiguous chunk ranges.
     std::vector<std::uint64_t> counts(rows.size());

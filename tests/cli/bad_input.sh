@@ -120,9 +120,37 @@ expect_exit 3 "$TSBATCH" run dup.yaml
 expect_output "dup{a=2}"
 expect_output "not strictly increasing"
 no_output
+# On 2 ranks the bad series sits on rank 1 only (a first series of 1.1 M points fills the
+# first chunk, which rank 0 takes): every rank still stops with code 3, and the message,
+# tagged with the rank that found it, is printed once.
+/usr/bin/python3 - <<'PY'
+import h5py, numpy as np
+n = 1_100_000
+with h5py.File("dup2.h5", "w") as f:
+    f.attrs["tsbatch_format"] = "tsbatch-series"
+    f.attrs["tsbatch_format_version"] = np.int64(1)
+    f["series/id"] = np.array([b"long{a=1}", b"dup{a=2}"])
+    f["series/metric"] = np.array([b"long", b"dup"])
+    f["series/tags"] = np.array([b"a=1", b"a=2"])
+    f["series/offset"] = np.array([0, n], dtype=np.uint64)
+    f["series/count"] = np.array([n, 3], dtype=np.uint64)
+    f["points/time"] = np.concatenate([np.arange(n, dtype=np.int64) * 1000, np.array([1, 2, 2], dtype=np.int64)])
+    f["points/value"] = np.zeros(n + 3)
+PY
+INPUT=dup2.h5 write_config dup2.yaml
+expect_exit 3 "$MPIEXEC" -n 2 "$TSBATCH" run dup2.yaml
+expect_output "rank 1: dup2.h5: series 'dup{a=2}'"
+[ "$(grep -c 'not strictly increasing' <<<"$OUT")" -eq 1 ] || fail "message printed more than once: $OUT"
+no_output
+expect_exit 4 "$MPIEXEC" -n 2 "$TSBATCH" run dup2.yaml --set run.on_series_error=skip
+rm -f out/r.h5
 expect_exit 4 "$TSBATCH" run dup.yaml --set run.on_series_error=skip
 expect_output "1 series skipped"
 [ -f out/r.h5 ] || fail "skip run wrote no result"
 expect_exit 0 "$TSBATCH" inspect out/r.h5
 expect_output "/_run_skipped"
+# A selection that matches nothing is not an error, but it is said.
+expect_exit 0 "$TSBATCH" run ok.yaml --set input.select.metric=nomatch --set output.path=out/empty.h5
+expect_output "warning: input.select matches none of the 10 series"
+
 echo "bad_input: OK"
