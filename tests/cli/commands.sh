@@ -54,6 +54,20 @@ expect_output "period: 30min"
 expect_output "ranks"
 ls out | grep -q tmp && fail "temporary file left behind: $(ls out)"
 
+# Runs chain: a result collection is the input of the next run.
+cat > chain.yaml <<'YAML'
+input: {path: out/result.h5, group: /h}
+steps:
+  - {name: daily, op: resample, params: {period: 1d, aggregation: max}}
+output: {path: out/chained.h5}
+YAML
+expect_exit 0 "$TSBATCH" run chain.yaml
+expect_exit 0 "$TSBATCH" inspect out/chained.h5
+expect_output "/daily (resample)"
+expect_output "40 series"
+expect_exit 3 "$TSBATCH" run chain.yaml --set input.group=/q
+expect_output "is a 'tsbatch-table', not a series collection"
+
 # Progress: plain "progress:" lines on stderr when it is not a terminal (batch logs).
 make_data big.h5 100 30000
 expect_exit 0 "$TSBATCH" run run.yaml --set input.path=big.h5 --set run.progress_interval=1ms --set output.path=out/progress.h5
