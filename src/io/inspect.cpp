@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/format.hpp"
 #include "core/time.hpp"
 #include "io/h5.hpp"
 #include "io/staged.hpp"
@@ -17,16 +18,6 @@ namespace tsbatch {
 namespace {
 
 constexpr std::uint64_t block = 1u << 20;
-
-std::string human(double x) {
-    const char* units[] = {"", "k", "M", "G", "T"};
-    int u = 0;
-    while (std::fabs(x) >= 1000 && u < 4) {
-        x /= 1000;
-        ++u;
-    }
-    return fmt::format("{:.4g}{}", x, units[u]);
-}
 
 h5::file open_for_inspect(const std::string& path) {
     std::error_code ec;
@@ -78,7 +69,7 @@ void describe_collection(hid_t g, const std::string& name, std::string& out) {
     out += fmt::format("  {:<20} series collection: {} series, {} points ({} NaN)\n", name, n, p, nan);
     if (n > 0)
         out += fmt::format("  {:<20}   points per series {}..{} (mean {}), {} empty\n", "", cmin, cmax,
-                           human(static_cast<double>(p) / static_cast<double>(n)), empty);
+                           format_human_count(static_cast<double>(p) / static_cast<double>(n)), empty);
     if (p > 0) out += fmt::format("  {:<20}   time {} .. {}\n", "", format_iso8601(tmin), format_iso8601(tmax));
     auto ids = h5::read_strings(h5::open_dataset(g, "series/id").get(), 0, std::min<std::uint64_t>(n, 3));
     std::string list;

@@ -13,33 +13,6 @@ std::int64_t steady_clock_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
 }
 
-std::string format_human_count(double v) {
-    if (!(v > 0)) v = 0;  // also catches NaN
-    char buf[32];
-    if (v < 999.5) {
-        std::snprintf(buf, sizeof buf, "%.0f", v);
-        return buf;
-    }
-    static constexpr std::array<char, 6> units{'k', 'M', 'G', 'T', 'P', 'E'};
-    std::size_t u = 0;
-    double scaled = v / 1e3;
-    // Move up a unit when rounding to one decimal would print "1000.0k".
-    while (scaled >= 999.95 && u + 1 < units.size()) {
-        scaled /= 1e3;
-        ++u;
-    }
-    std::snprintf(buf, sizeof buf, "%.1f%c", scaled, units[u]);
-    return buf;
-}
-
-std::string format_hms(std::int64_t seconds) {
-    seconds = std::max<std::int64_t>(seconds, 0);
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", static_cast<long long>(seconds / 3600),
-                  static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
-    return buf;
-}
-
 progress_reporter::progress_reporter(std::FILE* out, bool bar, std::int64_t interval_ms,
                                      std::function<std::int64_t()> now_ms)
     : out_(out), bar_(bar), interval_ms_(interval_ms), now_ms_(std::move(now_ms)) {

@@ -6,17 +6,12 @@
 #include <functional>
 #include <string>
 
+#include "core/format.hpp"
+
 namespace tsbatch {
 
 /// Milliseconds of std::chrono::steady_clock: the default clock of progress_reporter.
 std::int64_t steady_clock_ms();
-
-/// Counts and rates in SI units, one decimal above 1000: `999`, `1.0k`, `12.3M`, `4.5G`, `1.2T`.
-/// Values below 1000 are rounded to an integer; negative values are printed as 0.
-std::string format_human_count(double v);
-
-/// A duration in whole seconds as `h:mm:ss` (hours not bounded: `123:04:05`).
-std::string format_hms(std::int64_t seconds);
 
 /// Prints progress of a run to `out`. Not thread-safe: one thread (rank 0's) calls it.
 class progress_reporter {

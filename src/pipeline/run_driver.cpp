@@ -7,23 +7,21 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "build_info.hpp"
 #include "cli/run_context.hpp"
 #include "core/error.hpp"
-#include "core/glob.hpp"
+#include "core/format.hpp"
 #include "core/time.hpp"
 #include "io/h5.hpp"
 #include "io/staged.hpp"
 #include "parallel/mpi_comm.hpp"
-#include "parallel/partition.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 #include "pipeline/progress.hpp"
-
+#include "pipeline/selection.hpp"
 
 namespace tsbatch {
 namespace {
@@ -39,44 +37,6 @@ std::int64_t wall_ms() {
         .count();
 }
 
-// Whether a series' canonical tags "k1=v1,k2=v2" satisfy every tag glob of the selection.
-bool tags_match(const std::string& tags, const std::map<std::string, std::string>& want) {
-    for (const auto& [key, pattern] : want) {
-        bool found = false;
-        std::size_t pos = 0;
-        while (pos <= tags.size()) {
-            auto comma = tags.find(',', pos);
-            if (comma == std::string::npos) comma = tags.size();
-            const auto item = std::string_view(tags).substr(pos, comma - pos);
-            const auto eq = item.find('=');
-            if (eq != std::string_view::npos && item.substr(0, eq) == key) {
-                found = glob_match(pattern, item.substr(eq + 1));
-                break;
-            }
-            pos = comma + 1;
-        }
-        if (!found) return false;
-    }
-    return true;
-}
-
-// The rows of the input collection the config selects (every rank computes the same).
-std::vector<std::uint64_t> selected_rows(const staged_reader& in, const select_config& sel) {
-    const auto n = in.series_count();
-    std::vector<std::uint64_t> rows;
-    if (!sel.selects_series()) {
-        rows.resize(n);
-        for (std::uint64_t i = 0; i < n; ++i) rows[i] = i;
-        return rows;
-    }
-    const auto metrics = in.read_strings("metric", 0, n);
-    const auto tags = in.read_strings("tags", 0, n);
-    for (std::uint64_t i = 0; i < n; ++i)
-        if ((sel.metric.empty() || glob_match(sel.metric, metrics[i])) && tags_match(tags[i], sel.tags))
-            rows.push_back(i);
-    return rows;
-}
-
 std::string file_mtime_iso(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return "unknown";
@@ -89,6 +49,7 @@ std::string hostname() {
     return buf;
 }
 
+/// What one rank did, gathered for the summary and the /_run_ranks table.
 struct rank_timing {
     std::uint64_t series = 0;
     std::uint64_t points = 0;
@@ -97,15 +58,222 @@ struct rank_timing {
     double write_s = 0;
 };
 
-std::string human(double x) {
-    const char* units[] = {"", "k", "M", "G", "T"};
-    int u = 0;
-    while (x >= 1000 && u < 4) {
-        x /= 1000;
-        ++u;
+/// One `tsbatch run`, phase by phase. Every member function is collective.
+class run_job {
+public:
+    run_job(const comm& c, const run_request& req)
+        : c_(c), req_(req), cfg_(parse_run_config(read_config_text(c, req.config_path), req.config_path, req.overrides)),
+          pipeline_(cfg_) {}
+
+    int run() {
+        open_input();
+        plan_ranks();
+        if (req_.dry_run) {
+            if (c_.is_root()) print_plan();
+            return 0;
+        }
+        compute();
+        skipped_ = c_.sum(ex_.skipped.size());
+        collective_section(c_, [&] { write_result(); });
+        if (c_.is_root()) print_summary();
+        return skipped_ > 0 ? static_cast<int>(exit_code::series_skipped) : 0;
     }
-    return fmt::format("{:.3g}{}", x, units[u]);
-}
+
+private:
+    // Opens the input on every rank and selects its series; refuses to overwrite it.
+    void open_input() {
+        agreed_phase(c_, [&] {
+            std::error_code ec;
+            if (std::filesystem::exists(cfg_.output.path, ec) && std::filesystem::exists(cfg_.input.path, ec) &&
+                std::filesystem::equivalent(cfg_.output.path, cfg_.input.path, ec))
+                throw config_error(cfg_.file + ": output.path '" + cfg_.output.path +
+                                   "' is the input file; a run never overwrites its input");
+            input_.emplace(cfg_.input.path, cfg_.input.group, c_);
+            const auto n = input_->series_count();
+            if (cfg_.input.select.selects_series()) {
+                rows_ = select_rows(input_->read_strings("metric", 0, n), input_->read_strings("tags", 0, n),
+                                    cfg_.input.select);
+            } else {
+                rows_.resize(n);
+                for (std::uint64_t i = 0; i < n; ++i) rows_[i] = i;
+            }
+        });
+        input_name_ = cfg_.input.path + (cfg_.input.group == "/" ? "" : ":" + cfg_.input.group);
+        if (c_.is_root() && rows_.empty() && input_->series_count() > 0)
+            std::fprintf(stderr, "tsbatch: warning: input.select matches none of the %llu series of %s\n",
+                         static_cast<unsigned long long>(input_->series_count()), input_name_.c_str());
+    }
+
+    // Chunks independent of the rank count, then each rank's contiguous run of chunks.
+    void plan_ranks() {
+        counts_.resize(rows_.size());
+        for (std::size_t i = 0; i < rows_.size(); ++i) counts_[i] = input_->counts()[rows_[i]];
+        for (auto n : counts_) total_points_ += n;
+        plan_ = decompose(counts_, pipeline_, cfg_.run.balance, c_.size());
+    }
+
+    void print_plan() const {
+        std::printf("dry run: %s\n", req_.config_path.c_str());
+        std::printf("input %s: %zu of %llu series selected, %s points, %zu chunks\n", input_name_.c_str(), rows_.size(),
+                    static_cast<unsigned long long>(input_->series_count()),
+                    format_human_count(static_cast<double>(total_points_)).c_str(), plan_.chunks.size());
+        for (const auto& s : cfg_.steps)
+            std::printf("step %-16s op %-14s input %-12s%s\n", s.name.c_str(), s.op.c_str(), s.input.c_str(),
+                        cfg_.keeps(s.name) ? "" : "  (not kept)");
+        for (int r = 0; r < c_.size(); ++r) {
+            const auto sr = plan_.series_of_rank(r);
+            std::uint64_t pts = 0;
+            for (auto i = sr.begin; i < sr.end; ++i) pts += counts_[i];
+            std::printf("rank %d: series [%zu, %zu) %s points\n", r, sr.begin, sr.end,
+                        format_human_count(static_cast<double>(pts)).c_str());
+        }
+        std::printf("estimated imbalance (max/mean rank cost): %.3f\n", plan_.imbalance());
+        std::printf("output %s (not written)\n", cfg_.output.path.c_str());
+    }
+
+    // Reads this rank's slab and runs the steps on it; rank 0 reports progress.
+    void compute() {
+        agreed_phase(c_, [&] {
+            const auto mine = plan_.series_of_rank(c_.rank());
+            auto t0 = clock_type::now();
+            series_batch batch = input_->read(std::span<const std::uint64_t>(rows_.data() + mine.begin, mine.size()));
+            select_time(batch, cfg_.input.select.time_from, cfg_.input.select.time_to);
+            timing_.read_s = seconds_since(t0);
+            timing_.series = batch.size();
+            timing_.points = batch.point_count();
+
+            std::optional<progress_reporter> progress;
+            progress_fn on_progress;
+            if (c_.is_root()) {
+                progress.emplace(stderr, isatty(fileno(stderr)) != 0, cfg_.run.progress_interval_ms);
+                progress->start(rows_.size(), total_points_);
+                // Rank 0 sees its own share only; ranks hold near-equal cost, so its fraction
+                // extrapolated to the whole job is the estimate.
+                const double ks = batch.size() ? static_cast<double>(rows_.size()) / batch.size() : 1.0;
+                const double kp =
+                    batch.point_count() ? static_cast<double>(total_points_) / batch.point_count() : 1.0;
+                on_progress = [&progress, ks, kp](std::uint64_t s, std::uint64_t p) {
+                    progress->update(static_cast<std::uint64_t>(s * ks), static_cast<std::uint64_t>(p * kp));
+                };
+            }
+            t0 = clock_type::now();
+            ex_ = pipeline_.run(batch, input_name_, cfg_.run.on_series_error == "skip", on_progress);
+            timing_.compute_s = seconds_since(t0);
+            if (progress) progress->finish();
+        });
+        input_.reset();
+    }
+
+    // Every kept step, provenance and the run tables; visible under the final name only
+    // when complete.
+    void write_result() {
+        write_options wo;
+        wo.deflate_level = cfg_.output.compression == "deflate" ? cfg_.output.deflate_level : 0;
+        staged_writer out(c_, cfg_.output.path, wo);
+        const auto t0 = clock_type::now();
+        for (const auto& st : ex_.steps) {
+            if (!cfg_.keeps(st.name)) continue;
+            if (st.kind == data_kind::series) out.write_collection("/" + st.name, st.series, st.op);
+            else out.write_table("/" + st.name, st.table, st.op);
+        }
+        timing_.write_s = seconds_since(t0);
+        all_timing_ = c_.allgather(timing_);
+        write_provenance(out);
+        write_run_tables(out);
+        out.commit();
+    }
+
+    // DESIGN §3: what produced this file, from what, where and when.
+    void write_provenance(staged_writer& out) const {
+        std::error_code ec;
+        const std::vector<std::pair<std::string, std::string>> text_attrs = {
+            {"tsbatch_version", TSBATCH_VERSION},
+            {"tsbatch_git", TSBATCH_GIT_ID},
+            {"config", to_yaml(cfg_)},
+            {"config_file", req_.config_path},
+            {"command_line", req_.command_line},
+            {"host", hostname()},
+            {"start_time", format_iso8601(wall_start_)},
+            {"end_time", format_iso8601(wall_ms())},
+            {"input_path", std::filesystem::absolute(cfg_.input.path, ec).string()},
+            {"input_group", cfg_.input.group},
+            {"input_mtime", file_mtime_iso(cfg_.input.path)},
+            {"hdf5_version", h5::library_version()},
+            {"mpi_version", mpi_session::library_version()},
+        };
+        // Attribute writes are collective and must carry the same value on every rank.
+        for (const auto& [k, v] : text_attrs) out.set_attr("/", k, c_.broadcast(v));
+        out.set_attr("/", "ranks", static_cast<std::int64_t>(c_.size()));
+        out.set_attr("/", "input_size", static_cast<std::int64_t>(std::filesystem::file_size(cfg_.input.path, ec)));
+        out.set_attr("/", "series_skipped", static_cast<std::int64_t>(skipped_));
+    }
+
+    // /_run_ranks (one row per rank, written by rank 0) and /_run_skipped.
+    void write_run_tables(staged_writer& out) const {
+        table_batch ranks({{"rank", column_type::int64, "", ""},
+                           {"series", column_type::int64, "", ""},
+                           {"points", column_type::int64, "", ""},
+                           {"read_s", column_type::float64, "s", ""},
+                           {"compute_s", column_type::float64, "s", ""},
+                           {"write_s", column_type::float64, "s", ""}});
+        if (c_.is_root())
+            for (std::size_t r = 0; r < all_timing_.size(); ++r) {
+                const auto& t = all_timing_[r];
+                row_sink row(ranks);
+                row.set(0, static_cast<std::int64_t>(r));
+                row.set(1, static_cast<std::int64_t>(t.series));
+                row.set(2, static_cast<std::int64_t>(t.points));
+                row.set(3, t.read_s);
+                row.set(4, t.compute_s);
+                row.set(5, t.write_s);
+            }
+        out.write_table("/_run_ranks", ranks, "", false);
+
+        table_batch skipped({{"reason", column_type::string, "", ""}});
+        for (const auto& s : ex_.skipped) {
+            skipped.meta.push_back({s.id, "", "", s.source_index});
+            row_sink(skipped).set(0, s.reason);
+        }
+        out.write_table("/_run_skipped", skipped, "", true);
+    }
+
+    void print_summary() const {
+        const double total_s = seconds_since(t_start_);
+        std::printf("tsbatch run: %s -> %s\n", req_.config_path.c_str(), cfg_.output.path.c_str());
+        std::printf("%zu series, %s points on %d rank%s in %.2f s (%s points/s)\n", rows_.size(),
+                    format_human_count(static_cast<double>(total_points_)).c_str(), c_.size(), c_.size() > 1 ? "s" : "",
+                    total_s, format_human_count(static_cast<double>(total_points_) / std::max(total_s, 1e-9)).c_str());
+        std::printf("%6s %10s %12s %9s %10s %9s\n", "rank", "series", "points", "read_s", "compute_s", "write_s");
+        for (std::size_t r = 0; r < all_timing_.size(); ++r) {
+            const auto& t = all_timing_[r];
+            std::printf("%6zu %10llu %12llu %9.3f %10.3f %9.3f\n", r, static_cast<unsigned long long>(t.series),
+                        static_cast<unsigned long long>(t.points), t.read_s, t.compute_s, t.write_s);
+        }
+        if (skipped_ > 0)
+            std::printf("%llu series skipped (invalid input); listed in %s:/_run_skipped\n",
+                        static_cast<unsigned long long>(skipped_), cfg_.output.path.c_str());
+        std::fflush(stdout);
+    }
+
+    const comm& c_;
+    const run_request& req_;
+    const clock_type::time_point t_start_ = clock_type::now();
+    const std::int64_t wall_start_ = wall_ms();
+    const run_config cfg_;  ///< parsed identically on every rank from rank 0's text
+    const step_pipeline pipeline_;
+
+    std::optional<staged_reader> input_;
+    std::string input_name_;
+    std::vector<std::uint64_t> rows_;    ///< selected rows of the input collection
+    std::vector<std::uint64_t> counts_;  ///< their point counts
+    std::uint64_t total_points_ = 0;
+    decomposition plan_;
+
+    rank_timing timing_;
+    std::vector<rank_timing> all_timing_;
+    execution ex_;
+    std::uint64_t skipped_ = 0;
+};
 
 }  // namespace
 
@@ -127,179 +295,6 @@ std::string read_config_text(const comm& c, const std::string& path) {
     return c.broadcast(text);
 }
 
-int run_pipeline(const comm& c, const run_request& req) {
-    const auto t_start = clock_type::now();
-    const auto wall_start = wall_ms();
-    const bool root = c.is_root();
-
-    // 1. Config: rank 0 reads, everyone parses the same text (errors are alike everywhere).
-    const std::string text = read_config_text(c, req.config_path);
-    const run_config cfg = parse_run_config(text, req.config_path, req.overrides);
-    const step_pipeline pipeline(cfg);
-
-    // 2. Input: open, select, refuse to overwrite it.
-    std::optional<staged_reader> input;
-    std::vector<std::uint64_t> rows;
-    agreed_phase(c, [&] {
-        std::error_code ec;
-        if (std::filesystem::exists(cfg.output.path, ec) && std::filesystem::exists(cfg.input.path, ec) &&
-            std::filesystem::equivalent(cfg.output.path, cfg.input.path, ec))
-            throw config_error(cfg.file + ": output.path '" + cfg.output.path +
-                               "' is the input file; a run never overwrites its input");
-        input.emplace(cfg.input.path, cfg.input.group, c);
-        rows = selected_rows(*input, cfg.input.select);
-    });
-    const std::string input_name = cfg.input.path + (cfg.input.group == "/" ? "" : ":" + cfg.input.group);
-    if (root && rows.empty() && input->series_count() > 0)
-        std::fprintf(stderr, "tsbatch: warning: input.select matches none of the %llu series of %s\n",
-                     static_cast<unsigned long long>(input->series_count()), input_name.c_str());
-
-    // 3. Decomposition: chunks independent of the rank count, then contiguous chunk ranges.
-    std::vector<std::uint64_t> counts(rows.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) counts[i] = input->counts()[rows[i]];
-    const auto plan = decompose(counts, pipeline, cfg.run.balance, c.size());
-    const auto mine = plan.series_of_rank(c.rank());
-    std::uint64_t total_points = 0;
-    for (auto n : counts) total_points += n;
-
-    if (req.dry_run) {
-        if (root) {
-            std::printf("dry run: %s\n", req.config_path.c_str());
-            std::printf("input %s: %zu of %llu series selected, %s points, %zu chunks\n", input_name.c_str(), rows.size(),
-                        static_cast<unsigned long long>(input->series_count()), human(static_cast<double>(total_points)).c_str(),
-                        plan.chunks.size());
-            for (const auto& s : cfg.steps)
-                std::printf("step %-16s op %-14s input %-12s%s\n", s.name.c_str(), s.op.c_str(), s.input.c_str(),
-                            cfg.keeps(s.name) ? "" : "  (not kept)");
-            for (int r = 0; r < c.size(); ++r) {
-                const auto sr = plan.series_of_rank(r);
-                std::uint64_t pts = 0;
-                for (auto i = sr.begin; i < sr.end; ++i) pts += counts[i];
-                std::printf("rank %d: series [%zu, %zu) %s points\n", r, sr.begin, sr.end, human(static_cast<double>(pts)).c_str());
-            }
-            std::printf("estimated imbalance (max/mean rank cost): %.3f\n", plan.imbalance());
-            std::printf("output %s (not written)\n", cfg.output.path.c_str());
-        }
-        return 0;
-    }
-
-    // 4. Read this rank's slab and run the steps.
-    rank_timing timing;
-    execution ex;
-    agreed_phase(c, [&] {
-        auto t0 = clock_type::now();
-        std::span<const std::uint64_t> my_rows(rows.data() + mine.begin, mine.size());
-        series_batch batch = input->read(my_rows);
-        select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
-        timing.read_s = seconds_since(t0);
-        timing.series = batch.size();
-        timing.points = batch.point_count();
-
-        std::optional<progress_reporter> progress;
-        progress_fn on_progress;
-        if (root && c.size() >= 1) {
-            progress.emplace(stderr, isatty(fileno(stderr)) != 0, cfg.run.progress_interval_ms);
-            // Rank 0 sees its own share only; ranks hold near-equal cost, so its fraction
-            // extrapolated to the whole job is the progress estimate.
-            progress->start(rows.size(), total_points);
-            const double scale_series = batch.size() ? static_cast<double>(rows.size()) / batch.size() : 1.0;
-            const double scale_points = batch.point_count() ? static_cast<double>(total_points) / batch.point_count() : 1.0;
-            on_progress = [&, scale_series, scale_points](std::uint64_t s, std::uint64_t p) {
-                progress->update(static_cast<std::uint64_t>(s * scale_series), static_cast<std::uint64_t>(p * scale_points));
-            };
-        }
-        t0 = clock_type::now();
-        ex = pipeline.run(batch, input_name, cfg.run.on_series_error == "skip", on_progress);
-        timing.compute_s = seconds_since(t0);
-        if (progress) progress->finish();
-    });
-    input.reset();
-
-    // 5. Write the result collectively; the file appears under its final name only when complete.
-    const std::uint64_t skipped = c.sum(ex.skipped.size());
-    std::vector<rank_timing> all_timing;
-    collective_section(c, [&] {
-        write_options wo;
-        wo.deflate_level = cfg.output.compression == "deflate" ? cfg.output.deflate_level : 0;
-        staged_writer out(c, cfg.output.path, wo);
-        const auto t0 = clock_type::now();
-        for (const auto& st : ex.steps) {
-            if (!cfg.keeps(st.name)) continue;
-            if (st.kind == data_kind::series) out.write_collection("/" + st.name, st.series, st.op);
-            else out.write_table("/" + st.name, st.table, st.op);
-        }
-        timing.write_s = seconds_since(t0);
-
-        // Provenance (DESIGN §3) and the per-rank timing summary.
-        all_timing = c.allgather(timing);
-        std::error_code ec;
-        const auto abs_input = std::filesystem::absolute(cfg.input.path, ec).string();
-        const std::vector<std::pair<std::string, std::string>> text_attrs = {
-            {"tsbatch_version", TSBATCH_VERSION},
-            {"tsbatch_git", TSBATCH_GIT_ID},
-            {"config", to_yaml(cfg)},
-            {"config_file", req.config_path},
-            {"command_line", req.command_line},
-            {"host", c.broadcast(hostname())},
-            {"start_time", format_iso8601(wall_start)},
-            {"end_time", format_iso8601(c.max(wall_ms()))},
-            {"input_path", abs_input},
-            {"input_group", cfg.input.group},
-            {"input_mtime", file_mtime_iso(cfg.input.path)},
-            {"hdf5_version", h5::library_version()},
-            {"mpi_version", mpi_session::library_version()},
-        };
-        for (const auto& [k, v] : text_attrs) out.set_attr("/", k, c.broadcast(v));
-        out.set_attr("/", "ranks", static_cast<std::int64_t>(c.size()));
-        out.set_attr("/", "input_size", static_cast<std::int64_t>(std::filesystem::file_size(cfg.input.path, ec)));
-        out.set_attr("/", "series_skipped", static_cast<std::int64_t>(skipped));
-
-        table_batch ranks({{"rank", column_type::int64, "", ""},
-                           {"series", column_type::int64, "", ""},
-                           {"points", column_type::int64, "", ""},
-                           {"read_s", column_type::float64, "s", ""},
-                           {"compute_s", column_type::float64, "s", ""},
-                           {"write_s", column_type::float64, "s", ""}});
-        if (root)
-            for (std::size_t r = 0; r < all_timing.size(); ++r) {
-                const auto& t = all_timing[r];
-                row_sink row(ranks);
-                row.set(0, static_cast<std::int64_t>(r));
-                row.set(1, static_cast<std::int64_t>(t.series));
-                row.set(2, static_cast<std::int64_t>(t.points));
-                row.set(3, t.read_s);
-                row.set(4, t.compute_s);
-                row.set(5, t.write_s);
-            }
-        out.write_table("/_run_ranks", ranks, "", false);
-
-        table_batch skip_table({{"reason", column_type::string, "", ""}});
-        for (const auto& s : ex.skipped) {
-            skip_table.meta.push_back({s.id, "", "", s.source_index});
-            row_sink(skip_table).set(0, s.reason);
-        }
-        out.write_table("/_run_skipped", skip_table, "", true);
-        out.commit();
-    });
-
-    if (root) {
-        const double total_s = seconds_since(t_start);
-        std::printf("tsbatch run: %s -> %s\n", req.config_path.c_str(), cfg.output.path.c_str());
-        std::printf("%zu series, %s points on %d rank%s in %.2f s (%s points/s)\n", rows.size(),
-                    human(static_cast<double>(total_points)).c_str(), c.size(), c.size() > 1 ? "s" : "", total_s,
-                    human(static_cast<double>(total_points) / std::max(total_s, 1e-9)).c_str());
-        std::printf("%6s %10s %12s %9s %10s %9s\n", "rank", "series", "points", "read_s", "compute_s", "write_s");
-        for (std::size_t r = 0; r < all_timing.size(); ++r) {
-            const auto& t = all_timing[r];
-            std::printf("%6zu %10llu %12llu %9.3f %10.3f %9.3f\n", r, static_cast<unsigned long long>(t.series),
-                        static_cast<unsigned long long>(t.points), t.read_s, t.compute_s, t.write_s);
-        }
-        if (skipped > 0)
-            std::printf("%llu series skipped (invalid input); listed in %s:/_run_skipped\n",
-                        static_cast<unsigned long long>(skipped), cfg.output.path.c_str());
-        std::fflush(stdout);
-    }
-    return skipped > 0 ? static_cast<int>(exit_code::series_skipped) : 0;
-}
+int run_pipeline(const comm& c, const run_request& req) { return run_job(c, req).run(); }
 
 }  // namespace tsbatch
