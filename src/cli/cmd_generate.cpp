@@ -1,6 +1,8 @@
 #include <chrono>
 #include <cstdio>
+#include <limits>
 #include <memory>
+#include <optional>
 
 #include "algo/generate.hpp"
 #include "build_info.hpp"
@@ -23,35 +25,40 @@ struct generate_request {
 
 int generate(const comm& c, const generate_request& req) {
     const auto t0 = std::chrono::steady_clock::now();
+    if (req.opt.mean_points != 0 && req.opt.series > std::numeric_limits<std::uint64_t>::max() / req.opt.mean_points)
+        throw usage_error("--series x --points overflows 64 bits");
     // Every rank plans the same lengths and takes a contiguous range of near-equal points;
     // each series depends on (seed, index) alone, so the file is the same for any rank count.
-    const auto lengths = plan_series_lengths(req.opt);
-    const auto chunks = make_chunks(lengths);
-    std::vector<double> cost(chunks.size());
-    for (std::size_t k = 0; k < chunks.size(); ++k)
-        for (auto i = chunks[k].begin; i < chunks[k].end; ++i) cost[k] += 20.0 + static_cast<double>(lengths[i]);
-    const auto ranges = partition_contiguous(cost, c.size());
-    const auto mine = series_of(chunks, ranges[static_cast<std::size_t>(c.rank())]);
-
     series_batch batch;
-    std::uint64_t local_points = 0;
-    for (auto i = mine.begin; i < mine.end; ++i) local_points += lengths[i];
-    reserve_huge(batch.time, local_points);
-    reserve_huge(batch.value, local_points);
-    for (auto i = mine.begin; i < mine.end; ++i) generate_series(req.opt, i, lengths[i], batch);
-    const double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double gen_s = 0;
+    agreed_phase(c, [&] {  // memory can run out on one rank only
+        const auto lengths = plan_series_lengths(req.opt);
+        const auto chunks = make_chunks(lengths);
+        std::vector<double> cost(chunks.size());
+        for (std::size_t k = 0; k < chunks.size(); ++k)
+            for (auto i = chunks[k].begin; i < chunks[k].end; ++i) cost[k] += 20.0 + static_cast<double>(lengths[i]);
+        const auto ranges = partition_contiguous(cost, c.size());
+        const auto mine = series_of(chunks, ranges[static_cast<std::size_t>(c.rank())]);
+        std::uint64_t local_points = 0;
+        for (auto i = mine.begin; i < mine.end; ++i) local_points += lengths[i];
+        reserve_huge(batch.time, local_points);
+        reserve_huge(batch.value, local_points);
+        for (auto i = mine.begin; i < mine.end; ++i) generate_series(req.opt, i, lengths[i], batch);
+        gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    });
 
+    write_options wo;
+    wo.deflate_level = req.compression == "deflate" ? 4 : 0;
+    std::optional<staged_writer> out;
+    agreed_phase(c, [&] { out.emplace(c, req.output, wo); });
     collective_section(c, [&] {
-        write_options wo;
-        wo.deflate_level = req.compression == "deflate" ? 4 : 0;
-        staged_writer out(c, req.output, wo);
-        out.write_collection("/", batch);
-        out.set_attr("/", "tsbatch_version", std::string(TSBATCH_VERSION));
-        out.set_attr("/", "generator", std::string("tsbatch generate"));
-        out.set_attr("/", "generator_seed", static_cast<std::int64_t>(req.opt.seed));
-        out.set_attr("/", "generator_series", static_cast<std::int64_t>(req.opt.series));
-        out.set_attr("/", "generator_mean_points", static_cast<std::int64_t>(req.opt.mean_points));
-        out.commit();
+        out->write_collection("/", batch);
+        out->set_attr("/", "tsbatch_version", std::string(TSBATCH_VERSION));
+        out->set_attr("/", "generator", std::string("tsbatch generate"));
+        out->set_attr("/", "generator_seed", static_cast<std::int64_t>(req.opt.seed));
+        out->set_attr("/", "generator_series", static_cast<std::int64_t>(req.opt.series));
+        out->set_attr("/", "generator_mean_points", static_cast<std::int64_t>(req.opt.mean_points));
+        out->commit();
     });
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto max_gen = c.allgather(gen_s);

@@ -175,6 +175,8 @@ std::string read_attr_text(hid_t a) {
     if (cls == H5T_STRING) {
         if (H5Tis_variable_str(ft.get()) > 0) {
             auto mt = vlen_string_type();
+            // HDF5 converts neither ASCII to UTF-8 nor back: read in the stored character set.
+            check(H5Tset_cset(mt.get(), H5Tget_cset(ft.get())), "H5Tset_cset");
             std::vector<char*> p(static_cast<std::size_t>(n), nullptr);
             check(H5Aread(a, mt.get(), p.data()), "H5Aread");
             std::string s;
@@ -277,6 +279,14 @@ std::vector<std::uint64_t> dims(hid_t dset) {
     return {d.begin(), d.end()};
 }
 
+stored_type type_of(hid_t dset) {
+    datatype t(check(H5Dget_type(dset), "H5Dget_type"));
+    stored_type st;
+    st.cls = H5Tget_class(t.get());
+    if (st.cls == H5T_INTEGER) st.is_signed = H5Tget_sign(t.get()) == H5T_SGN_2;
+    return st;
+}
+
 std::uint64_t length(hid_t dset) {
     const auto d = dims(dset);
     if (d.size() != 1) throw failure("expected a 1-D dataset, found " + std::to_string(d.size()) + " dimensions");
@@ -334,20 +344,6 @@ void read_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t co
     dataspace fspace(check(H5Dget_space(dset), "H5Dget_space"));
     select_1d(fspace.get(), start, count);
     auto mspace = simple_1d(count);
-    check(H5Dread(dset, mem_type, mspace.get(), fspace.get(), H5P_DEFAULT, out), "H5Dread");
-}
-
-void read_ranges(hid_t dset, hid_t mem_type, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges,
-                 std::uint64_t total, void* out) {
-    if (total == 0) return;
-    dataspace fspace(check(H5Dget_space(dset), "H5Dget_space"));
-    check(H5Sselect_none(fspace.get()), "H5Sselect_none");
-    for (const auto& [start, count] : ranges) {
-        if (count == 0) continue;
-        const hsize_t s = start, c = count;
-        check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_OR, &s, nullptr, &c, nullptr), "H5Sselect_hyperslab");
-    }
-    auto mspace = simple_1d(total);
     check(H5Dread(dset, mem_type, mspace.get(), fspace.get(), H5P_DEFAULT, out), "H5Dread");
 }
 

@@ -130,6 +130,13 @@ std::optional<std::int64_t> read_int_attr(hid_t obj, const std::string& name);
 /// Every attribute rendered as text, in creation order (for `tsbatch inspect`).
 std::vector<std::pair<std::string, std::string>> all_attrs_as_text(hid_t obj);
 
+/// The class (integer, float, string, ...) and signedness of a dataset's stored type.
+struct stored_type {
+    H5T_class_t cls = H5T_NO_CLASS;
+    bool is_signed = false;
+};
+stored_type type_of(hid_t dset);
+
 /// Number of elements of a 1-D dataset (throws for other ranks).
 std::uint64_t length(hid_t dset);
 std::vector<std::uint64_t> dims(hid_t dset);
@@ -147,9 +154,6 @@ void write_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t c
                 const transfer& xfer);
 /// Reads [start, start+count) into `out` (which holds count elements of mem_type).
 void read_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t count, void* out);
-/// Reads the elements at the union of `ranges` (sorted, disjoint), one selection, one read.
-void read_ranges(hid_t dset, hid_t mem_type, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges,
-                 std::uint64_t total, void* out);
 
 /// A fixed-length UTF-8 string type of `size` bytes (null-padded).
 datatype fixed_string_type(std::size_t size);

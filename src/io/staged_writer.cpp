@@ -1,6 +1,8 @@
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <exception>
 #include <cstdio>
 #include <filesystem>
 
@@ -36,6 +38,21 @@ std::size_t longest(const comm& c, const std::vector<std::string>& v) {
     return static_cast<std::size_t>(c.max(static_cast<std::int64_t>(n)));
 }
 
+std::string host_name() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) return "host";
+    return buf;
+}
+
+// fsync of a file or directory; best effort (some parallel file systems refuse it on
+// directories, and the data is already complete by then).
+void sync_path(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) return;
+    ::fsync(fd);
+    ::close(fd);
+}
+
 std::string parent_dir(const std::string& path) {
     const auto p = std::filesystem::path(path).parent_path();
     return p.empty() ? std::string(".") : p.string();
@@ -59,7 +76,8 @@ staged_writer::staged_writer(const comm& c, std::string final_path, write_option
         else if (::access(dir.c_str(), W_OK) != 0)
             verdict = "E" + final_path_ + ": the output directory '" + dir + "' is not writable";
         else
-            verdict = "T" + final_path_ + ".tmp." + std::to_string(::getpid());
+            // Host and pid: two jobs on different nodes writing the same path never share a name.
+            verdict = "T" + final_path_ + ".tmp." + host_name() + "." + std::to_string(::getpid());
     }
     verdict = c.broadcast(verdict);
     if (verdict.front() == 'E') throw output_error(verdict.substr(1));
@@ -78,8 +96,11 @@ staged_writer::staged_writer(const comm& c, std::string final_path, write_option
 
 staged_writer::~staged_writer() {
     if (committed_ || !impl_) return;
-    // Only reached when every rank abandons the file together (errors are agreed before
-    // anything collective), so closing here is safe.
+    // Closing a parallel file is collective. While an exception unwinds on more than one
+    // rank, the others may be inside another collective call (a failure inside collective
+    // I/O, which ends in MPI_Abort), so the close would hang: leave the file to the abort.
+    // Alone, or when every rank abandons the file together, close and remove it.
+    if (comm_.size() > 1 && std::uncaught_exceptions() > 0) return;
     const h5::silence_errors quiet;
     impl_->file.reset();
     if (comm_.is_root()) std::remove(temp_path_.c_str());
@@ -237,8 +258,12 @@ void staged_writer::commit() {
     comm_.barrier();  // every rank's data is in the file before it becomes visible
     std::string verdict;
     if (comm_.is_root()) {
+        // On stable storage before it takes the final name, so a crash of the node right
+        // after the rename cannot leave an empty or partial file under that name.
+        sync_path(temp_path_);
         std::error_code ec;
         std::filesystem::rename(temp_path_, final_path_, ec);
+        if (!ec) sync_path(parent_dir(final_path_));
         if (ec) {
             verdict = final_path_ + ": cannot rename '" + temp_path_ + "' into place: " + ec.message();
             std::remove(temp_path_.c_str());

@@ -46,6 +46,12 @@ std::string check_series(series_view s) {
             return "timestamps are not strictly increasing at point " + std::to_string(i) + " (" +
                    format_iso8601(s.time[i]) + (s.time[i] == s.time[i - 1] ? " repeats " : " comes after ") +
                    format_iso8601(s.time[i - 1]) + ")";
+    // Beyond +-2^62 ms (146 million years) differences of timestamps and the operators' grid
+    // arithmetic could overflow int64; no sensor data lives there.
+    constexpr std::int64_t limit = std::int64_t{1} << 62;
+    if (!s.empty() && (s.time.front() < -limit || s.time.back() > limit))
+        return "timestamp " + std::to_string(s.time.front() < -limit ? s.time.front() : s.time.back()) +
+               " ms is outside the supported range of +-2^62 ms";
     return {};
 }
 

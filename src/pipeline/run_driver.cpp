@@ -74,7 +74,7 @@ public:
         }
         compute();
         skipped_ = c_.sum(ex_.skipped.size());
-        collective_section(c_, [&] { write_result(); });
+        write_result();
         if (c_.is_root()) print_summary();
         return skipped_ > 0 ? static_cast<int>(exit_code::series_skipped) : 0;
     }
@@ -165,22 +165,26 @@ private:
     }
 
     // Every kept step, provenance and the run tables; visible under the final name only
-    // when complete.
+    // when complete. Creating the file is agreed (a bad destination fails alike everywhere
+    // and is reported once); the writes after it are collective I/O.
     void write_result() {
         write_options wo;
         wo.deflate_level = cfg_.output.compression == "deflate" ? cfg_.output.deflate_level : 0;
-        staged_writer out(c_, cfg_.output.path, wo);
-        const auto t0 = clock_type::now();
-        for (const auto& st : ex_.steps) {
-            if (!cfg_.keeps(st.name)) continue;
-            if (st.kind == data_kind::series) out.write_collection("/" + st.name, st.series, st.op);
-            else out.write_table("/" + st.name, st.table, st.op);
-        }
-        timing_.write_s = seconds_since(t0);
-        all_timing_ = c_.allgather(timing_);
-        write_provenance(out);
-        write_run_tables(out);
-        out.commit();
+        std::optional<staged_writer> out;
+        agreed_phase(c_, [&] { out.emplace(c_, cfg_.output.path, wo); });
+        collective_section(c_, [&] {
+            const auto t0 = clock_type::now();
+            for (const auto& st : ex_.steps) {
+                if (!cfg_.keeps(st.name)) continue;
+                if (st.kind == data_kind::series) out->write_collection("/" + st.name, st.series, st.op);
+                else out->write_table("/" + st.name, st.table, st.op);
+            }
+            timing_.write_s = seconds_since(t0);
+            all_timing_ = c_.allgather(timing_);
+            write_provenance(*out);
+            write_run_tables(*out);
+            out->commit();
+        });
     }
 
     // DESIGN §3: what produced this file, from what, where and when.
@@ -204,7 +208,8 @@ private:
         // Attribute writes are collective and must carry the same value on every rank.
         for (const auto& [k, v] : text_attrs) out.set_attr("/", k, c_.broadcast(v));
         out.set_attr("/", "ranks", static_cast<std::int64_t>(c_.size()));
-        out.set_attr("/", "input_size", static_cast<std::int64_t>(std::filesystem::file_size(cfg_.input.path, ec)));
+        const auto input_size = static_cast<std::int64_t>(std::filesystem::file_size(cfg_.input.path, ec));
+        out.set_attr("/", "input_size", c_.allgather(input_size).front());
         out.set_attr("/", "series_skipped", static_cast<std::int64_t>(skipped_));
     }
 

@@ -75,6 +75,9 @@ expect_exit 2 "$TSBATCH" run unwritable.yaml
 expect_output "blocker/sub/r.h5"
 no_output blocker/sub/r.h5
 expect_exit 2 "$TSBATCH" validate unwritable.yaml
+expect_exit 2 "$MPIEXEC" -n 2 "$TSBATCH" run unwritable.yaml
+[ "$(grep -c 'blocker/sub/r.h5' <<<"$OUT")" -eq 1 ] || fail "message printed more than once: $OUT"
+grep -q MPI_ABORT <<<"$OUT" && fail "a bad destination must not abort the job: $OUT"
 # ... and a directory where the file should go.
 mkdir -p out/dir.h5
 OUTPUT=out/dir.h5 write_config dir.yaml
@@ -99,6 +102,8 @@ no_output
 # Bad command-line values.
 expect_exit 2 "$TSBATCH" generate -o x.h5 --series 0 --points 10
 expect_exit 2 "$TSBATCH" generate -o x.h5 --series ten --points 10
+expect_exit 2 "$TSBATCH" generate -o x.h5 --series 1099511627776 --points 1099511627776
+expect_output "overflows"
 
 # An invalid series (repeated timestamp) inside an otherwise good file: fail names the
 # series (exit 3); with on_series_error: skip the run finishes with exit 4 and lists it.

@@ -275,3 +275,138 @@ TEST(digest, depends_on_values_not_storage) {
     }
     EXPECT_NE(digest_file(d / "plain.h5"), digest_file(d / "other.h5"));
 }
+
+namespace {
+
+// Rewrites dataset `name` of a staged file with `type` and the given raw values.
+template <class T>
+void replace_dataset(const std::string& file, const char* name, hid_t type, const std::vector<T>& values) {
+    hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    H5Ldelete(f, name, H5P_DEFAULT);
+    const hsize_t n = values.size();
+    hid_t sp = H5Screate_simple(1, &n, nullptr);
+    hid_t ds = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+    H5Dclose(ds);
+    H5Sclose(sp);
+    H5Fclose(f);
+}
+
+std::string open_error(const std::string& file) {
+    const comm c;
+    try {
+        staged_reader r(file, "/", c);
+        (void)r.read(index_range{0, r.series_count()});
+    } catch (const input_error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+}  // namespace
+
+// HDF5 converts between numeric types silently; the reader must not let it.
+TEST(staged, refuses_wrong_types_negative_and_overflowing_counts) {
+    temp_dir d;
+    const comm c;
+    auto fresh = [&](const std::string& name) {
+        staged_writer w(c, d / name);
+        w.write_collection("/", sample_batch());
+        w.commit();
+        return d / name;
+    };
+    auto f1 = fresh("negcount.h5");
+    replace_dataset<std::int64_t>(f1, "/series/count", H5T_NATIVE_INT64, {-1, 0, 6});
+    EXPECT_NE(open_error(f1).find("series/count[0] is negative"), std::string::npos) << open_error(f1);
+
+    auto f2 = fresh("floatcount.h5");
+    replace_dataset<double>(f2, "/series/count", H5T_NATIVE_DOUBLE, {4.0, 0.0, 1.0});
+    EXPECT_NE(open_error(f2).find("series/count must hold integers"), std::string::npos) << open_error(f2);
+
+    auto f3 = fresh("floattime.h5");
+    replace_dataset<double>(f3, "/points/time", H5T_NATIVE_DOUBLE, {1.5, 2.5, 3.5, 4.5, 5.5});
+    EXPECT_NE(open_error(f3).find("points/time must hold integers"), std::string::npos) << open_error(f3);
+
+    auto f4 = fresh("wrap.h5");  // counts whose sum wraps around 2^64
+    replace_dataset<std::uint64_t>(f4, "/series/count", H5T_NATIVE_UINT64,
+                                   {std::uint64_t{1} << 63, std::uint64_t{1} << 63, 5});
+    replace_dataset<std::uint64_t>(f4, "/series/offset", H5T_NATIVE_UINT64, {0, std::uint64_t{1} << 63, 0});
+    EXPECT_NE(open_error(f4).find("runs past the end of points/"), std::string::npos) << open_error(f4);
+
+    auto f5 = fresh("numid.h5");
+    replace_dataset<std::int64_t>(f5, "/series/id", H5T_NATIVE_INT64, {1, 2, 3});
+    EXPECT_NE(open_error(f5).find("series/id must hold strings"), std::string::npos) << open_error(f5);
+}
+
+TEST(staged, refuses_absurdly_long_names) {
+    temp_dir d;
+    const comm c;
+    auto b = sample_batch();
+    b.meta[2].id = std::string(5000, 'x');
+    {
+        staged_writer w(c, d / "long.h5");
+        w.write_collection("/", b);
+        w.commit();
+    }
+    EXPECT_NE(open_error(d / "long.h5").find("series 2: a name is 5000 bytes long"), std::string::npos);
+}
+
+// Variable-length ASCII attributes are HDF5's default for C writers.
+TEST(staged, accepts_variable_length_ascii_attributes) {
+    temp_dir d;
+    const comm c;
+    {
+        staged_writer w(c, d / "ascii.h5");
+        w.write_collection("/", sample_batch());
+        w.commit();
+    }
+    {
+        hid_t f = H5Fopen((d / "ascii.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        H5Adelete(f, "tsbatch_format");
+        hid_t t = H5Tcopy(H5T_C_S1);
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_ASCII);
+        hid_t sp = H5Screate(H5S_SCALAR);
+        hid_t a = H5Acreate2(f, "tsbatch_format", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+        const char* v = "tsbatch-series";
+        H5Awrite(a, t, &v);
+        H5Aclose(a);
+        H5Sclose(sp);
+        H5Tclose(t);
+        H5Fclose(f);
+    }
+    EXPECT_EQ(staged_reader(d / "ascii.h5", "/", c).series_count(), 3u);
+    EXPECT_NE(describe_file(d / "ascii.h5").find("tsbatch-series"), std::string::npos);
+}
+
+// Scattered rows (near and far apart) read in windows give exactly the rows asked for.
+TEST(staged, scattered_rows_read_exactly) {
+    temp_dir d;
+    const comm c;
+    series_batch all;
+    for (std::uint64_t i = 0; i < 3000; ++i) {
+        auto sink = all.open_series({"s" + std::to_string(i), "m", "", i});
+        for (std::uint64_t k = 0; k < i % 200; ++k) sink.push(static_cast<std::int64_t>(k), static_cast<double>(i * 1000 + k));
+        all.close_series();
+    }
+    {
+        staged_writer w(c, d / "many.h5");
+        w.write_collection("/", all);
+        w.commit();
+    }
+    const staged_reader r(d / "many.h5", "/", c);
+    std::vector<std::uint64_t> rows;
+    for (std::uint64_t i = 0; i < 3000; i += 1 + (i * 7) % 900) rows.push_back(i);
+    const auto got = r.read(rows);
+    ASSERT_EQ(got.size(), rows.size());
+    for (std::size_t j = 0; j < rows.size(); ++j) {
+        EXPECT_EQ(got.meta[j].id, "s" + std::to_string(rows[j]));
+        const auto want = all.series(rows[j]);
+        const auto have = got.series(j);
+        ASSERT_EQ(have.size(), want.size());
+        for (std::size_t k = 0; k < have.size(); ++k) {
+            EXPECT_EQ(have.time[k], want.time[k]);
+            EXPECT_EQ(have.value[k], want.value[k]);
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <mutex>
 
 #include "algo/generate.hpp"
@@ -167,4 +168,14 @@ TEST(decompose, chunks_do_not_depend_on_rank_count) {
     for (std::size_t i = 0; i < counts.size(); ++i) counts[i] = (i * 7919) % 3000;
     const auto one = decompose(counts, p, "cost", 1);
     for (int n = 2; n <= 8; ++n) EXPECT_EQ(decompose(counts, p, "cost", n).chunks, one.chunks);
+}
+
+TEST(check_series, refuses_timestamps_beyond_two_to_the_62) {
+    const std::vector<double> v = {1, 2};
+    const std::vector<std::int64_t> ok = {-(std::int64_t{1} << 62), std::int64_t{1} << 62};
+    EXPECT_EQ(check_series({ok, v}), "");
+    const std::vector<std::int64_t> high = {0, (std::int64_t{1} << 62) + 1};
+    EXPECT_NE(check_series({high, v}).find("outside the supported range"), std::string::npos);
+    const std::vector<std::int64_t> low = {std::numeric_limits<std::int64_t>::min(), 0};
+    EXPECT_NE(check_series({low, v}).find("outside the supported range"), std::string::npos);
 }
