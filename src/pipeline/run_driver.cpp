@@ -58,6 +58,13 @@ struct rank_timing {
     double write_s = 0;
 };
 
+struct step_total {
+    std::string name, op;
+    std::uint64_t rows = 0, points = 0, empty = 0;
+    double seconds = 0;
+    bool kept = true;
+};
+
 /// One `tsbatch run`, phase by phase. Every member function is collective.
 class run_job {
 public:
@@ -74,6 +81,7 @@ public:
         }
         compute();
         skipped_ = c_.sum(ex_.skipped.size());
+        gather_step_totals();
         write_result();
         if (c_.is_root()) print_summary();
         return skipped_ > 0 ? static_cast<int>(exit_code::series_skipped) : 0;
@@ -164,6 +172,33 @@ private:
         input_.reset();
     }
 
+    // Per step over all ranks: series and points out, empty outputs, slowest rank's time.
+    // Empty outputs are counted because operators such as cut may legitimately produce
+    // them, and a user must see that rather than find them later.
+    void gather_step_totals() {
+        for (const auto& st : ex_.steps) {
+            step_total t;
+            t.name = st.name;
+            t.op = st.op;
+            std::uint64_t rows = 0, points = 0, empty = 0;
+            if (st.kind == data_kind::series) {
+                rows = st.series.size();
+                points = st.series.point_count();
+                for (std::size_t i = 0; i < st.series.size(); ++i) empty += st.series.count(i) == 0 ? 1 : 0;
+            } else {
+                rows = st.table.size();
+            }
+            t.rows = c_.sum(rows);
+            t.points = c_.sum(points);
+            t.empty = c_.sum(empty);
+            double slowest = 0;
+            for (double x : c_.allgather(st.seconds)) slowest = std::max(slowest, x);
+            t.seconds = slowest;
+            t.kept = cfg_.keeps(st.name);
+            step_totals_.push_back(std::move(t));
+        }
+    }
+
     // Every kept step, provenance and the run tables; visible under the final name only
     // when complete. Creating the file is agreed (a bad destination fails alike everywhere
     // and is reported once); the writes after it are collective I/O.
@@ -213,8 +248,27 @@ private:
         out.set_attr("/", "series_skipped", static_cast<std::int64_t>(skipped_));
     }
 
-    // /_run_ranks (one row per rank, written by rank 0) and /_run_skipped.
+    // /_run_ranks (one row per rank), /_run_steps (one row per step), both written by rank 0,
+    // and /_run_skipped.
     void write_run_tables(staged_writer& out) const {
+        table_batch steps({{"step", column_type::string, "", ""},
+                           {"op", column_type::string, "", ""},
+                           {"rows", column_type::int64, "", "series (or table rows) produced"},
+                           {"points", column_type::int64, "", ""},
+                           {"empty_series", column_type::int64, "", ""},
+                           {"seconds", column_type::float64, "s", "slowest rank"}});
+        if (c_.is_root())
+            for (const auto& t : step_totals_) {
+                row_sink row(steps);
+                row.set(0, t.name);
+                row.set(1, t.op);
+                row.set(2, static_cast<std::int64_t>(t.rows));
+                row.set(3, static_cast<std::int64_t>(t.points));
+                row.set(4, static_cast<std::int64_t>(t.empty));
+                row.set(5, t.seconds);
+            }
+        out.write_table("/_run_steps", steps, "", false);
+
         table_batch ranks({{"rank", column_type::int64, "", ""},
                            {"series", column_type::int64, "", ""},
                            {"points", column_type::int64, "", ""},
@@ -254,6 +308,11 @@ private:
             std::printf("%6zu %10llu %12llu %9.3f %10.3f %9.3f\n", r, static_cast<unsigned long long>(t.series),
                         static_cast<unsigned long long>(t.points), t.read_s, t.compute_s, t.write_s);
         }
+        std::printf("%-16s %-14s %10s %12s %8s %9s\n", "step", "op", "rows", "points", "empty", "seconds");
+        for (const auto& t : step_totals_)
+            std::printf("%-16s %-14s %10llu %12llu %8llu %9.3f%s\n", t.name.c_str(), t.op.c_str(),
+                        static_cast<unsigned long long>(t.rows), static_cast<unsigned long long>(t.points),
+                        static_cast<unsigned long long>(t.empty), t.seconds, t.kept ? "" : "  (not kept)");
         if (skipped_ > 0)
             std::printf("%llu series skipped (invalid input); listed in %s:/_run_skipped\n",
                         static_cast<unsigned long long>(skipped_), cfg_.output.path.c_str());
@@ -277,6 +336,7 @@ private:
     rank_timing timing_;
     std::vector<rank_timing> all_timing_;
     execution ex_;
+    std::vector<step_total> step_totals_;
     std::uint64_t skipped_ = 0;
 };
 

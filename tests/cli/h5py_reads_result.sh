@@ -49,6 +49,13 @@ for i in range(n):
         assert q["max"][i] == np.nanmax(vals)
     if cnt[i]:
         assert q["start"][i] == t[a] and q["end"][i] == t[b - 1]
+# per-step totals agree with the collections
+steps = res["_run_steps"]
+names = [x.decode() for x in steps["step"][()]]
+assert names == ["q", "same", "daily"], names
+assert steps["points"][names.index("same")] == len(t)
+assert steps["rows"][names.index("q")] == n
+assert steps["points"][names.index("daily")] == len(res["daily"]["points/time"])
 # daily max: every output timestamp is a day boundary (label start, origin epoch)
 d = res["daily"]
 assert np.all(d["points/time"][()] % 86400000 == 0)
