@@ -74,5 +74,8 @@ operator_def make_identity_def();
 operator_def make_quality_stats_def();
 operator_def make_resample_def();
 operator_def make_scale_def();
+operator_def make_slope_def();
+operator_def make_unwrap_def();
+operator_def make_cut_def();
 
 }  // namespace tsbatch

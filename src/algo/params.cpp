@@ -16,6 +16,7 @@ const char* to_string(param_type t) noexcept {
     case param_type::duration: return "duration";
     case param_type::choice: return "choice";
     case param_type::string: return "string";
+    case param_type::timestamp: return "timestamp";
     }
     return "?";
 }
@@ -35,25 +36,46 @@ std::string number_text(double v) {
     return os.str();
 }
 
+// A bound as the user would write it.
+std::string bound_text(const param_spec& spec, double bound) {
+    const auto ms = static_cast<std::int64_t>(bound);
+    if (spec.type == param_type::duration) return format_duration(ms);
+    if (spec.type == param_type::timestamp) return format_timestamp_param(ms);
+    return number_text(bound);
+}
+
 void check_range(const param_spec& spec, double v, const std::string& shown) {
     if (spec.min) {
         const bool below = spec.min_exclusive ? v <= *spec.min : v < *spec.min;
         if (below)
             throw param_error(spec.name, "must be " + std::string(spec.min_exclusive ? "> " : ">= ") +
-                                             (spec.type == param_type::duration
-                                                  ? format_duration(static_cast<std::int64_t>(*spec.min))
-                                                  : number_text(*spec.min)) +
-                                             ", got " + shown);
+                                             bound_text(spec, *spec.min) + ", got " + shown);
     }
     if (spec.max && v > *spec.max)
-        throw param_error(spec.name, "must be <= " +
-                                         (spec.type == param_type::duration
-                                              ? format_duration(static_cast<std::int64_t>(*spec.max))
-                                              : number_text(*spec.max)) +
-                                         ", got " + shown);
+        throw param_error(spec.name, "must be <= " + bound_text(spec, *spec.max) + ", got " + shown);
+}
+
+bool parse_whole_int64(const std::string& text, std::int64_t& out) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && p == text.data() + text.size() && !text.empty();
 }
 
 }  // namespace
+
+std::string format_timestamp_param(std::int64_t ms) {
+    // Years 0000-9999 only: parse_iso8601 reads four-digit years, and format_iso8601 must
+    // not see values near the int64 limits (its day arithmetic would overflow).
+    constexpr std::int64_t first_ms = -62'167'219'200'000;  // 0000-01-01T00:00:00Z
+    constexpr std::int64_t end_ms = 253'402'300'800'000;    // 10000-01-01T00:00:00Z
+    if (ms >= first_ms && ms < end_ms) {
+        std::string iso = format_iso8601(ms);
+        try {
+            if (parse_iso8601(iso) == ms) return iso;
+        } catch (const parse_error&) {
+        }
+    }
+    return std::to_string(ms);
+}
 
 param_value parse_param(const param_spec& spec, std::string_view raw) {
     const std::string text = trim(raw);
@@ -61,9 +83,7 @@ param_value parse_param(const param_spec& spec, std::string_view raw) {
     switch (spec.type) {
     case param_type::integer: {
         std::int64_t v = 0;
-        auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-        if (ec != std::errc() || p != text.data() + text.size() || text.empty())
-            throw param_error(spec.name, "expected an integer, got " + shown);
+        if (!parse_whole_int64(text, v)) throw param_error(spec.name, "expected an integer, got " + shown);
         check_range(spec, static_cast<double>(v), shown);
         return v;
     }
@@ -97,6 +117,20 @@ param_value parse_param(const param_spec& spec, std::string_view raw) {
         throw param_error(spec.name, "must be one of {" + list + "}, got " + shown);
     }
     case param_type::string: return text;
+    case param_type::timestamp: {
+        // Plain integers are epoch ms (as input.select.time); anything else is ISO 8601,
+        // UTC when it has no zone, so a config means the same on every machine.
+        std::int64_t v = 0;
+        if (!parse_whole_int64(text, v)) {
+            try {
+                v = parse_iso8601(text);
+            } catch (const parse_error& e) {
+                throw param_error(spec.name, std::string(e.what()) + " (nor an integer of epoch milliseconds)");
+            }
+        }
+        check_range(spec, static_cast<double>(v), shown);
+        return v;
+    }
     }
     throw param_error(spec.name, "unsupported parameter type");
 }
@@ -106,8 +140,11 @@ std::string format_param(const param_spec& spec, const param_value& v) {
         [&](const auto& x) -> std::string {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-            else if constexpr (std::is_same_v<T, std::int64_t>)
-                return spec.type == param_type::duration ? format_duration(x) : std::to_string(x);
+            else if constexpr (std::is_same_v<T, std::int64_t>) {
+                if (spec.type == param_type::duration) return format_duration(x);
+                if (spec.type == param_type::timestamp) return format_timestamp_param(x);
+                return std::to_string(x);
+            }
             else if constexpr (std::is_same_v<T, double>) return number_text(x);
             else return x;
         },

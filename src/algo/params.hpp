@@ -19,6 +19,7 @@ enum class param_type {
     duration,  ///< int64 milliseconds; written `15min`, `PT15M`, ...
     choice,    ///< one string of `choices`
     string,
+    timestamp,  ///< int64 ms since the epoch; written ISO 8601 (no zone = UTC) or as plain epoch ms
 };
 
 const char* to_string(param_type t) noexcept;
@@ -31,7 +32,7 @@ struct param_spec {
     std::string summary;
     std::optional<param_value> default_value;  ///< absent: required, or derived (see default_text)
     std::string default_text;                  ///< how the default reads, e.g. "2*period"; "" = required
-    std::optional<double> min;                 ///< inclusive bounds, for integer, number, duration
+    std::optional<double> min;                 ///< inclusive bounds, for integer, number, duration, timestamp
     std::optional<double> max;
     bool min_exclusive = false;                ///< min is exclusive (e.g. a period > 0)
     std::vector<std::string> choices;          ///< for choice
@@ -55,8 +56,13 @@ private:
 /// and checks its range and choices. Throws param_error.
 param_value parse_param(const param_spec& spec, std::string_view text);
 
-/// Renders a value as it would be written in a config (durations as `15min`).
+/// Renders a value as it would be written in a config (durations as `15min`, timestamps as
+/// `2015-01-01T00:00:00.000Z`, or as epoch ms where ISO 8601 cannot say it: years past 9999).
 std::string format_param(const param_spec& spec, const param_value& v);
+
+/// A timestamp parameter's text: ISO 8601 UTC with ms for years 0000-9999, epoch ms otherwise
+/// (it always parses back to the same value).
+std::string format_timestamp_param(std::int64_t ms);
 
 /// The parameters of one step after validation: every parameter with a default is present.
 class param_values {
@@ -66,6 +72,7 @@ public:
 
     std::int64_t integer(const std::string& name) const { return get<std::int64_t>(name); }
     std::int64_t duration(const std::string& name) const { return get<std::int64_t>(name); }
+    std::int64_t timestamp(const std::string& name) const { return get<std::int64_t>(name); }
     double number(const std::string& name) const { return get<double>(name); }
     bool boolean(const std::string& name) const { return get<bool>(name); }
     const std::string& text(const std::string& name) const { return get<std::string>(name); }

@@ -33,6 +33,9 @@ const std::vector<operator_def>& operator_catalogue() {
         v.push_back(make_quality_stats_def());
         v.push_back(make_resample_def());
         v.push_back(make_scale_def());
+        v.push_back(make_slope_def());
+        v.push_back(make_unwrap_def());
+        v.push_back(make_cut_def());
         return v;
     }();
     return defs;

@@ -42,7 +42,9 @@ std::string json_value(const param_spec& p, const param_value& v) {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
             else if constexpr (std::is_same_v<T, std::int64_t>)
-                return p.type == param_type::duration ? json_escape(format_param(p, v)) : std::to_string(x);
+                // Durations and timestamps read as they are written in a config (`15min`, ISO 8601).
+                return p.type == param_type::duration || p.type == param_type::timestamp ? json_escape(format_param(p, v))
+                                                                                         : std::to_string(x);
             else if constexpr (std::is_same_v<T, double>) return json_number(x);
             else return json_escape(x);
         },
@@ -56,7 +58,9 @@ std::string range_text(const param_spec& p) {
         return s + "}";
     }
     auto show = [&](double v) {
-        return p.type == param_type::duration ? format_param(p, static_cast<std::int64_t>(v)) : json_number(v);
+        return p.type == param_type::duration || p.type == param_type::timestamp
+                   ? format_param(p, static_cast<std::int64_t>(v))
+                   : json_number(v);
     };
     std::string s;
     if (p.min) s += (p.min_exclusive ? "> " : ">= ") + show(*p.min);

@@ -192,7 +192,9 @@ std::int64_t parse_iso8601(std::string_view text, int default_offset_minutes) {
 
 std::string format_iso8601(std::int64_t ms) {
     const std::int64_t days = floor_div(ms, ms_per_day);
-    std::int64_t rem = ms - days * ms_per_day;
+    // ms % ms_per_day, made non-negative: days * ms_per_day would overflow near INT64_MIN.
+    std::int64_t rem = ms % ms_per_day;
+    if (rem < 0) rem += ms_per_day;
     // civil_from_days (H. Hinnant)
     const std::int64_t z = days + 719468;
     const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;

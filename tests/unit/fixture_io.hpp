@@ -101,6 +101,7 @@ inline param_values fixture_params(const operator_def& def, const YAML::Node& pa
         switch (spec->type) {
             case param_type::integer:
             case param_type::duration:
+            case param_type::timestamp:  // epoch ms in fixtures
                 out.set(name, kv.second.as<std::int64_t>());
                 break;
             case param_type::number:

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "core/time.hpp"
 
 using namespace tsbatch;
@@ -55,6 +57,11 @@ TEST(iso8601, round_trip_including_before_1970) {
     for (std::int64_t t : {0LL, -1LL, 1'420'070'400'250LL, -86'400'001LL, -2'208'988'800'000LL, 253'402'300'799'999LL})
         EXPECT_EQ(parse_iso8601(format_iso8601(t)), t) << format_iso8601(t);
     EXPECT_EQ(format_iso8601(-1), "1969-12-31T23:59:59.999Z");
+}
+
+TEST(iso8601, formats_the_extremes_of_int64_without_overflow) {
+    EXPECT_FALSE(format_iso8601(std::numeric_limits<std::int64_t>::min()).empty());
+    EXPECT_FALSE(format_iso8601(std::numeric_limits<std::int64_t>::max()).empty());
 }
 
 TEST(floor_div, negative) {
