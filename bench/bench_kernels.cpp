@@ -84,6 +84,9 @@ int main(int argc, char** argv) {
         {"resample_1h_mean", "resample", {{"period", "1h"}}},
         {"resample_1h_median", "resample", {{"period", "1h"}, {"aggregation", "median"}}},
         {"resample_1h_linear", "resample", {{"period", "1h"}, {"fill", "linear"}, {"max_gap", "6h"}}},
+        {"slope", "slope", {}},
+        {"unwrap", "unwrap", {}},
+        {"cut_half", "cut", {{"from", "2015-01-01"}, {"to", "2019-01-01"}}},
         {"identity", "identity", {}},
     };
     for (const auto& k : kernels) {

@@ -70,6 +70,21 @@ def resample(agg):
     return run
 
 
+def slope(df):
+    g = df.groupby("sid", sort=False)
+    dv = g["value"].diff().shift(-1)
+    dt = g["time"].diff().shift(-1).dt.total_seconds()
+    return (dv / dt).dropna()
+
+
+def unwrap(df):
+    return df.groupby("sid", sort=False)["value"].transform(np.unwrap)
+
+
+def cut_half(df):
+    return df[(df["time"] >= "2015-01-01") & (df["time"] < "2019-01-01")]
+
+
 def main():
     path = sys.argv[1]
     min_s = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
@@ -78,7 +93,8 @@ def main():
     print(f"# pandas {pd.__version__}, numpy {np.__version__}, {df['sid'].nunique()} series, {n} points")
     for name, fn in [("quality_stats", quality), ("scale_zscore", zscore), ("scale_minmax", minmax),
                      ("scale_robust", robust), ("resample_1h_mean", resample("mean")),
-                     ("resample_1h_median", resample("median"))]:
+                     ("resample_1h_median", resample("median")), ("slope", slope), ("unwrap", unwrap),
+                     ("cut_half", cut_half)]:
         s = time_it(min_s, lambda: fn(df))
         print(f"{name:<22} {n / s / 1e6:12.1f} Mpoints/s", flush=True)
 
