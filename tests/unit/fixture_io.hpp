@@ -3,11 +3,13 @@
 // independent numpy/pandas reference): tests/fixtures/operators/<operator>.yaml holds named
 // input series and cases {name, series, params, abs_tol, expected}. See the script for the
 // layout.
+#include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -126,6 +128,40 @@ inline bool fixture_near(double expected, double actual, double abs_tol, double 
     if (expected == actual) return true;
     if (std::isinf(expected) || std::isinf(actual)) return false;
     return std::fabs(actual - expected) <= std::max(rel * std::fabs(expected), abs_tol);
+}
+
+/// Runs every case of a series operator's fixture through the registry and compares the
+/// output points: `expected.time` when the case has it, else the input's timestamps (one
+/// output per input point). Returns how many cases gave an empty series.
+inline std::size_t check_series_fixture(const operator_fixture& f, const operator_def& def,
+                                        const std::function<param_values(const YAML::Node&)>& params) {
+    std::size_t empty = 0;
+    for (const auto& c : f.cases) {
+        SCOPED_TRACE("case " + c.name);
+        const bound_operator op = def.bind(params(c.params));
+        if (!op.series) {
+            ADD_FAILURE() << def.name << " is not a series operator";
+            return empty;
+        }
+        std::vector<std::int64_t> ot;
+        std::vector<double> ov;
+        series_sink sink(ot, ov);
+        const auto& in = f.input(c);
+        op.series->apply(in.view(), sink);
+        EXPECT_EQ(ot, c.expected["time"] ? fixture_ints(c.expected["time"]) : in.time);
+        const auto want = fixture_doubles(c.expected["value"]);
+        EXPECT_EQ(ov.size(), want.size());
+        for (std::size_t i = 0; i < std::min(want.size(), ov.size()); ++i)
+            EXPECT_TRUE(fixture_near(want[i], ov[i], c.abs_tol))
+                << "point " << i << " (t=" << ot[i] << "): expected " << want[i] << ", got " << ov[i];
+        empty += ot.empty() ? 1 : 0;
+    }
+    return empty;
+}
+
+/// The same with the parameters read by fixture_params.
+inline std::size_t check_series_fixture(const operator_fixture& f, const operator_def& def) {
+    return check_series_fixture(f, def, [&def](const YAML::Node& p) { return fixture_params(def, p); });
 }
 
 }  // namespace tsbatch::test

@@ -70,19 +70,7 @@ TEST(Cut, Fixtures) {
     const operator_def* def = find_operator("cut");
     ASSERT_NE(def, nullptr);
     ASSERT_GE(f.cases.size(), 100u);
-    std::size_t empty = 0;
-    for (const auto& c : f.cases) {
-        SCOPED_TRACE("case " + c.name);
-        const bound_operator op = def->bind(params_from_text(*def, c.params));
-        ASSERT_TRUE(op.series);
-        std::vector<std::int64_t> ot;
-        std::vector<double> ov;
-        series_sink sink(ot, ov);
-        op.series->apply(f.input(c).view(), sink);
-        EXPECT_EQ(ot, test::fixture_ints(c.expected["time"]));
-        expect_values(test::fixture_doubles(c.expected["value"]), ov);
-        empty += ot.empty();
-    }
+    const auto empty = test::check_series_fixture(f, *def, [def](const YAML::Node& p) { return params_from_text(*def, p); });
     EXPECT_GT(empty, 10u);  // the fixtures do exercise empty results
 }
 

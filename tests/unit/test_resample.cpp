@@ -124,21 +124,7 @@ TEST(Resample, Fixtures) {
     const operator_def* def = find_operator("resample");
     ASSERT_NE(def, nullptr);
     ASSERT_GE(f.cases.size(), 150u);
-    for (const auto& c : f.cases) {
-        SCOPED_TRACE("case " + c.name);
-        const bound_operator op = def->bind(test::fixture_params(*def, c.params));
-        ASSERT_TRUE(op.series);
-        output o;
-        series_sink sink(o.time, o.value);
-        op.series->apply(f.input(c).view(), sink);
-        const auto want_t = test::fixture_ints(c.expected["time"]);
-        const auto want_v = test::fixture_doubles(c.expected["value"]);
-        EXPECT_EQ(o.time, want_t);
-        ASSERT_EQ(o.value.size(), want_v.size());
-        for (std::size_t i = 0; i < want_v.size(); ++i)
-            EXPECT_TRUE(test::fixture_near(want_v[i], o.value[i], c.abs_tol))
-                << "point " << i << " (t=" << o.time[i] << "): expected " << want_v[i] << ", got " << o.value[i];
-    }
+    test::check_series_fixture(f, *def);
 }
 
 TEST(Resample, HandWorkedAggregations) {

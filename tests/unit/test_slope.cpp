@@ -41,21 +41,7 @@ TEST(Slope, Fixtures) {
     const operator_def* def = find_operator("slope");
     ASSERT_NE(def, nullptr);
     ASSERT_GE(f.cases.size(), 30u);
-    for (const auto& c : f.cases) {
-        SCOPED_TRACE("case " + c.name);
-        const bound_operator op = def->bind(test::fixture_params(*def, c.params));
-        ASSERT_TRUE(op.series);
-        std::vector<std::int64_t> ot;
-        std::vector<double> ov;
-        series_sink sink(ot, ov);
-        op.series->apply(f.input(c).view(), sink);
-        EXPECT_EQ(ot, test::fixture_ints(c.expected["time"]));
-        const auto want = test::fixture_doubles(c.expected["value"]);
-        ASSERT_EQ(ov.size(), want.size());
-        for (std::size_t i = 0; i < want.size(); ++i)
-            EXPECT_TRUE(test::fixture_near(want[i], ov[i], c.abs_tol))
-                << "point " << i << ": expected " << want[i] << ", got " << ov[i];
-    }
+    test::check_series_fixture(f, *def);
 }
 
 TEST(Slope, HandWorked) {

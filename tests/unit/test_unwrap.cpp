@@ -43,22 +43,7 @@ TEST(Unwrap, Fixtures) {
     const operator_def* def = find_operator("unwrap");
     ASSERT_NE(def, nullptr);
     ASSERT_GE(f.cases.size(), 60u);
-    for (const auto& c : f.cases) {
-        SCOPED_TRACE("case " + c.name);
-        const bound_operator op = def->bind(test::fixture_params(*def, c.params));
-        ASSERT_TRUE(op.series);
-        std::vector<std::int64_t> ot;
-        std::vector<double> ov;
-        series_sink sink(ot, ov);
-        const auto& in = f.input(c);
-        op.series->apply(in.view(), sink);
-        EXPECT_EQ(ot, in.time);
-        const auto want = test::fixture_doubles(c.expected["value"]);
-        ASSERT_EQ(ov.size(), want.size());
-        for (std::size_t i = 0; i < want.size(); ++i)
-            EXPECT_TRUE(test::fixture_near(want[i], ov[i], c.abs_tol))
-                << "point " << i << ": expected " << want[i] << ", got " << ov[i];
-    }
+    test::check_series_fixture(f, *def);
 }
 
 TEST(Unwrap, HandWorkedRadians) {
