@@ -77,5 +77,8 @@ operator_def make_scale_def();
 operator_def make_slope_def();
 operator_def make_unwrap_def();
 operator_def make_cut_def();
+operator_def make_rolling_def();
+operator_def make_paa_def();
+operator_def make_discretize_def();
 
 }  // namespace tsbatch

@@ -36,6 +36,9 @@ const std::vector<operator_def>& operator_catalogue() {
         v.push_back(make_slope_def());
         v.push_back(make_unwrap_def());
         v.push_back(make_cut_def());
+        v.push_back(make_rolling_def());
+        v.push_back(make_paa_def());
+        v.push_back(make_discretize_def());
         return v;
     }();
     return defs;

@@ -1,0 +1,48 @@
+#pragma once
+// `rolling`: a moving-window aggregation (mean, sum, min, max, std, median) over a window of
+// a number of points or of a duration, labelled at its left end, centre or right end. See
+// rolling.cpp for the exact contract.
+#include <cstdint>
+#include <string_view>
+
+#include "algo/params.hpp"
+#include "core/series.hpp"
+
+namespace tsbatch {
+
+enum class rolling_aggregation { mean, sum, min, max, std, median };
+enum class rolling_align { left, center, right };
+
+/// A window as written in the `window` parameter: exactly one member is > 0.
+struct rolling_window {
+    std::int64_t points = 0;  ///< a window of this many consecutive points
+    std::int64_t ms = 0;      ///< a window of this duration, following the timestamps
+};
+
+struct rolling_params {
+    rolling_window window;
+    rolling_aggregation aggregation = rolling_aggregation::mean;
+    rolling_align align = rolling_align::right;
+    std::int64_t min_points = 0;  ///< 0: the default (window.points, or 1 for a duration window)
+};
+
+/// Parses `12` (digits only: points) or a duration (`1h`, `PT15M`); throws param_error
+/// naming `window` for anything else, zero or a negative value.
+rolling_window parse_rolling_window(std::string_view text);
+
+/// Reads and checks the operator's parameters; throws param_error naming the parameter.
+rolling_params rolling_params_from(const param_values& values);
+
+/// Throws param_error when `p` breaks a constraint (no window or two, min_points < 0, or
+/// min_points > window for a point window).
+void check_rolling_params(const rolling_params& p);
+
+/// min_points with its default applied.
+std::int64_t effective_min_points(const rolling_params& p) noexcept;
+
+/// Writes the rolling aggregate, one point per emitted label at the label's own timestamp
+/// (see rolling.cpp for which labels are emitted). Throws param_error for invalid `p`; never
+/// throws for any series.
+void rolling(series_view in, const rolling_params& p, series_sink& out);
+
+}  // namespace tsbatch
