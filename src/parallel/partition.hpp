@@ -20,8 +20,8 @@ struct index_range {
 };
 
 struct chunking {
-    std::uint64_t target_points = 1u << 20;  ///< close a chunk once it holds this many points
-    std::size_t max_series = 4096;           ///< or this many series
+    std::uint64_t target_points = 1u << 18;  ///< close a chunk once it holds this many points
+    std::size_t max_series = 1024;           ///< or this many series
 };
 
 /// Splits series [0, counts.size()) into consecutive chunks. A chunk closes after the series

@@ -46,7 +46,9 @@ TEST_P(simulated, collectives_behave_like_mpi) {
         ASSERT_EQ(strings.size(), static_cast<std::size_t>(2 * n));
         EXPECT_EQ(strings[0], "r0");
         EXPECT_EQ(strings[1], "");
-        if (n > 1) EXPECT_EQ(strings[2], "r1");
+        if (n > 1) {
+            EXPECT_EQ(strings[2], "r1");
+        }
         c.barrier();
         ++checked;
     });
