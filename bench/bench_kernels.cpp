@@ -87,6 +87,10 @@ int main(int argc, char** argv) {
         {"slope", "slope", {}},
         {"unwrap", "unwrap", {}},
         {"cut_half", "cut", {{"from", "2015-01-01"}, {"to", "2019-01-01"}}},
+        {"rolling_12_mean", "rolling", {{"window", "12"}}},
+        {"rolling_1h_mean", "rolling", {{"window", "1h"}}},
+        {"paa_16", "paa", {{"segments", "16"}}},
+        {"discretize_16", "discretize", {{"buckets", "16"}, {"aggregations", "min,max,mean"}}},
         {"identity", "identity", {}},
     };
     for (const auto& k : kernels) {

@@ -85,6 +85,14 @@ def cut_half(df):
     return df[(df["time"] >= "2015-01-01") & (df["time"] < "2019-01-01")]
 
 
+def rolling_12_mean(df):
+    return df.groupby("sid", sort=False)["value"].rolling(12).mean()
+
+
+def rolling_1h_mean(df):
+    return df.set_index("time").groupby("sid", sort=False)["value"].rolling("1h").mean()
+
+
 def main():
     path = sys.argv[1]
     min_s = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
@@ -94,7 +102,8 @@ def main():
     for name, fn in [("quality_stats", quality), ("scale_zscore", zscore), ("scale_minmax", minmax),
                      ("scale_robust", robust), ("resample_1h_mean", resample("mean")),
                      ("resample_1h_median", resample("median")), ("slope", slope), ("unwrap", unwrap),
-                     ("cut_half", cut_half)]:
+                     ("cut_half", cut_half), ("rolling_12_mean", rolling_12_mean),
+                     ("rolling_1h_mean", rolling_1h_mean)]:
         s = time_it(min_s, lambda: fn(df))
         print(f"{name:<22} {n / s / 1e6:12.1f} Mpoints/s", flush=True)
 
