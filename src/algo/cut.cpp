@@ -13,7 +13,7 @@
 //   before 1970 included.
 //
 // Speed: timestamps are sorted, so the range is found by binary search (O(log N)) and the
-// kept points are copied in one block (series_sink::extend); points outside the range are
+// kept points are appended in one block (series_sink::append); points outside the range are
 // never touched.
 #include "algo/cut.hpp"
 
@@ -83,9 +83,7 @@ cut_range cut_indices(std::span<const std::int64_t> time, const cut_params& p) {
 void cut(series_view in, const cut_params& p, series_sink& out) {
     const cut_range r = cut_indices(in.time, p);
     const std::size_t k = r.last - r.first;
-    const auto dst = out.extend(k);
-    std::copy_n(in.time.begin() + static_cast<std::ptrdiff_t>(r.first), k, dst.time.begin());
-    std::copy_n(in.value.begin() + static_cast<std::ptrdiff_t>(r.first), k, dst.value.begin());
+    out.append(in.time.subspan(r.first, k), in.value.subspan(r.first, k));
 }
 
 operator_def make_cut_def() {
@@ -129,7 +127,7 @@ operator_def make_cut_def() {
         .unit = "",
     });
     d.input = data_kind::series;
-    d.output = data_kind::series;
+    d.outputs = {{"", data_kind::series, ""}};
     // A binary search and one block copy of the kept points: at most a cheap pass over the
     // input, usually much less.
     d.cost = {0.5, 10.0};

@@ -11,9 +11,7 @@ namespace {
 class identity_op final : public series_operator {
 public:
     void apply(series_view in, series_sink& out) const override {
-        const auto dst = out.extend(in.size());
-        std::copy(in.time.begin(), in.time.end(), dst.time.begin());
-        std::copy(in.value.begin(), in.value.end(), dst.value.begin());
+        out.append(in.time, in.value);
     }
 };
 
@@ -24,7 +22,7 @@ operator_def make_identity_def() {
     d.name = "identity";
     d.summary = "copy every series unchanged (re-stage a selection; pipeline tests)";
     d.input = data_kind::series;
-    d.output = data_kind::series;
+    d.outputs = {{"", data_kind::series, ""}};
     d.cost = {1.0, 10.0};
     d.bind = [](const param_values&) {
         bound_operator b;

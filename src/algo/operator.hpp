@@ -5,6 +5,8 @@
 // they never touch MPI, HDF5, files or the terminal.
 #include <functional>
 #include <memory>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -42,10 +44,74 @@ public:
     virtual void apply(series_view in, row_sink& row) const = 0;
 };
 
-/// One operator with bound parameters; exactly one member is set, matching the def's output.
+/// Where one input series' results go when an operator has several outputs: one sink per
+/// output, indexed like operator_def::outputs (a series sink for a series output, a table
+/// sink for a table output).
+class output_sinks {
+public:
+    explicit output_sinks(std::size_t n) : series_(n, nullptr), tables_(n, nullptr) {}
+    void bind(std::size_t output, series_sink* s) { series_[output] = s; }
+    void bind(std::size_t output, table_sink* t) { tables_[output] = t; }
+    series_sink& series(std::size_t output) const { return *series_[output]; }
+    table_sink& table(std::size_t output) const { return *tables_[output]; }
+
+private:
+    std::vector<series_sink*> series_;
+    std::vector<table_sink*> tables_;
+};
+
+/// A series-wise operator with several outputs (cut_y: match and complement; outliers: the
+/// cleaned series and a table of flags). A table output may hold any number of rows per
+/// input series (table_sink::add_row), e.g. one per trigger.
+class multi_operator {
+public:
+    virtual ~multi_operator() = default;
+    /// The columns of table output `output` (only asked for table outputs).
+    virtual std::vector<column_spec> columns(std::size_t output) const = 0;
+    virtual void apply(series_view in, const output_sinks& out) const = 0;
+};
+
+/// One member of a group of series processed together (see group_operator).
+struct group_member {
+    const series_meta* meta;
+    series_view data;
+};
+
+/// The error of one whole group (e.g. no reference series in it). The executor skips the
+/// group's series or fails the run, as run.on_series_error says.
+class group_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// An operator that needs every series of a group at once (cut_by_reference): series are
+/// grouped by the value of one tag, the run keeps each group on one rank, and the operator
+/// appends its output series, with their identities, to `out`.
+class group_operator {
+public:
+    virtual ~group_operator() = default;
+    /// The tag whose value defines the groups.
+    virtual const std::string& group_tag() const = 0;
+    /// `group` holds the members in run order, all with the same group_tag value. Throws
+    /// group_error when the group as a whole is unusable.
+    virtual void apply(std::span<const group_member> group, series_batch& out) const = 0;
+};
+
+/// One operator with bound parameters; exactly one member is set: `series` or `table` for
+/// single-output operators, `multi` for several outputs, `group` for group operators.
 struct bound_operator {
     std::unique_ptr<series_operator> series;
     std::unique_ptr<table_operator> table;
+    std::unique_ptr<multi_operator> multi;
+    std::unique_ptr<group_operator> group;
+};
+
+/// One output of an operator. A single output has an empty name and is the step's group
+/// /<step>; several outputs are the subgroups /<step>/<name>.
+struct output_spec {
+    std::string name;
+    data_kind kind = data_kind::series;
+    std::string summary;
 };
 
 struct operator_def {
@@ -53,7 +119,7 @@ struct operator_def {
     std::string summary;
     std::vector<param_spec> params;
     data_kind input = data_kind::series;
-    data_kind output = data_kind::series;
+    std::vector<output_spec> outputs{{"", data_kind::series, ""}};
     cost_model cost;
     /// Builds the operator from validated parameters (every defaulted parameter present;
     /// derived defaults such as resample's max_gap are absent). Throws param_error for
@@ -61,6 +127,11 @@ struct operator_def {
     std::function<bound_operator(const param_values&)> bind;
 
     const param_spec* find_param(const std::string& pname) const;
+    /// The output a later step reads by default: the first series output, or -1.
+    int default_series_output() const;
+    /// The output called `oname` ("" = the default series output), or -1.
+    int find_output(const std::string& oname) const;
+    bool multi_output() const noexcept { return outputs.size() > 1; }
 };
 
 /// Every operator, in catalogue order.
@@ -77,8 +148,13 @@ operator_def make_scale_def();
 operator_def make_slope_def();
 operator_def make_unwrap_def();
 operator_def make_cut_def();
+operator_def make_cut_y_def();
+operator_def make_cut_by_reference_def();
 operator_def make_rolling_def();
 operator_def make_paa_def();
 operator_def make_discretize_def();
+operator_def make_sax_def();
+operator_def make_outliers_def();
+operator_def make_sta_lta_def();
 
 }  // namespace tsbatch

@@ -284,7 +284,7 @@ operator_def make_paa_def() {
         .unit = "",
     });
     d.input = data_kind::series;
-    d.output = data_kind::table;
+    d.outputs = {{"", data_kind::table, ""}};
     // One streaming pass over the values (by=time reads only O(S log) timestamps).
     d.cost = {1.2, 50.0};
     d.bind = [](const param_values& values) {

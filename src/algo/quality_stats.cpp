@@ -457,7 +457,7 @@ operator_def make_quality_stats_def() {
         .unit = "",
     });
     d.input = data_kind::series;
-    d.output = data_kind::table;
+    d.outputs = {{"", data_kind::table, ""}};
     // One pass over values and timestamps (two arithmetic passes over each L1-resident block).
     d.cost = {1.5, 60.0};
     d.bind = [](const param_values& values) {

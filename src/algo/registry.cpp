@@ -26,6 +26,19 @@ const param_spec* operator_def::find_param(const std::string& pname) const {
     return nullptr;
 }
 
+int operator_def::default_series_output() const {
+    for (std::size_t k = 0; k < outputs.size(); ++k)
+        if (outputs[k].kind == data_kind::series) return static_cast<int>(k);
+    return -1;
+}
+
+int operator_def::find_output(const std::string& oname) const {
+    if (oname.empty()) return outputs.size() == 1 ? 0 : default_series_output();
+    for (std::size_t k = 0; k < outputs.size(); ++k)
+        if (outputs[k].name == oname) return static_cast<int>(k);
+    return -1;
+}
+
 const std::vector<operator_def>& operator_catalogue() {
     static const std::vector<operator_def> defs = [] {
         std::vector<operator_def> v;
@@ -36,9 +49,14 @@ const std::vector<operator_def>& operator_catalogue() {
         v.push_back(make_slope_def());
         v.push_back(make_unwrap_def());
         v.push_back(make_cut_def());
+        v.push_back(make_cut_y_def());
+        v.push_back(make_cut_by_reference_def());
         v.push_back(make_rolling_def());
         v.push_back(make_paa_def());
         v.push_back(make_discretize_def());
+        v.push_back(make_sax_def());
+        v.push_back(make_outliers_def());
+        v.push_back(make_sta_lta_def());
         return v;
     }();
     return defs;

@@ -529,7 +529,7 @@ operator_def make_resample_def() {
     d.params.push_back(choice("origin", "grid origin: the Unix epoch, or the first timestamp of each series",
                               choice_list(origin_names)));
     d.input = data_kind::series;
-    d.output = data_kind::series;
+    d.outputs = {{"", data_kind::series, ""}};
     // About one pass over the values; timestamps are mostly skipped (median costs more).
     d.cost = {1.5, 50.0};
     d.bind = [](const param_values& values) {

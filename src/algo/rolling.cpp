@@ -575,7 +575,7 @@ operator_def make_rolling_def() {
         .unit = "",
     });
     d.input = data_kind::series;
-    d.output = data_kind::series;
+    d.outputs = {{"", data_kind::series, ""}};
     // One figure for every aggregation, on the safe side: mean/sum/min/max cost about two
     // cheap passes per point, std a little more, median's multiset updates several times
     // more; 3.0 keeps a rank given median-heavy steps from being underestimated too far.

@@ -225,7 +225,7 @@ operator_def make_scale_def() {
         .unit = "",
     });
     d.input = data_kind::series;
-    d.output = data_kind::series;
+    d.outputs = {{"", data_kind::series, ""}};
     // Two passes over the values plus the output; robust's selection costs more per point.
     d.cost = {2.0, 50.0};
     d.bind = [](const param_values& values) {

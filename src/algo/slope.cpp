@@ -120,7 +120,7 @@ operator_def make_slope_def() {
         .unit = "",
     });
     d.input = data_kind::series;
-    d.output = data_kind::series;
+    d.outputs = {{"", data_kind::series, ""}};
     // One pass with a division per point: measured at 1.2-1.5x identity's time per point.
     d.cost = {1.25, 10.0};
     d.bind = [](const param_values& values) {

@@ -175,7 +175,7 @@ operator_def make_unwrap_def() {
         .unit = "radians or degrees",
     });
     d.input = data_kind::series;
-    d.output = data_kind::series;
+    d.outputs = {{"", data_kind::series, ""}};
     // One sequential pass (the running offset), the branch almost never taken: measured at
     // 1.25-1.65x identity's time per point.
     d.cost = {1.5, 10.0};

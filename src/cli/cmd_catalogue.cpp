@@ -68,13 +68,38 @@ std::string range_text(const param_spec& p) {
     return s;
 }
 
+// "series", "table", or for several outputs their kinds joined by '+' ("series+table").
+std::string outputs_kind(const operator_def& d) {
+    std::string s;
+    for (const auto& o : d.outputs) s += (s.empty() ? "" : "+") + std::string(to_string(o.kind));
+    return s;
+}
+
+std::string outputs_json(const operator_def& d) {
+    std::string s = "[";
+    for (std::size_t k = 0; k < d.outputs.size(); ++k) {
+        const auto& o = d.outputs[k];
+        s += std::string(k ? ", " : "") + "{\"name\": " + json_escape(o.name) + ", \"kind\": " +
+             json_escape(to_string(o.kind)) + ", \"summary\": " + json_escape(o.summary) + "}";
+    }
+    return s + "]";
+}
+
+// The outputs as the text listing shows them: "series", or "match: series, complement: series".
+std::string outputs_text(const operator_def& d) {
+    if (!d.multi_output()) return to_string(d.outputs.front().kind);
+    std::string s;
+    for (const auto& o : d.outputs) s += (s.empty() ? "" : ", ") + o.name + ": " + to_string(o.kind);
+    return s;
+}
+
 void print_json() {
     std::string o = "[\n";
     const auto& cat = operator_catalogue();
     for (std::size_t k = 0; k < cat.size(); ++k) {
         const auto& d = cat[k];
         o += "  {\"name\": " + json_escape(d.name) + ", \"summary\": " + json_escape(d.summary) +
-             ", \"input\": " + json_escape(to_string(d.input)) + ", \"output\": " + json_escape(to_string(d.output)) +
+             ", \"input\": " + json_escape(to_string(d.input)) + ", \"output\": " + json_escape(outputs_kind(d)) + ", \"outputs\": " + outputs_json(d) +
              ", \"cost\": {\"per_point\": " + json_number(d.cost.per_point) +
              ", \"per_series\": " + json_number(d.cost.per_series) + "},\n   \"params\": [";
         for (std::size_t i = 0; i < d.params.size(); ++i) {
@@ -101,7 +126,7 @@ void print_json() {
 
 void print_text() {
     for (const auto& d : operator_catalogue()) {
-        std::printf("%s  (%s -> %s)\n    %s\n", d.name.c_str(), to_string(d.input), to_string(d.output), d.summary.c_str());
+        std::printf("%s  (%s -> %s)\n    %s\n", d.name.c_str(), to_string(d.input), outputs_text(d).c_str(), d.summary.c_str());
         for (const auto& p : d.params) {
             std::string def = p.default_value ? format_param(p, *p.default_value)
                               : p.default_text.empty() ? "required" : p.default_text;

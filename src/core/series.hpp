@@ -42,6 +42,14 @@ public:
         return {std::span<std::int64_t>(time_).subspan(at, n), std::span<double>(value_).subspan(at, n)};
     }
 
+    /// Appends the points of `t` and `v` (same size) in one piece.
+    void append(std::span<const std::int64_t> t, std::span<const double> v) {
+        grow(time_, t.size());
+        grow(value_, v.size());
+        time_.insert(time_.end(), t.begin(), t.end());
+        value_.insert(value_.end(), v.begin(), v.end());
+    }
+
     /// Makes room for `n` more points. Grows geometrically: called once per series on a
     /// batch holding many series, an exact reserve would copy the batch every time.
     void reserve_more(std::size_t n) {

@@ -60,4 +60,20 @@ private:
     table_batch& table_;
 };
 
+/// The rows an operator writes for one input series: each add_row() starts a row that
+/// carries the series' identity. Used by operators whose table has any number of rows per
+/// series (triggers, flagged points).
+class table_sink {
+public:
+    table_sink(table_batch& t, const series_meta& m) : table_(t), meta_(m) {}
+    row_sink add_row() {
+        table_.meta.push_back(meta_);
+        return row_sink(table_);
+    }
+
+private:
+    table_batch& table_;
+    const series_meta& meta_;
+};
+
 }  // namespace tsbatch

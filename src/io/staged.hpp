@@ -73,6 +73,10 @@ public:
     /// `group` ("/" = the file's root) with tsbatch_step_op = `op` when not empty.
     void write_collection(const std::string& group, const series_batch& local, const std::string& op = "");
 
+    /// Creates the plain group `group` (a multi-output step's parent of its outputs) with
+    /// tsbatch_step_op = `op` when not empty.
+    void write_group(const std::string& group, const std::string& op);
+
     /// Writes `local` as a table at `group`. With `series_rows`, rows are series: the
     /// `series_index` and `id` columns come from local.meta; otherwise only the columns.
     void write_table(const std::string& group, const table_batch& local, const std::string& op = "",

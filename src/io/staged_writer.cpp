@@ -162,6 +162,16 @@ void staged_writer::write_collection(const std::string& group, const series_batc
     }
 }
 
+void staged_writer::write_group(const std::string& group, const std::string& op) {
+    const h5::silence_errors quiet;
+    try {
+        h5::group g = h5::create_group(impl_->file.get(), group);
+        if (!op.empty()) h5::write_attr(g.get(), "tsbatch_step_op", op);
+    } catch (const h5::failure& e) {
+        throw output_error(final_path_ + ": cannot create group " + group + ": " + e.what());
+    }
+}
+
 void staged_writer::write_table(const std::string& group, const table_batch& local, const std::string& op,
                                 bool series_rows) {
     const h5::silence_errors quiet;

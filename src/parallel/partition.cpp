@@ -5,13 +5,15 @@
 
 namespace tsbatch {
 
-std::vector<index_range> make_chunks(std::span<const std::uint64_t> point_counts, const chunking& rule) {
+std::vector<index_range> make_chunks(std::span<const std::uint64_t> point_counts, const chunking& rule,
+                                     std::span<const std::uint8_t> joined) {
     std::vector<index_range> chunks;
     std::size_t begin = 0;
     std::uint64_t points = 0;
     for (std::size_t i = 0; i < point_counts.size(); ++i) {
         points += point_counts[i];
-        if (points >= rule.target_points || i + 1 - begin >= rule.max_series) {
+        const bool may_close = joined.empty() || joined[i] == 0;
+        if (may_close && (points >= rule.target_points || i + 1 - begin >= rule.max_series)) {
             chunks.push_back({begin, i + 1});
             begin = i + 1;
             points = 0;

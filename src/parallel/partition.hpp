@@ -26,8 +26,10 @@ struct chunking {
 
 /// Splits series [0, counts.size()) into consecutive chunks. A chunk closes after the series
 /// that brings it to `target_points` points or `max_series` series, so a long series forms a
-/// chunk of its own and many short ones are grouped.
-std::vector<index_range> make_chunks(std::span<const std::uint64_t> point_counts, const chunking& rule = {});
+/// chunk of its own and many short ones are grouped. `joined[i]` != 0 forbids a boundary
+/// between series i and i+1 (series of one group stay in one chunk); empty = no constraint.
+std::vector<index_range> make_chunks(std::span<const std::uint64_t> point_counts, const chunking& rule = {},
+                                     std::span<const std::uint8_t> joined = {});
 
 /// Splits items [0, costs.size()) into `nranks` contiguous ranges of near-equal total cost.
 /// Boundaries sit where the running cost crosses k/nranks of the total (the nearer item

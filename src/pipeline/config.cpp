@@ -457,20 +457,21 @@ private:
             // feed a series operator, so after a table step (e.g. quality_stats) the default is
             // the nearest earlier step that produces series, and "source" when there is none:
             // `[q: quality_stats, z: scale]` scales the input, not q's table.
+            // A multi-output step is read through its first series output (cut_y: match).
             for (std::size_t j = earlier.size(); j-- > 0;)
-                if (defs[j]->output == data_kind::series) return earlier[j].name;
+                if (defs[j]->default_series_output() >= 0) return earlier[j].name;
             return source_input;
         }
         const std::string in_path = path + ".input";
-        const std::string& name = text(*in, in_path);
-        if (name == source_input) return name;
+        const std::string& full = text(*in, in_path);
+        if (full == source_input) return full;
+        // "step" or "step/output" for one output of a multi-output step.
+        const auto slash = full.find('/');
+        const std::string name = full.substr(0, slash);
         for (std::size_t j = 0; j < earlier.size(); ++j) {
             if (earlier[j].name != name) continue;
-            if (defs[j]->output != data_kind::series)
-                rep_.fail(in->where, in_path,
-                          "step " + quoted(name) + " (" + defs[j]->name + ") produces a " + to_string(defs[j]->output) +
-                              ", not series; a step reads 'source' or an earlier step that produces series");
-            return name;
+            check_series_output(*in, in_path, full, *defs[j], slash == std::string::npos ? "" : full.substr(slash + 1));
+            return full;
         }
         if (name == step_name_of(item)) rep_.fail(in->where, in_path, "a step cannot read its own output");
         for (std::size_t j = index + 1; j < all.items.size(); ++j)
@@ -480,6 +481,31 @@ private:
         std::vector<std::string> names{source_input};
         for (const auto& s : earlier) names.push_back(s.name);
         rep_.fail(in->where, in_path, "no step named " + quoted(name) + "; expected one of " + join(names));
+    }
+
+    // `full` names output `oname` of a step running `def`; it must exist and hold series.
+    void check_series_output(const ynode& in, const std::string& in_path, const std::string& full,
+                             const operator_def& def, const std::string& oname) const {
+        const int o = def.find_output(oname);
+        std::string outputs;
+        for (const auto& out : def.outputs)
+            if (!out.name.empty()) outputs += (outputs.empty() ? "" : ", ") + out.name + " (" + to_string(out.kind) + ")";
+        if (o < 0) {
+            rep_.fail(in.where, in_path,
+                      quoted(full) + ": " + def.name +
+                          (outputs.empty() ? " has a single output; write the step name alone"
+                                           : " has no output " + quoted(oname) + "; its outputs are " + outputs));
+        }
+        const auto kind = def.outputs[static_cast<std::size_t>(o)].kind;
+        if (kind != data_kind::series && outputs.empty())
+            rep_.fail(in.where, in_path,
+                      "step " + quoted(full) + " (" + def.name + ") produces a " + to_string(kind) +
+                          ", not series; a step reads 'source' or an earlier step that produces series");
+        if (kind != data_kind::series)
+            rep_.fail(in.where, in_path,
+                      "step output " + quoted(full) + " (" + def.name + ") is a " + to_string(kind) +
+                          ", not series; a step reads 'source' or an earlier step's series output (outputs: " +
+                          outputs + ")");
     }
 
     param_values read_params(const ynode& item, const std::string& path, const operator_def& def) const {
@@ -561,17 +587,21 @@ private:
         }
         if (const ynode* c = find_entry(n, "compression"))
             out.compression = one_of(*c, "output.compression", {"none", "deflate"});
-        if (const ynode* level = find_entry(n, "deflate_level")) {
-            std::int64_t v = 0;
-            const std::string& s = text(*level, "output.deflate_level");
-            if (!parse_int64(s, v) || v < 1 || v > 9)
-                rep_.fail(level->where, "output.deflate_level", "expected an integer from 1 to 9, got " + quoted(s));
-            out.deflate_level = static_cast<int>(v);
-        }
+        if (const ynode* level = find_entry(n, "deflate_level"))
+            out.deflate_level = static_cast<int>(integer_in(*level, "output.deflate_level", 1, 9));
+    }
+
+    std::int64_t integer_in(const ynode& n, const std::string& path, std::int64_t lo, std::int64_t hi) const {
+        std::int64_t v = 0;
+        const std::string& s = text(n, path);
+        if (!parse_int64(s, v) || v < lo || v > hi)
+            rep_.fail(n.where, path,
+                      "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " + quoted(s));
+        return v;
     }
 
     void read_run(const ynode& n, run_options& run) const {
-        check_map(n, "run", {"balance", "on_series_error", "progress_interval"},
+        check_map(n, "run", {"balance", "on_series_error", "progress_interval", "chunk_points", "chunk_series"},
                   {{"checkpoint", "run.checkpoint (resume after requeue)"}});
         if (const ynode* b = find_entry(n, "balance")) run.balance = one_of(*b, "run.balance", {"cost", "points"});
         if (const ynode* e = find_entry(n, "on_series_error"))
@@ -586,6 +616,10 @@ private:
             if (run.progress_interval_ms <= 0)
                 rep_.fail(p->where, "run.progress_interval", "must be > 0, got " + quoted(s));
         }
+        if (const ynode* c = find_entry(n, "chunk_points"))
+            run.chunk_points = static_cast<std::uint64_t>(integer_in(*c, "run.chunk_points", 1, std::int64_t{1} << 40));
+        if (const ynode* c = find_entry(n, "chunk_series"))
+            run.chunk_series = static_cast<std::uint64_t>(integer_in(*c, "run.chunk_series", 1, std::int64_t{1} << 40));
     }
 
     const reporter& rep_;
@@ -717,6 +751,8 @@ std::string to_yaml(const run_config& cfg) {
     e << YAML::Key << "balance" << YAML::Value << cfg.run.balance;
     e << YAML::Key << "on_series_error" << YAML::Value << cfg.run.on_series_error;
     e << YAML::Key << "progress_interval" << YAML::Value << format_duration(cfg.run.progress_interval_ms);
+    e << YAML::Key << "chunk_points" << YAML::Value << cfg.run.chunk_points;
+    e << YAML::Key << "chunk_series" << YAML::Value << cfg.run.chunk_series;
     e << YAML::EndMap;
 
     e << YAML::EndMap;

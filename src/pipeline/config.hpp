@@ -61,6 +61,10 @@ struct run_options {
     std::string balance = "cost";          ///< cost | points
     std::string on_series_error = "fail";  ///< fail | skip
     std::int64_t progress_interval_ms = 5000;
+    /// Chunks (units of balancing, ordered reductions and checkpoints) close at this many
+    /// points or series, whichever comes first. Independent of the rank count.
+    std::uint64_t chunk_points = 1u << 18;
+    std::uint64_t chunk_series = 1024;
 };
 
 struct run_config {

@@ -15,13 +15,19 @@
 
 namespace tsbatch {
 
-struct step_result {
-    std::string name;
-    std::string op;
+/// One output of a step: the only one, or a named one of a multi-output operator.
+struct step_output {
+    std::string name;  ///< "" for a single output; else the subgroup name (/<step>/<name>)
     data_kind kind = data_kind::series;
     series_batch series;  ///< when kind == series
     table_batch table;    ///< when kind == table
-    double seconds = 0;   ///< compute time of this step on this rank
+};
+
+struct step_result {
+    std::string name;
+    std::string op;
+    std::vector<step_output> outputs;  ///< as operator_def::outputs
+    double seconds = 0;                ///< compute time of this step on this rank
 };
 
 /// A series left out of every output because it was invalid (run.on_series_error: skip).
@@ -55,15 +61,32 @@ public:
     /// Estimated cost of one series of `points` points through every step (for balancing).
     double series_cost(std::uint64_t points) const;
 
+    /// The tag whose value groups series when a step needs whole groups (cut_by_reference):
+    /// the run then orders its series by that value and keeps each group on one rank.
+    const std::optional<std::string>& group_tag() const noexcept { return group_tag_; }
+
 private:
     struct step {
-        const step_config* cfg;
+        std::string name;  ///< the step's name (the pipeline outlives no config: it copies what it needs)
         const operator_def* def;
         bound_operator op;
-        int input;  ///< index of the input step, -1 = source
+        int input;         ///< index of the input step, -1 = source
+        int input_output;  ///< which output of the input step
     };
+    struct unit_state;
+    void run_unit(const series_batch& input, index_range unit, execution& ex, unit_state& st) const;
+    static void apply_one(const step& s, const group_member& m, std::vector<step_output>& outs);
+    void fail_group(const series_batch& input, unit_state& st, execution& ex, const std::string& step_name,
+                    const std::string& why) const;
+
     std::vector<step> steps_;
+    std::optional<std::string> group_tag_;
 };
+
+/// Runs a multi-output operator on one series, appending to each output of `outs` (one per
+/// operator output, in the def's order; series outputs get one series each).
+void apply_multi_output(const multi_operator& op, const series_meta& meta, series_view in,
+                        std::vector<step_output>& outs);
 
 /// How a run's series are split: chunks (independent of the rank count) and each rank's
 /// contiguous run of chunks, balanced by cost.
@@ -78,8 +101,9 @@ struct decomposition {
 
 /// Pure: the same counts, pipeline, balance and rank count give the same decomposition.
 /// `balance` is "cost" (points x step cost models) or "points".
+/// `joined[i]` != 0 keeps series i and i+1 in one chunk (members of one group); empty = none.
 decomposition decompose(std::span<const std::uint64_t> counts, const step_pipeline& pipeline, const std::string& balance,
-                        int nranks);
+                        int nranks, std::span<const std::uint8_t> joined = {}, const chunking& rule = {});
 
 /// Keeps only the points with from <= t < to (either bound optional), in place.
 void select_time(series_batch& batch, std::optional<std::int64_t> from, std::optional<std::int64_t> to);

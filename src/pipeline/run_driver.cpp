@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -98,13 +99,15 @@ private:
                                    "' is the input file; a run never overwrites its input");
             input_.emplace(cfg_.input.path, cfg_.input.group, c_);
             const auto n = input_->series_count();
+            std::vector<std::string> tags;
+            if (cfg_.input.select.selects_series() || pipeline_.group_tag()) tags = input_->read_strings("tags", 0, n);
             if (cfg_.input.select.selects_series()) {
-                rows_ = select_rows(input_->read_strings("metric", 0, n), input_->read_strings("tags", 0, n),
-                                    cfg_.input.select);
+                rows_ = select_rows(input_->read_strings("metric", 0, n), tags, cfg_.input.select);
             } else {
                 rows_.resize(n);
                 for (std::uint64_t i = 0; i < n; ++i) rows_[i] = i;
             }
+            if (pipeline_.group_tag()) group_rows(tags, *pipeline_.group_tag());
         });
         input_name_ = cfg_.input.path + (cfg_.input.group == "/" ? "" : ":" + cfg_.input.group);
         if (c_.is_root() && rows_.empty() && input_->series_count() > 0)
@@ -112,12 +115,45 @@ private:
                          static_cast<unsigned long long>(input_->series_count()), input_name_.c_str());
     }
 
+    // A step that needs whole groups (cut_by_reference) gets them as runs of consecutive
+    // series: the rows are ordered by the group tag's value (stable, so storage order holds
+    // within a group; series without the tag come first, each alone), and joined_ marks
+    // where a chunk boundary would split a group. Every output row keeps its source_index.
+    void group_rows(const std::vector<std::string>& tags, const std::string& tag) {
+        std::vector<std::optional<std::string_view>> key(tags.size());
+        for (auto r : rows_) key[r] = tag_value(tags[r], tag);
+        std::stable_sort(rows_.begin(), rows_.end(), [&](std::uint64_t a, std::uint64_t b) { return key[a] < key[b]; });
+        joined_.assign(rows_.size(), 0);
+        for (std::size_t i = 0; i + 1 < rows_.size(); ++i)
+            joined_[i] = key[rows_[i]] && key[rows_[i]] == key[rows_[i + 1]] ? 1 : 0;
+    }
+
     // Chunks independent of the rank count, then each rank's contiguous run of chunks.
     void plan_ranks() {
         counts_.resize(rows_.size());
         for (std::size_t i = 0; i < rows_.size(); ++i) counts_[i] = input_->counts()[rows_[i]];
         for (auto n : counts_) total_points_ += n;
-        plan_ = decompose(counts_, pipeline_, cfg_.run.balance, c_.size());
+        plan_ = decompose(counts_, pipeline_, cfg_.run.balance, c_.size(), joined_,
+                          chunking{cfg_.run.chunk_points, cfg_.run.chunk_series});
+    }
+
+    // The series at `rows`, in that order. The reader wants ascending rows; grouped runs
+    // (group_rows) are read in storage order and then put in run order.
+    series_batch read_rows(std::span<const std::uint64_t> rows) const {
+        if (std::is_sorted(rows.begin(), rows.end())) return input_->read(rows);
+        std::vector<std::uint64_t> sorted(rows.begin(), rows.end());
+        std::sort(sorted.begin(), sorted.end());
+        const series_batch stored = input_->read(sorted);
+        series_batch out;
+        out.meta.reserve(rows.size());
+        out.offset.reserve(rows.size() + 1);
+        out.time.reserve(stored.point_count());
+        out.value.reserve(stored.point_count());
+        for (auto r : rows) {
+            const auto i = static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), r) - sorted.begin());
+            out.append(stored.meta[i], stored.series(i));
+        }
+        return out;
     }
 
     void print_plan() const {
@@ -144,7 +180,7 @@ private:
         agreed_phase(c_, [&] {
             const auto mine = plan_.series_of_rank(c_.rank());
             auto t0 = clock_type::now();
-            series_batch batch = input_->read(std::span<const std::uint64_t>(rows_.data() + mine.begin, mine.size()));
+            series_batch batch = read_rows(std::span<const std::uint64_t>(rows_.data() + mine.begin, mine.size()));
             select_time(batch, cfg_.input.select.time_from, cfg_.input.select.time_to);
             timing_.read_s = seconds_since(t0);
             timing_.series = batch.size();
@@ -177,25 +213,27 @@ private:
     // them, and a user must see that rather than find them later.
     void gather_step_totals() {
         for (const auto& st : ex_.steps) {
-            step_total t;
-            t.name = st.name;
-            t.op = st.op;
-            std::uint64_t rows = 0, points = 0, empty = 0;
-            if (st.kind == data_kind::series) {
-                rows = st.series.size();
-                points = st.series.point_count();
-                for (std::size_t i = 0; i < st.series.size(); ++i) empty += st.series.count(i) == 0 ? 1 : 0;
-            } else {
-                rows = st.table.size();
-            }
-            t.rows = c_.sum(rows);
-            t.points = c_.sum(points);
-            t.empty = c_.sum(empty);
             double slowest = 0;
             for (double x : c_.allgather(st.seconds)) slowest = std::max(slowest, x);
-            t.seconds = slowest;
-            t.kept = cfg_.keeps(st.name);
-            step_totals_.push_back(std::move(t));
+            for (const auto& out : st.outputs) {
+                step_total t;
+                t.name = out.name.empty() ? st.name : st.name + "/" + out.name;
+                t.op = st.op;
+                std::uint64_t rows = 0, points = 0, empty = 0;
+                if (out.kind == data_kind::series) {
+                    rows = out.series.size();
+                    points = out.series.point_count();
+                    for (std::size_t i = 0; i < out.series.size(); ++i) empty += out.series.count(i) == 0 ? 1 : 0;
+                } else {
+                    rows = out.table.size();
+                }
+                t.rows = c_.sum(rows);
+                t.points = c_.sum(points);
+                t.empty = c_.sum(empty);
+                t.seconds = slowest;
+                t.kept = cfg_.keeps(st.name);
+                step_totals_.push_back(std::move(t));
+            }
         }
     }
 
@@ -211,8 +249,15 @@ private:
             const auto t0 = clock_type::now();
             for (const auto& st : ex_.steps) {
                 if (!cfg_.keeps(st.name)) continue;
-                if (st.kind == data_kind::series) out->write_collection("/" + st.name, st.series, st.op);
-                else out->write_table("/" + st.name, st.table, st.op);
+                // One output is the step's group; several are its subgroups (/S/match ...).
+                const bool multi = st.outputs.size() > 1;
+                if (multi) out->write_group("/" + st.name, st.op);
+                for (const auto& o : st.outputs) {
+                    const std::string path = "/" + st.name + (multi ? "/" + o.name : "");
+                    const std::string op = multi ? "" : st.op;
+                    if (o.kind == data_kind::series) out->write_collection(path, o.series, op);
+                    else out->write_table(path, o.table, op);
+                }
             }
             timing_.write_s = seconds_since(t0);
             all_timing_ = c_.allgather(timing_);
@@ -308,9 +353,11 @@ private:
             std::printf("%6zu %10llu %12llu %9.3f %10.3f %9.3f\n", r, static_cast<unsigned long long>(t.series),
                         static_cast<unsigned long long>(t.points), t.read_s, t.compute_s, t.write_s);
         }
-        std::printf("%-16s %-14s %10s %12s %8s %9s\n", "step", "op", "rows", "points", "empty", "seconds");
+        int w = 16;  // step names, "step/output" for several outputs, in one column
+        for (const auto& t : step_totals_) w = std::max(w, static_cast<int>(t.name.size()));
+        std::printf("%-*s %-16s %10s %12s %8s %9s\n", w, "step", "op", "rows", "points", "empty", "seconds");
         for (const auto& t : step_totals_)
-            std::printf("%-16s %-14s %10llu %12llu %8llu %9.3f%s\n", t.name.c_str(), t.op.c_str(),
+            std::printf("%-*s %-16s %10llu %12llu %8llu %9.3f%s\n", w, t.name.c_str(), t.op.c_str(),
                         static_cast<unsigned long long>(t.rows), static_cast<unsigned long long>(t.points),
                         static_cast<unsigned long long>(t.empty), t.seconds, t.kept ? "" : "  (not kept)");
         if (skipped_ > 0)
@@ -330,6 +377,7 @@ private:
     std::string input_name_;
     std::vector<std::uint64_t> rows_;    ///< selected rows of the input collection
     std::vector<std::uint64_t> counts_;  ///< their point counts
+    std::vector<std::uint8_t> joined_;   ///< joined_[i]: rows i and i+1 are one group
     std::uint64_t total_points_ = 0;
     decomposition plan_;
 

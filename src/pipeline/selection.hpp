@@ -3,16 +3,15 @@
 // their metric and canonical tags only, so every rank computes the same list.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/tags.hpp"
 #include "pipeline/config.hpp"
 
 namespace tsbatch {
-
-/// Whether canonical tags "k1=v1,k2=v2" have every key of `want` with a value matching its glob.
-bool tags_match(std::string_view tags, const std::map<std::string, std::string>& want);
 
 /// Rows (ascending) whose metric matches `sel.metric` (any when empty) and whose tags match
 /// `sel.tags`. `metrics` and `tags` hold one entry per row of the collection.

@@ -368,13 +368,17 @@ std::vector<operator_def> test_catalogue() {
     };
     operator_def table;
     table.name = "table";
-    table.output = data_kind::table;
+    table.outputs = {{"", data_kind::table, ""}};
     table.bind = [](const param_values&) { return bound_operator{}; };
     operator_def never;
     never.name = "never";
-    never.output = data_kind::table;
+    never.outputs = {{"", data_kind::table, ""}};
     never.bind = [](const param_values&) -> bound_operator { throw param_error("", "cannot run on this data"); };
-    return {band, table, never};
+    operator_def split;
+    split.name = "split";
+    split.outputs = {{"flags", data_kind::table, ""}, {"match", data_kind::series, ""}, {"rest", data_kind::series, ""}};
+    split.bind = [](const param_values&) { return bound_operator{}; };
+    return {band, table, never, split};
 }
 
 std::string bind_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
@@ -413,7 +417,7 @@ TEST(Config, UnknownOpListsTheCatalogue) {
         ADD_FAILURE() << "identity is not in the test catalogue";
     } catch (const config_error& e) {
         EXPECT_EQ(std::string(e.what()),
-                  "b.yaml:2:23: steps.a.op: unknown operator 'identity'; known operators: band, table, never");
+                  "b.yaml:2:23: steps.a.op: unknown operator 'identity'; known operators: band, table, never, split");
     }
 }
 
@@ -425,6 +429,24 @@ TEST(Config, DefaultInputSkipsTableSteps) {
         "b.yaml", {}, catalogue);
     EXPECT_EQ(cfg.steps[1].input, "a");
     EXPECT_EQ(cfg.steps[2].input, "a");
+}
+
+TEST(Config, MultiOutputStepsAreReadThroughANamedSeriesOutput) {
+    const auto catalogue = test_catalogue();
+    const std::string head = "input: {path: in.h5}\nsteps:\n  - {name: s, op: split}\n";
+    const run_config cfg = detail::parse_run_config_with(
+        head + "  - {name: a, op: band}\n  - {name: b, op: band, input: s/rest}\noutput: {path: o.h5}\n", "b.yaml", {},
+        catalogue);
+    EXPECT_EQ(cfg.steps[1].input, "s");  // the default: s's first series output, match
+    EXPECT_EQ(cfg.steps[2].input, "s/rest");
+    EXPECT_EQ(bind_error(head + "  - {name: b, op: band, input: s/flags}\noutput: {path: o.h5}\n"),
+              "b.yaml:4:32: steps.b.input: step output 's/flags' (split) is a table, not series; a step reads "
+              "'source' or an earlier step's series output (outputs: flags (table), match (series), rest (series))");
+    EXPECT_EQ(bind_error(head + "  - {name: b, op: band, input: s/nope}\noutput: {path: o.h5}\n"),
+              "b.yaml:4:32: steps.b.input: 's/nope': split has no output 'nope'; its outputs are flags (table), "
+              "match (series), rest (series)");
+    EXPECT_EQ(bind_error(head + "  - {name: a, op: band}\n  - {name: b, op: band, input: a/x}\noutput: {path: o.h5}\n"),
+              "b.yaml:5:32: steps.b.input: 'a/x': band has a single output; write the step name alone");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -521,7 +543,7 @@ TEST(ConfigOverride, BadValuesNameTheOverride) {
               "--set steps.z.params.scale=2: steps.z.params.scale: unknown parameter of scale; allowed: method, ddof");
     EXPECT_EQ(
         fixture_error("good_full.yaml", {"run.colour=blue"}),
-        "--set run.colour=blue: run.colour: unknown key; allowed keys: balance, on_series_error, progress_interval");
+        "--set run.colour=blue: run.colour: unknown key; allowed keys: balance, on_series_error, progress_interval, chunk_points, chunk_series");
     EXPECT_EQ(fixture_error("good_full.yaml", {"output.keep=[q, nope]"}),
               "--set output.keep=[q, nope]: output.keep[1]: no step named 'nope'; steps: q, hourly, z, copy");
     EXPECT_EQ(fixture_error("good_full.yaml", {"output.deflate_level="}),

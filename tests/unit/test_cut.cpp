@@ -189,7 +189,8 @@ TEST(Cut, RegistrySchema) {
     const operator_def* def = find_operator("cut");
     ASSERT_NE(def, nullptr);
     EXPECT_EQ(def->input, data_kind::series);
-    EXPECT_EQ(def->output, data_kind::series);
+    ASSERT_EQ(def->outputs.size(), 1u);
+    EXPECT_EQ(def->outputs[0].kind, data_kind::series);
     EXPECT_FALSE(def->summary.empty());
     ASSERT_EQ(def->params.size(), 3u);
     EXPECT_EQ(def->params[0].name, "from");
@@ -319,17 +320,17 @@ TEST(Cut, PipelineKeepsEmptyResults) {
     in.append(series_meta{"b", "m", "", 1}, series_view{t_old, v_old});
     const execution ex = p.run(in, "in.h5", false);
     ASSERT_EQ(ex.steps.size(), 3u);
-    for (const auto& s : ex.steps) ASSERT_EQ(s.series.size(), 2u) << s.name;  // never dropped
-    const auto& w = ex.steps[0].series;
+    for (const auto& s : ex.steps) ASSERT_EQ(s.outputs[0].series.size(), 2u) << s.name;  // never dropped
+    const auto& w = ex.steps[0].outputs[0].series;
     ASSERT_EQ(w.count(0), 1u);  // [1.5 s, 3 s) holds the NaN at 2 s, which is kept
     EXPECT_EQ(w.time[0], t2015 + 2000);
     EXPECT_TRUE(std::isnan(w.value[0]));
     EXPECT_EQ(w.count(1), 0u);
-    EXPECT_EQ(ex.steps[1].series.count(0), 2u);
-    EXPECT_EQ(ex.steps[1].series.count(1), 0u);  // all before 1970
-    EXPECT_EQ(ex.steps[2].series.count(0), 0u);
-    EXPECT_EQ(ex.steps[2].series.count(1), 0u);
-    EXPECT_EQ(ex.steps[2].series.meta[1].id, "b");
+    EXPECT_EQ(ex.steps[1].outputs[0].series.count(0), 2u);
+    EXPECT_EQ(ex.steps[1].outputs[0].series.count(1), 0u);  // all before 1970
+    EXPECT_EQ(ex.steps[2].outputs[0].series.count(0), 0u);
+    EXPECT_EQ(ex.steps[2].outputs[0].series.count(1), 0u);
+    EXPECT_EQ(ex.steps[2].outputs[0].series.meta[1].id, "b");
 }
 
 }  // namespace

@@ -175,7 +175,8 @@ TEST(Discretize, ColumnsPerBind) {
 TEST(Discretize, RegistrySchema) {
     const operator_def* def = find_operator("discretize");
     ASSERT_NE(def, nullptr);
-    EXPECT_EQ(def->output, data_kind::table);
+    ASSERT_EQ(def->outputs.size(), 1u);
+    EXPECT_EQ(def->outputs[0].kind, data_kind::table);
     const param_spec* b = def->find_param("buckets");
     ASSERT_NE(b, nullptr);
     EXPECT_TRUE(b->required());

@@ -51,8 +51,9 @@ execution concat(const std::vector<execution>& parts) {
     execution all = parts.front();
     for (std::size_t r = 1; r < parts.size(); ++r)
         for (std::size_t k = 0; k < all.steps.size(); ++k) {
-            auto& dst = all.steps[k];
-            const auto& src = parts[r].steps[k];
+          for (std::size_t o = 0; o < all.steps[k].outputs.size(); ++o) {
+            auto& dst = all.steps[k].outputs[o];
+            const auto& src = parts[r].steps[k].outputs[o];
             for (std::size_t i = 0; i < src.series.size(); ++i) dst.series.append(src.series.meta[i], src.series.series(i));
             dst.table.meta.insert(dst.table.meta.end(), src.table.meta.begin(), src.table.meta.end());
             for (std::size_t c = 0; c < dst.table.columns.size(); ++c) {
@@ -62,6 +63,7 @@ execution concat(const std::vector<execution>& parts) {
                 d.floats.insert(d.floats.end(), s.floats.begin(), s.floats.end());
                 d.strings.insert(d.strings.end(), s.strings.begin(), s.strings.end());
             }
+          }
         }
     return all;
 }
@@ -74,17 +76,17 @@ TEST(step_pipeline, runs_steps_and_keeps_series_identity) {
     const auto input = generated(20, 500);
     const auto ex = p.run(input, "in.h5", false);
     ASSERT_EQ(ex.steps.size(), 4u);
-    EXPECT_EQ(ex.steps[0].kind, data_kind::table);
-    EXPECT_EQ(ex.steps[0].table.size(), 20u);
-    for (std::size_t k = 1; k < 4; ++k) ASSERT_EQ(ex.steps[k].series.size(), 20u);
+    EXPECT_EQ(ex.steps[0].outputs[0].kind, data_kind::table);
+    EXPECT_EQ(ex.steps[0].outputs[0].table.size(), 20u);
+    for (std::size_t k = 1; k < 4; ++k) ASSERT_EQ(ex.steps[k].outputs[0].series.size(), 20u);
     for (std::size_t i = 0; i < 20; ++i) {
-        EXPECT_EQ(ex.steps[2].series.meta[i].id, input.meta[i].id);
-        EXPECT_EQ(ex.steps[2].series.meta[i].source_index, i);
+        EXPECT_EQ(ex.steps[2].outputs[0].series.meta[i].id, input.meta[i].id);
+        EXPECT_EQ(ex.steps[2].outputs[0].series.meta[i].source_index, i);
         // z scales hourly: same timestamps
-        EXPECT_EQ(ex.steps[2].series.count(i), ex.steps[1].series.count(i));
+        EXPECT_EQ(ex.steps[2].outputs[0].series.count(i), ex.steps[1].outputs[0].series.count(i));
     }
-    EXPECT_TRUE(same_bits(ex.steps[3].series.value, input.value));
-    EXPECT_EQ(ex.steps[3].series.time, input.time);
+    EXPECT_TRUE(same_bits(ex.steps[3].outputs[0].series.value, input.value));
+    EXPECT_EQ(ex.steps[3].outputs[0].series.time, input.time);
     EXPECT_EQ(ex.series_done, 20u);
     EXPECT_EQ(ex.points_done, input.point_count());
 }
@@ -110,8 +112,8 @@ TEST(step_pipeline, invalid_series_fails_or_is_skipped) {
     const auto ex = p.run(b, "in.h5", true);
     ASSERT_EQ(ex.skipped.size(), 1u);
     EXPECT_EQ(ex.skipped[0].source_index, 1u);
-    EXPECT_EQ(ex.steps[3].series.size(), 2u);
-    EXPECT_EQ(ex.steps[3].series.meta[1].source_index, 2u);
+    EXPECT_EQ(ex.steps[3].outputs[0].series.size(), 2u);
+    EXPECT_EQ(ex.steps[3].outputs[0].series.meta[1].source_index, 2u);
 }
 
 TEST(select_time, keeps_half_open_window) {
@@ -146,16 +148,21 @@ TEST_P(rank_invariance, outputs_identical_to_one_rank) {
     });
     const auto all = concat(parts);
     for (std::size_t k = 0; k < reference.steps.size(); ++k) {
-        const auto& a = reference.steps[k];
-        const auto& b = all.steps[k];
-        EXPECT_EQ(a.series.time, b.series.time) << a.name;
-        EXPECT_TRUE(same_bits(a.series.value, b.series.value)) << a.name;
-        EXPECT_EQ(a.series.offset, b.series.offset) << a.name;
+      for (std::size_t o = 0; o < reference.steps[k].outputs.size(); ++o) {
+        const auto& a = reference.steps[k].outputs[o];
+        const auto& b = all.steps[k].outputs[o];
+        const std::string name = reference.steps[k].name + "/" + a.name;
+        EXPECT_EQ(a.series.time, b.series.time) << name;
+        EXPECT_EQ(a.table.meta.size(), b.table.meta.size()) << name;
+        EXPECT_TRUE(same_bits(a.series.value, b.series.value)) << name;
+        EXPECT_EQ(a.series.offset, b.series.offset) << name;
         ASSERT_EQ(a.table.columns.size(), b.table.columns.size());
         for (std::size_t c = 0; c < a.table.columns.size(); ++c) {
             EXPECT_EQ(a.table.columns[c].ints, b.table.columns[c].ints) << a.table.columns[c].spec.name;
             EXPECT_TRUE(same_bits(a.table.columns[c].floats, b.table.columns[c].floats)) << a.table.columns[c].spec.name;
+            EXPECT_EQ(a.table.columns[c].strings, b.table.columns[c].strings) << a.table.columns[c].spec.name;
         }
+      }
     }
 }
 

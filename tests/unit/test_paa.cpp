@@ -224,7 +224,8 @@ TEST(Paa, RegistrySchema) {
     const operator_def* def = find_operator("paa");
     ASSERT_NE(def, nullptr);
     EXPECT_EQ(def->input, data_kind::series);
-    EXPECT_EQ(def->output, data_kind::table);
+    ASSERT_EQ(def->outputs.size(), 1u);
+    EXPECT_EQ(def->outputs[0].kind, data_kind::table);
     const param_spec* seg = def->find_param("segments");
     ASSERT_NE(seg, nullptr);
     EXPECT_TRUE(seg->required());

@@ -341,7 +341,8 @@ TEST(QualityStats, RegistrySchema) {
     const operator_def* def = find_operator("quality_stats");
     ASSERT_NE(def, nullptr);
     EXPECT_EQ(def->input, data_kind::series);
-    EXPECT_EQ(def->output, data_kind::table);
+    ASSERT_EQ(def->outputs.size(), 1u);
+    EXPECT_EQ(def->outputs[0].kind, data_kind::table);
     EXPECT_FALSE(def->summary.empty());
     EXPECT_GT(def->cost.per_point, 0.0);
     ASSERT_EQ(def->params.size(), 1u);

@@ -306,7 +306,8 @@ TEST(Resample, RegistrySchema) {
     const operator_def* def = find_operator("resample");
     ASSERT_NE(def, nullptr);
     EXPECT_EQ(def->input, data_kind::series);
-    EXPECT_EQ(def->output, data_kind::series);
+    ASSERT_EQ(def->outputs.size(), 1u);
+    EXPECT_EQ(def->outputs[0].kind, data_kind::series);
     EXPECT_FALSE(def->summary.empty());
     const std::vector<std::string> names = {"period", "aggregation", "label", "fill", "max_gap", "origin"};
     ASSERT_EQ(def->params.size(), names.size());

@@ -154,7 +154,8 @@ TEST(Scale, RegistrySchema) {
     const operator_def* def = find_operator("scale");
     ASSERT_NE(def, nullptr);
     EXPECT_EQ(def->input, data_kind::series);
-    EXPECT_EQ(def->output, data_kind::series);
+    ASSERT_EQ(def->outputs.size(), 1u);
+    EXPECT_EQ(def->outputs[0].kind, data_kind::series);
     EXPECT_FALSE(def->summary.empty());
     ASSERT_EQ(def->params.size(), 2u);
     const param_spec& method = def->params[0];

@@ -128,7 +128,8 @@ TEST(Slope, RegistrySchema) {
     const operator_def* def = find_operator("slope");
     ASSERT_NE(def, nullptr);
     EXPECT_EQ(def->input, data_kind::series);
-    EXPECT_EQ(def->output, data_kind::series);
+    ASSERT_EQ(def->outputs.size(), 1u);
+    EXPECT_EQ(def->outputs[0].kind, data_kind::series);
     EXPECT_FALSE(def->summary.empty());
     ASSERT_EQ(def->params.size(), 1u);
     const param_spec& per = def->params[0];

@@ -159,7 +159,8 @@ TEST(Unwrap, RegistrySchema) {
     const operator_def* def = find_operator("unwrap");
     ASSERT_NE(def, nullptr);
     EXPECT_EQ(def->input, data_kind::series);
-    EXPECT_EQ(def->output, data_kind::series);
+    ASSERT_EQ(def->outputs.size(), 1u);
+    EXPECT_EQ(def->outputs[0].kind, data_kind::series);
     EXPECT_FALSE(def->summary.empty());
     ASSERT_EQ(def->params.size(), 2u);
     const param_spec& unit = def->params[0];
