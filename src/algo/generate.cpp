@@ -30,7 +30,7 @@ constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
 
 // What a key is used for, so that the length plan, the metadata and the values of one
 // series never share random numbers by accident.
-enum class stream : std::uint64_t { length = 1, meta = 2, values = 3 };
+enum class stream : std::uint64_t { length = 1, meta = 2, values = 3, site_start = 4 };
 
 constexpr std::uint64_t key_of(std::uint64_t seed, std::uint64_t index, stream s) noexcept {
     std::uint64_t h = mix64(seed + 0x9e3779b97f4a7c15ULL);
@@ -294,8 +294,14 @@ void generate_series(const generate_options& opt, std::uint64_t index, std::uint
 
     // Loggers sample on the clock grid (:00, :15, ...): the first nominal time is the first
     // multiple of the period after a random offset, late enough that jitter stays >= start_ms.
-    const std::int64_t earliest =
-        opt.start_ms + jitter_max + static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(max_start_offset_ms)));
+    // The offset belongs to the site, so the sensors of one site record over the same
+    // period (what group-wise operators such as cut_by_reference need). The value stream
+    // still makes its draw here, which keeps every value as it was before.
+    (void)rng.below(static_cast<std::uint64_t>(max_start_offset_ms));
+    const std::uint64_t site = index / profiles.size();
+    const auto site_offset = static_cast<std::int64_t>(key_of(opt.seed, site, stream::site_start) %
+                                                       static_cast<std::uint64_t>(max_start_offset_ms));
+    const std::int64_t earliest = opt.start_ms + jitter_max + site_offset;
     const std::int64_t t0 = -floor_div(-earliest, period) * period;
 
     double level = rng.uniform(p.level_lo, p.level_hi);
