@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "algo/operator.hpp"
+#include "pipeline/executor.hpp"
 
 #ifndef TSBATCH_FIXTURES_DIR
 #error "TSBATCH_FIXTURES_DIR must be defined (tests/CMakeLists.txt does)"
@@ -162,6 +163,40 @@ inline std::size_t check_series_fixture(const operator_fixture& f, const operato
 /// The same with the parameters read by fixture_params.
 inline std::size_t check_series_fixture(const operator_fixture& f, const operator_def& def) {
     return check_series_fixture(f, def, [&def](const YAML::Node& p) { return fixture_params(def, p); });
+}
+
+/// What a multi-output operator wrote for one series: outputs[k] is a series_batch (one
+/// series) for a series output and a table_batch (any number of rows) for a table output,
+/// indexed like operator_def::outputs.
+struct multi_result {
+    std::vector<series_batch> series;
+    std::vector<table_batch> tables;
+
+    series_view series_out(std::size_t k) const { return series[k].series(0); }
+    /// Column `name` of table output k; throws when it has no such column.
+    const table_column& column(std::size_t k, const std::string& name) const {
+        for (const auto& c : tables[k].columns)
+            if (c.spec.name == name) return c;
+        throw std::runtime_error("no column " + name);
+    }
+};
+
+/// Runs one series through a bound multi-output operator, with a sink per output.
+inline multi_result run_multi(const operator_def& def, const bound_operator& op, series_view in) {
+    if (!op.multi) throw std::runtime_error(def.name + " is not a multi-output operator");
+    const series_meta meta{"m{k=v}", "m", "k=v", 0};
+    std::vector<step_output> outs(def.outputs.size());
+    for (std::size_t k = 0; k < outs.size(); ++k) {
+        outs[k].kind = def.outputs[k].kind;
+        if (outs[k].kind == data_kind::table) outs[k].table = table_batch(op.multi->columns(k));
+    }
+    apply_multi_output(*op.multi, meta, in, outs);  // exactly as the executor runs it
+    multi_result r;
+    for (auto& o : outs) {
+        r.series.push_back(std::move(o.series));
+        r.tables.push_back(std::move(o.table));
+    }
+    return r;
 }
 
 }  // namespace tsbatch::test
