@@ -1,7 +1,7 @@
 // Single-core throughput of each operator kernel on a staged file, through the same registry
 // path `tsbatch run` uses (bind + apply per series), next to one streaming pass over the
 // points (16 B/point: time + value) as the memory-bandwidth yardstick.
-//   bench_kernels FILE.h5 [MIN_SECONDS]
+//   bench_kernels FILE.h5 [MIN_SECONDS] [NAME_PART]   (NAME_PART: only kernels whose name has it)
 // Prints one line per kernel: name, points/s, ratio to the streaming pass.
 #include <chrono>
 #include <cstdio>
@@ -12,6 +12,7 @@
 
 #include "algo/operator.hpp"
 #include "io/staged.hpp"
+#include "pipeline/executor.hpp"
 
 using namespace tsbatch;
 
@@ -46,12 +47,33 @@ double time_it(double min_s, const std::function<void()>& body) {
 
 }  // namespace
 
+namespace {
+
+// Output buffers are emptied but keep their capacity between repetitions.
+void clear(series_batch& b) {
+    b.meta.clear();
+    b.offset.assign(1, 0);
+    b.time.clear();
+    b.value.clear();
+}
+
+void clear(table_batch& t) {
+    t.meta.clear();
+    for (auto& col : t.columns) {
+        col.ints.clear();
+        col.floats.clear();
+        col.strings.clear();
+    }
+}
+}  // namespace
+
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: bench_kernels FILE.h5 [MIN_SECONDS]\n");
+        std::fprintf(stderr, "usage: bench_kernels FILE.h5 [MIN_SECONDS] [NAME_PART]\n");
         return 2;
     }
     const double min_s = argc > 2 ? std::atof(argv[2]) : 1.0;
+    const std::string only = argc > 3 ? argv[3] : "";  // run only kernels whose name contains this
     const comm local;
     const staged_reader in(argv[1], "/", local);
     const series_batch data = in.read(index_range{0, in.series_count()});
@@ -92,33 +114,42 @@ int main(int argc, char** argv) {
         {"paa_16", "paa", {{"segments", "16"}}},
         {"discretize_16", "discretize", {{"buckets", "16"}, {"aggregations", "min,max,mean"}}},
         {"identity", "identity", {}},
+        {"cut_y", "cut_y", {{"condition", "1 < y <= 10 and not isnan(y)"}}},
+        {"cut_y_abs", "cut_y", {{"condition", "abs(y) > 3"}}},
+        {"sax_16_8", "sax", {{"word_length", "16"}, {"alphabet_size", "8"}}},
+        {"outliers_hampel_7", "outliers", {{"method", "hampel"}, {"window", "7"}}},
+        {"outliers_iqr", "outliers", {{"method", "iqr"}, {"threshold", "1.5"}}},
+        {"sta_lta_10s_5min", "sta_lta", {{"sta", "10s"}, {"lta", "5min"}}},
     };
     for (const auto& k : kernels) {
+        if (k.label.find(only) == std::string::npos) continue;
         const auto op = bind(k.op, k.params);
+        const operator_def& def = *find_operator(k.op);
         // Output buffers are reused across repetitions (cleared, capacity kept): this measures
         // the kernel, not the first touch of fresh pages, which the whole-run figures include.
-        series_batch out_series;
-        table_batch out_table(op.table ? op.table->columns() : std::vector<column_spec>{});
+        std::vector<step_output> outs;
+        for (std::size_t o = 0; o < def.outputs.size(); ++o) {
+            step_output out;
+            out.kind = def.outputs[o].kind;
+            if (out.kind == data_kind::table) out.table = table_batch(op.table ? op.table->columns() : op.multi->columns(o));
+            outs.push_back(std::move(out));
+        }
         const double s = time_it(min_s, [&] {
-            out_series.meta.clear();
-            out_series.offset.assign(1, 0);
-            out_series.time.clear();
-            out_series.value.clear();
-            out_table.meta.clear();
-            for (auto& col : out_table.columns) {
-                col.ints.clear();
-                col.floats.clear();
-                col.strings.clear();
+            for (auto& o : outs) {
+                clear(o.series);
+                clear(o.table);
             }
             for (std::size_t i = 0; i < data.size(); ++i) {
                 if (op.series) {
-                    auto sink = out_series.open_series(data.meta[i]);
+                    auto sink = outs[0].series.open_series(data.meta[i]);
                     op.series->apply(data.series(i), sink);
-                    out_series.close_series();
-                } else {
-                    out_table.meta.push_back(data.meta[i]);
-                    row_sink row(out_table);
+                    outs[0].series.close_series();
+                } else if (op.table) {
+                    outs[0].table.meta.push_back(data.meta[i]);
+                    row_sink row(outs[0].table);
                     op.table->apply(data.series(i), row);
+                } else {
+                    apply_multi_output(*op.multi, data.meta[i], data.series(i), outs);
                 }
             }
         });

@@ -93,6 +93,40 @@ def rolling_1h_mean(df):
     return df.set_index("time").groupby("sid", sort=False)["value"].rolling("1h").mean()
 
 
+def cut_y(df):
+    v = df["value"]
+    keep = (v > 1) & (v <= 10) & v.notna()
+    return df[keep], df[~keep]
+
+
+def sax_16_8(df):
+    # z-normalise per series, PAA over 16 equal point-count segments (whole points), then
+    # the N(0,1) breakpoints of an 8-letter alphabet.
+    g = df.groupby("sid", sort=False)["value"]
+    z = (df["value"] - g.transform("mean")) / g.transform("std", ddof=0)
+    pos = g.cumcount()
+    n = g.transform("size")
+    seg = (pos * 16 // n).rename("seg")
+    paa = z.groupby([df["sid"], seg]).mean()
+    cuts = np.array([-1.1503, -0.6745, -0.3186, 0.0, 0.3186, 0.6745, 1.1503])
+    return np.searchsorted(cuts, paa.to_numpy())
+
+
+def outliers_iqr(df):
+    g = df.groupby("sid", sort=False)["value"]
+    q1, q3 = g.transform("quantile", 0.25), g.transform("quantile", 0.75)
+    iqr = q3 - q1
+    v = df["value"]
+    return df[(v < q1 - 1.5 * iqr) | (v > q3 + 1.5 * iqr)]
+
+
+def sta_lta_10s_5min(df):
+    e = df.set_index("time").assign(e=df["value"].to_numpy() ** 2).groupby("sid", sort=False)["e"]
+    sta = e.rolling("10s").mean()
+    lta = e.rolling("5min").mean()
+    return sta / lta
+
+
 def main():
     path = sys.argv[1]
     min_s = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
@@ -103,7 +137,8 @@ def main():
                      ("scale_robust", robust), ("resample_1h_mean", resample("mean")),
                      ("resample_1h_median", resample("median")), ("slope", slope), ("unwrap", unwrap),
                      ("cut_half", cut_half), ("rolling_12_mean", rolling_12_mean),
-                     ("rolling_1h_mean", rolling_1h_mean)]:
+                     ("rolling_1h_mean", rolling_1h_mean), ("cut_y", cut_y), ("sax_16_8", sax_16_8),
+                     ("outliers_iqr", outliers_iqr), ("sta_lta_10s_5min", sta_lta_10s_5min)]:
         s = time_it(min_s, lambda: fn(df))
         print(f"{name:<22} {n / s / 1e6:12.1f} Mpoints/s", flush=True)
 
