@@ -14,6 +14,18 @@ if(TSBATCH_SANITIZE)
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   target_link_options(tsbatch_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(TSBATCH_FUZZ)
+  # libFuzzer needs coverage instrumentation in every library the fuzz targets call, not only
+  # in the targets, so it goes on tsbatch_options like the sanitizers. tests/fuzz/ adds
+  # -fsanitize=fuzzer (libFuzzer's main) to the fuzz executables alone.
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "TSBATCH_FUZZ needs Clang with libFuzzer, not ${CMAKE_CXX_COMPILER_ID}: configure a fresh "
+      "build directory with CC=clang CXX=clang++ (scripts/fuzz does this)")
+  endif()
+  target_compile_options(tsbatch_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(tsbatch_options INTERFACE -fsanitize=address,undefined)
+endif()
 if(TSBATCH_NATIVE)
   target_compile_options(tsbatch_options INTERFACE -march=native)
 endif()

@@ -185,8 +185,11 @@ TEST(CutByReference, GroupsStayWholeAndRankCountDoesNotMatter) {
     const auto reference = p.run(in, "in.h5", false);
     for (int n = 1; n <= 8; ++n) {
         const auto plan = decompose(counts, p, "cost", n, joined);
-        for (const auto& c : plan.chunks)
-            if (c.begin > 0) EXPECT_EQ(joined[c.begin - 1], 0) << "a chunk boundary splits a group";
+        for (const auto& c : plan.chunks) {
+            if (c.begin > 0) {
+                EXPECT_EQ(joined[c.begin - 1], 0) << "a chunk boundary splits a group";
+            }
+        }
         series_batch all;
         run_simulated(n, [&](const comm& c) {
             const auto mine = plan.series_of_rank(c.rank());
