@@ -210,8 +210,7 @@ std::string describe_file(const std::string& path, const inspect_options& opt) {
         for (const auto& [k, v] : h5::all_attrs_as_text(root.get())) {
             if (k == "tsbatch_format" || k == "tsbatch_format_version") continue;
             if (k == "config") {
-                if (opt.show_config) out += "  config:\n    " + [&] {
-                    std::string s = v;
+                if (opt.show_config) out += "  config:\n    " + [s = v]() mutable {
                     for (std::size_t i = s.find('\n'); i != std::string::npos && i + 1 < s.size(); i = s.find('\n', i + 5))
                         s.replace(i, 1, "\n    ");
                     return s;

@@ -121,8 +121,11 @@ void staged_writer::write_collection(const std::string& group, const series_batc
         counts[i] = local.count(i);
         sources[i] = local.meta[i].source_index;
     }
-    const auto [row0, rows] = place(comm_, n);
-    const auto [point0, points] = place(comm_, local.point_count());
+    // Plain variables, not structured bindings: the lambdas below capture them (Clang 14
+    // cannot capture structured bindings).
+    const auto row_place = place(comm_, n), point_place = place(comm_, local.point_count());
+    const std::uint64_t row0 = row_place.first, rows = row_place.second;
+    const std::uint64_t point0 = point_place.first, points = point_place.second;
     for (std::size_t i = 0; i < n; ++i) offsets[i] = point0 + local.offset[i];
     const auto w_id = longest(comm_, ids), w_metric = longest(comm_, metrics), w_tags = longest(comm_, tags);
 
@@ -178,7 +181,8 @@ void staged_writer::write_table(const std::string& group, const table_batch& loc
     std::size_t n = series_rows ? local.size() : (local.columns.empty() ? 0 : local.columns.front().size());
     for (const auto& col : local.columns)
         if (col.size() != n) throw internal_error("table column '" + col.spec.name + "' has a wrong row count");
-    const auto [row0, rows] = place(comm_, n);
+    const auto row_place = place(comm_, n);  // not a structured binding: captured below
+    const std::uint64_t row0 = row_place.first, rows = row_place.second;
     std::vector<std::string> ids;
     std::vector<std::uint64_t> sources;
     if (series_rows)
