@@ -3,7 +3,7 @@
 timed the same way (best of repeated runs after a warm-up). Prints one line per kernel in the
 format of bench_kernels: name, Mpoints/s.
 
-    pandas_equivalents.py FILE.h5 [MIN_SECONDS]
+    pandas_equivalents.py FILE.h5 [MIN_SECONDS] [NAME_PART]   (NAME_PART: only kernels whose name has it)
 """
 import sys
 import time
@@ -130,6 +130,7 @@ def sta_lta_10s_5min(df):
 def main():
     path = sys.argv[1]
     min_s = float(sys.argv[2]) if len(sys.argv) > 2 else 1.0
+    only = sys.argv[3] if len(sys.argv) > 3 else ""
     df = load(path)
     n = len(df)
     print(f"# pandas {pd.__version__}, numpy {np.__version__}, {df['sid'].nunique()} series, {n} points")
@@ -139,6 +140,8 @@ def main():
                      ("cut_half", cut_half), ("rolling_12_mean", rolling_12_mean),
                      ("rolling_1h_mean", rolling_1h_mean), ("cut_y", cut_y), ("sax_16_8", sax_16_8),
                      ("outliers_iqr", outliers_iqr), ("sta_lta_10s_5min", sta_lta_10s_5min)]:
+        if only not in name:
+            continue
         s = time_it(min_s, lambda: fn(df))
         print(f"{name:<22} {n / s / 1e6:12.1f} Mpoints/s", flush=True)
 
