@@ -7,6 +7,8 @@
 #include <random>
 
 #include "algo/cut_by_reference.hpp"
+#include "algo/operator.hpp"
+#include "fixture_io.hpp"
 #include "core/error.hpp"
 #include "core/tags.hpp"
 #include "parallel/simulated_comm.hpp"
@@ -211,4 +213,50 @@ TEST(CutByReference, GroupsStayWholeAndRankCountDoesNotMatter) {
         ASSERT_EQ(all.size(), want.size());
         for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all.meta[i].id, want.meta[i].id);
     }
+}
+
+// The numpy reference (tests/fixtures/make_operator_fixtures.py): for a reference series
+// and the other members of its group, the reference's runs and every member's cut.
+TEST(CutByReference, Fixtures) {
+    const auto f = test::load_operator_fixture("cut_by_reference");
+    const operator_def* def = find_operator("cut_by_reference");
+    ASSERT_NE(def, nullptr);
+    ASSERT_GE(f.cases.size(), 6u);
+    std::size_t kept = 0;
+    for (const auto& c : f.cases) {
+        SCOPED_TRACE("case " + c.name);
+        const bound_operator op = def->bind(test::fixture_params(*def, c.params));
+        ASSERT_TRUE(op.group);
+        // The reference (metric "ref") first, then the members, all in group site=A.
+        std::vector<series_meta> metas{{"ref{site=A}", "ref", "site=A", 0}};
+        std::vector<series_view> views{f.series.at(c.series).view()};
+        const auto member_names = c.expected["members"];
+        for (std::size_t m = 0; m < member_names.size(); ++m) {
+            const auto name = member_names[m].as<std::string>();
+            metas.push_back({name + "{site=A}", name, "site=A", m + 1});
+            views.push_back(f.series.at(name).view());
+        }
+        std::vector<tsbatch::group_member> group;
+        for (std::size_t i = 0; i < metas.size(); ++i) group.push_back({&metas[i], views[i]});
+
+        std::vector<time_interval> want_runs;
+        for (const auto& r : c.expected["runs"]) want_runs.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>()});
+        EXPECT_EQ(condition_runs(views[0], condition::parse(c.params["condition"].as<std::string>())), want_runs);
+
+        series_batch out;
+        op.group->apply(group, out);
+        ASSERT_EQ(out.size(), member_names.size());  // every member, the reference left out
+        for (std::size_t m = 0; m < out.size(); ++m) {
+            const auto& e = c.expected["cut"][m];
+            EXPECT_EQ(out.meta[m].id, metas[m + 1].id);
+            const series_view s = out.series(m);
+            EXPECT_EQ(std::vector<std::int64_t>(s.time.begin(), s.time.end()), test::fixture_ints(e["time"]));
+            const auto want = test::fixture_doubles(e["value"]);
+            ASSERT_EQ(s.value.size(), want.size());
+            for (std::size_t i = 0; i < want.size(); ++i)
+                EXPECT_TRUE(std::isnan(want[i]) ? std::isnan(s.value[i]) : want[i] == s.value[i]) << i;
+            kept += want.size();
+        }
+    }
+    EXPECT_GT(kept, 20u);  // the cases do cut something
 }
