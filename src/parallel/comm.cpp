@@ -15,6 +15,9 @@ public:
     }
     std::int64_t max(std::int64_t v) const override { return v; }
     std::uint64_t sum(std::uint64_t v) const override { return v; }
+    std::vector<std::vector<std::byte>> alltoallv(std::vector<std::vector<std::byte>> send) const override {
+        return send;
+    }
 };
 
 }  // namespace

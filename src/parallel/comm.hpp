@@ -27,6 +27,9 @@ public:
     virtual std::vector<std::byte> allgatherv(std::span<const std::byte> local, std::vector<std::size_t>& counts) const = 0;
     virtual std::int64_t max(std::int64_t v) const = 0;
     virtual std::uint64_t sum(std::uint64_t v) const = 0;
+    /// Personalised exchange: `send[r]` goes to rank r; returns what each rank sent to this
+    /// one, indexed by sender.
+    virtual std::vector<std::vector<std::byte>> alltoallv(std::vector<std::vector<std::byte>> send) const = 0;
 };
 
 /// Move-only handle to a communicator; default-constructed it is the one-process `local` comm.
@@ -73,6 +76,12 @@ public:
     template <class T>
     std::vector<T> allgather(const T& v) const {
         return allgatherv(std::span<const T>(&v, 1));
+    }
+
+    /// Personalised exchange of byte buffers: `send[r]` (size() of them) goes to rank r; the
+    /// result holds, for each rank r, the buffer r sent here.
+    std::vector<std::vector<std::byte>> alltoallv(std::vector<std::vector<std::byte>> send) const {
+        return impl_->alltoallv(std::move(send));
     }
 
     comm_impl& impl() const { return *impl_; }

@@ -1,5 +1,6 @@
 #include "parallel/mpi_comm.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <exception>
@@ -88,6 +89,36 @@ public:
         std::uint64_t out = 0;
         check(MPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_SUM, comm_), "MPI_Allreduce(sum)");
         return out;
+    }
+
+    std::vector<std::vector<std::byte>> alltoallv(std::vector<std::vector<std::byte>> send) const override {
+        const auto n = static_cast<std::size_t>(size_);
+        send.resize(n);
+        std::vector<std::uint64_t> out_sizes(n), in_sizes(n);
+        for (std::size_t r = 0; r < n; ++r) out_sizes[r] = send[r].size();
+        check(MPI_Alltoall(out_sizes.data(), 1, MPI_UINT64_T, in_sizes.data(), 1, MPI_UINT64_T, comm_),
+              "MPI_Alltoall(sizes)");
+        std::vector<std::vector<std::byte>> recv(n);
+        for (std::size_t r = 0; r < n; ++r) recv[r].resize(in_sizes[r]);
+        recv[static_cast<std::size_t>(rank_)] = std::move(send[static_cast<std::size_t>(rank_)]);
+        // Pairwise rounds (send to rank+k, receive from rank-k) in pieces of at most 1 GiB:
+        // no int count overflows and no rank holds more than its own buffers.
+        for (int k = 1; k < size_; ++k) {
+            const int to = (rank_ + k) % size_;
+            const int from = (rank_ - k + size_) % size_;
+            auto& out = send[static_cast<std::size_t>(to)];
+            auto& in = recv[static_cast<std::size_t>(from)];
+            const std::size_t rounds = std::max((out.size() + max_piece - 1) / max_piece, (in.size() + max_piece - 1) / max_piece);
+            for (std::size_t i = 0; i < rounds; ++i) {
+                const std::size_t o0 = std::min(out.size(), i * max_piece), o1 = std::min(out.size(), o0 + max_piece);
+                const std::size_t i0 = std::min(in.size(), i * max_piece), i1 = std::min(in.size(), i0 + max_piece);
+                check(MPI_Sendrecv(out.data() + o0, static_cast<int>(o1 - o0), MPI_BYTE, to, 17, in.data() + i0,
+                                   static_cast<int>(i1 - i0), MPI_BYTE, from, 17, comm_, MPI_STATUS_IGNORE),
+                      "MPI_Sendrecv");
+            }
+            std::vector<std::byte>().swap(out);  // free as we go
+        }
+        return recv;
     }
 
     MPI_Comm handle() const { return comm_; }

@@ -9,10 +9,12 @@ namespace tsbatch {
 namespace {
 
 struct shared_world {
-    explicit shared_world(int n) : size(n), sync(n), slots(static_cast<std::size_t>(n)) {}
+    explicit shared_world(int n)
+        : size(n), sync(n), slots(static_cast<std::size_t>(n)), mail(static_cast<std::size_t>(n) * static_cast<std::size_t>(n)) {}
     int size;
     std::barrier<> sync;
     std::vector<std::vector<std::byte>> slots;
+    std::vector<std::vector<std::byte>> mail;  // mail[from * size + to]
 };
 
 class simulated_comm final : public comm_impl {
@@ -51,6 +53,18 @@ public:
         std::uint64_t s = 0;
         for (auto x : gather(v)) s += x;
         return s;
+    }
+
+    std::vector<std::vector<std::byte>> alltoallv(std::vector<std::vector<std::byte>> send) const override {
+        const auto n = static_cast<std::size_t>(world_.size);
+        const auto me = static_cast<std::size_t>(rank_);
+        send.resize(n);
+        for (std::size_t to = 0; to < n; ++to) world_.mail[me * n + to] = std::move(send[to]);
+        world_.sync.arrive_and_wait();
+        std::vector<std::vector<std::byte>> recv(n);
+        for (std::size_t from = 0; from < n; ++from) recv[from] = std::move(world_.mail[from * n + me]);
+        world_.sync.arrive_and_wait();
+        return recv;
     }
 
 private:

@@ -126,6 +126,21 @@ TEST(parallel_h5, slab_writes_are_collective) {
     if (world->is_root()) std::filesystem::remove(path);
 }
 
+TEST(mpi_comm, alltoallv_delivers_each_buffer_to_its_rank) {
+    const int n = world->size();
+    std::vector<std::vector<std::byte>> send(static_cast<std::size_t>(n));
+    for (int d = 0; d < n; ++d)
+        send[static_cast<std::size_t>(d)].assign(static_cast<std::size_t>(1000 * world->rank() + d),
+                                                 std::byte(static_cast<unsigned char>(world->rank() * 16 + d)));
+    const auto recv = world->alltoallv(std::move(send));
+    ASSERT_EQ(recv.size(), static_cast<std::size_t>(n));
+    for (int from = 0; from < n; ++from) {
+        const auto& b = recv[static_cast<std::size_t>(from)];
+        ASSERT_EQ(b.size(), static_cast<std::size_t>(1000 * from + world->rank()));
+        for (auto x : b) ASSERT_EQ(x, std::byte(static_cast<unsigned char>(from * 16 + world->rank())));
+    }
+}
+
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     mpi_session session(argc, argv);

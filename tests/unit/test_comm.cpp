@@ -92,6 +92,24 @@ TEST_P(simulated, ordered_sum_is_bitwise_independent_of_rank_count) {
     for (double r : results) EXPECT_EQ(std::memcmp(&r, &expect, sizeof r), 0) << r << " vs " << expect;
 }
 
+TEST_P(simulated, alltoallv_delivers_each_buffer_to_its_rank) {
+    const int n = GetParam();
+    run_simulated(n, [n](const comm& c) {
+        // Rank r sends to rank d a buffer of (r + 2 * d) bytes, all equal to r * 16 + d.
+        std::vector<std::vector<std::byte>> send(static_cast<std::size_t>(n));
+        for (int d = 0; d < n; ++d)
+            send[static_cast<std::size_t>(d)].assign(static_cast<std::size_t>(c.rank() + 2 * d),
+                                                     std::byte(static_cast<unsigned char>(c.rank() * 16 + d)));
+        const auto recv = c.alltoallv(std::move(send));
+        ASSERT_EQ(recv.size(), static_cast<std::size_t>(n));
+        for (int from = 0; from < n; ++from) {
+            const auto& b = recv[static_cast<std::size_t>(from)];
+            ASSERT_EQ(b.size(), static_cast<std::size_t>(from + 2 * c.rank()));
+            for (auto x : b) ASSERT_EQ(x, std::byte(static_cast<unsigned char>(from * 16 + c.rank())));
+        }
+    });
+}
+
 TEST_P(simulated, exception_on_one_rank_is_rethrown) {
     const int n = GetParam();
     EXPECT_THROW(run_simulated(n, [&](const comm& c) {
