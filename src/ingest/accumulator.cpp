@@ -92,7 +92,30 @@ void sort_and_resolve(std::vector<std::int64_t>& time, std::vector<double>& valu
     value.resize(out);
 }
 
+void report_duplicate(parse_context& ctx, const std::string& id, std::int64_t time, std::size_t count) {
+    ctx.report(diagnostic_kind::duplicate_time, {},
+               "series " + id + " has " + std::to_string(count) + " points at " + format_iso8601(time) + " (" +
+                   std::to_string(time) + " ms); the first is kept",
+               {});
+}
+
+void accumulator::drain_unresolved(const series_callback& fn) {
+    for_each_in_key_order([&](series_data& s, std::size_t rank) {
+        if (!std::is_sorted(s.time.begin(), s.time.end())) sort_by_time(s.time, s.value);
+        fn(series_meta{s.key.id(), s.key.metric, s.key.tags, rank}, series_view{s.time, s.value});
+    });
+}
+
 void accumulator::drain(duplicate_policy policy, parse_context& ctx, const series_callback& fn) {
+    for_each_in_key_order([&](series_data& s, std::size_t rank) {
+        series_meta meta{s.key.id(), s.key.metric, s.key.tags, rank};
+        sort_and_resolve(s.time, s.value, policy,
+                         [&](std::int64_t t, std::size_t n) { report_duplicate(ctx, meta.id, t, n); });
+        fn(std::move(meta), series_view{s.time, s.value});
+    });
+}
+
+void accumulator::for_each_in_key_order(const std::function<void(series_data&, std::size_t rank)>& fn) {
     std::vector<std::size_t> order(series_.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -103,14 +126,7 @@ void accumulator::drain(duplicate_policy policy, parse_context& ctx, const serie
     index_.clear();
     for (std::size_t rank = 0; rank < order.size(); ++rank) {
         series_data& s = series_[order[rank]];
-        series_meta meta{s.key.id(), s.key.metric, s.key.tags, rank};
-        sort_and_resolve(s.time, s.value, policy, [&](std::int64_t t, std::size_t n) {
-            ctx.report(diagnostic_kind::duplicate_time, {},
-                       "series " + meta.id + " has " + std::to_string(n) + " points at " + format_iso8601(t) + " (" +
-                           std::to_string(t) + " ms); the first is kept",
-                       {});
-        });
-        fn(std::move(meta), series_view{s.time, s.value});
+        fn(s, rank);
         s = series_data{};  // free its memory now
     }
     series_.clear();

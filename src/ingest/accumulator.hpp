@@ -48,6 +48,10 @@ public:
     /// The accumulator is empty afterwards.
     void drain(duplicate_policy policy, parse_context& ctx, const series_callback& fn);
 
+    /// Like drain(), but duplicates are kept (each series only sorted by time, stably) for a
+    /// caller that resolves them after merging several accumulators (merge_across_ranks).
+    void drain_unresolved(const series_callback& fn);
+
     /// drain() into one batch.
     series_batch finish(duplicate_policy policy, parse_context& ctx);
 
@@ -58,10 +62,16 @@ private:
         std::vector<double> value;
     };
 
+    // Calls fn on every series in key order (with its rank in that order), freeing each after.
+    void for_each_in_key_order(const std::function<void(series_data&, std::size_t rank)>& fn);
+
     std::vector<series_data> series_;
     std::unordered_map<std::string, std::size_t> index_;  // metric '\0' tags -> series_
     std::uint64_t points_ = 0;
 };
+
+/// Reports `count` points of series `id` at one timestamp (kind duplicate_time).
+void report_duplicate(parse_context& ctx, const std::string& id, std::int64_t time, std::size_t count);
 
 /// Sorts one series' points by time (stable) and resolves equal timestamps by `policy`;
 /// calls `on_duplicate(time, count)` for each timestamp held `count` > 1 times.
