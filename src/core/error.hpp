@@ -50,6 +50,12 @@ public:
     explicit output_error(const std::string& what) : error(exit_code::usage, what) {}
 };
 
+/// The storage tier failed: the server refused or dropped requests after every retry.
+class storage_error : public error {
+public:
+    explicit storage_error(const std::string& what) : error(exit_code::storage, what) {}
+};
+
 /// A bug: an invariant of tsbatch itself does not hold.
 class internal_error : public std::logic_error {
 public:
