@@ -21,5 +21,8 @@ void setup_generate(CLI::App& app, command_action& action);
 void setup_inspect(CLI::App& app, command_action& action);
 void setup_catalogue(CLI::App& app, command_action& action);
 void setup_validate(CLI::App& app, command_action& action);
+void setup_stage_in(CLI::App& app, command_action& action);
+void setup_export(CLI::App& app, command_action& action);
+void setup_push(CLI::App& app, command_action& action);
 
 }  // namespace tsbatch

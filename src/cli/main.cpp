@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
     setup_inspect(app, action);
     setup_catalogue(app, action);
     setup_validate(app, action);
+    setup_stage_in(app, action);
+    setup_export(app, action);
+    setup_push(app, action);
 
     std::string command_line;
     for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);

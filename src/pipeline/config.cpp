@@ -559,8 +559,7 @@ private:
         if (n.type == ynode::kind::null)
             rep_.fail(n.where, "output",
                       "expected a map with keys path, keep, compression, deflate_level, got nothing");
-        check_map(n, "output", {"path", "keep", "compression", "deflate_level"},
-                  {{"opentsdb", "output.opentsdb (the OpenTSDB storage tier)"}});
+        check_map(n, "output", {"path", "keep", "compression", "deflate_level", "opentsdb"});
         out.path = nonempty_text(required(n, "output", "path"), "output.path");
         if (const ynode* keep = find_entry(n, "keep")) {
             // An empty `keep:` is refused rather than guessed: it could mean "nothing" or "default".
@@ -589,6 +588,47 @@ private:
             out.compression = one_of(*c, "output.compression", {"none", "deflate"});
         if (const ynode* level = find_entry(n, "deflate_level"))
             out.deflate_level = static_cast<int>(integer_in(*level, "output.deflate_level", 1, 9));
+        if (const ynode* o = find_entry(n, "opentsdb")) read_opentsdb(*o, cfg);
+    }
+
+    void read_opentsdb(const ynode& n, run_config& cfg) const {
+        const std::string p = "output.opentsdb";
+        check_map(n, p,
+                  {"import_dir", "url", "metric", "steps", "whole_seconds", "journal", "batch_points", "max_request_bytes",
+                   "connections", "retries"});
+        opentsdb_output o;
+        if (const ynode* v = find_entry(n, "import_dir")) o.import_dir = nonempty_text(*v, p + ".import_dir");
+        if (const ynode* v = find_entry(n, "url")) {
+            o.url = nonempty_text(*v, p + ".url");
+            if (o.url.rfind("http://", 0) != 0 && o.url.rfind("https://", 0) != 0)
+                rep_.fail(v->where, p + ".url", "expected an http:// or https:// URL, got " + quoted(o.url));
+        }
+        if (o.import_dir.empty() && o.url.empty())
+            rep_.fail(n.where, p, "give import_dir, url or both (otherwise leave output.opentsdb out)");
+        if (const ynode* v = find_entry(n, "metric")) o.metric = nonempty_text(*v, p + ".metric");
+        if (const ynode* v = find_entry(n, "whole_seconds")) o.whole_seconds = one_of(*v, p + ".whole_seconds", {"true", "false"}) == "true";
+        if (const ynode* v = find_entry(n, "journal")) o.journal = nonempty_text(*v, p + ".journal");
+        if (const ynode* v = find_entry(n, "batch_points"))
+            o.batch_points = static_cast<std::uint64_t>(integer_in(*v, p + ".batch_points", 1, 10000000));
+        if (const ynode* v = find_entry(n, "max_request_bytes"))
+            o.max_request_bytes = static_cast<std::uint64_t>(integer_in(*v, p + ".max_request_bytes", 256, std::int64_t{1} << 30));
+        if (const ynode* v = find_entry(n, "connections")) o.connections = integer_in(*v, p + ".connections", 1, 256);
+        if (const ynode* v = find_entry(n, "retries")) o.retries = integer_in(*v, p + ".retries", 0, 100);
+        if (const ynode* steps = find_entry(n, "steps")) {
+            if (steps->type != ynode::kind::sequence)
+                rep_.fail(steps->where, p + ".steps", "expected a list of step names, got " + describe(*steps));
+            o.steps.emplace();
+            for (std::size_t i = 0; i < steps->items.size(); ++i) {
+                const ynode& item = steps->items[i];
+                const std::string ip = p + ".steps[" + std::to_string(i) + "]";
+                const std::string& name = text(item, ip);
+                if (cfg.find_step(name) == nullptr) rep_.fail(item.where, ip, "no step named " + quoted(name));
+                if (!cfg.keeps(name))
+                    rep_.fail(item.where, ip, "step " + quoted(name) + " is not kept (output.keep), so there is nothing to send");
+                o.steps->push_back(name);
+            }
+        }
+        cfg.output.opentsdb = std::move(o);
     }
 
     std::int64_t integer_in(const ynode& n, const std::string& path, std::int64_t lo, std::int64_t hi) const {
@@ -745,6 +785,24 @@ std::string to_yaml(const run_config& cfg) {
     }
     e << YAML::Key << "compression" << YAML::Value << cfg.output.compression;
     e << YAML::Key << "deflate_level" << YAML::Value << cfg.output.deflate_level;
+    if (const auto& o = cfg.output.opentsdb) {
+        e << YAML::Key << "opentsdb" << YAML::Value << YAML::BeginMap;
+        if (!o->import_dir.empty()) e << YAML::Key << "import_dir" << YAML::Value << o->import_dir;
+        if (!o->url.empty()) e << YAML::Key << "url" << YAML::Value << o->url;
+        e << YAML::Key << "metric" << YAML::Value << o->metric;
+        if (o->steps) {
+            e << YAML::Key << "steps" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+            for (const auto& s : *o->steps) e << s;
+            e << YAML::EndSeq;
+        }
+        e << YAML::Key << "whole_seconds" << YAML::Value << (o->whole_seconds ? "true" : "false");
+        if (!o->journal.empty()) e << YAML::Key << "journal" << YAML::Value << o->journal;
+        e << YAML::Key << "batch_points" << YAML::Value << o->batch_points;
+        e << YAML::Key << "max_request_bytes" << YAML::Value << o->max_request_bytes;
+        e << YAML::Key << "connections" << YAML::Value << o->connections;
+        e << YAML::Key << "retries" << YAML::Value << o->retries;
+        e << YAML::EndMap;
+    }
     e << YAML::EndMap;
 
     e << YAML::Key << "run" << YAML::Value << YAML::BeginMap;

@@ -50,11 +50,26 @@ struct step_config {
     source_location where;
 };
 
+/// output.opentsdb: the results' series sent on to OpenTSDB as the run's last stage.
+struct opentsdb_output {
+    std::string import_dir;                          ///< `tsdb import` files, gzip, one per rank ("" = none)
+    std::string url;                                 ///< HTTP push ("" = none); credentials from the environment
+    std::string metric = "{metric}.{step}.{output}"; ///< naming template (DESIGN §5)
+    std::optional<std::vector<std::string>> steps;   ///< kept series steps sent; absent = all of them
+    bool whole_seconds = false;                      ///< timestamps as whole seconds (drops the ms)
+    std::string journal;                             ///< push journal; "" = <output.path>.push-journal
+    std::uint64_t batch_points = 50;
+    std::uint64_t max_request_bytes = 8000;
+    std::int64_t connections = 4;
+    std::int64_t retries = 5;
+};
+
 struct output_config {
     std::string path;                               ///< result HDF5 file (required)
     std::optional<std::vector<std::string>> keep;   ///< steps written; absent = every step
     std::string compression = "none";               ///< none | deflate
     int deflate_level = 4;                          ///< 1..9, with compression: deflate
+    std::optional<opentsdb_output> opentsdb;
 };
 
 struct run_options {

@@ -23,6 +23,8 @@
 #include "pipeline/executor.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/selection.hpp"
+#include "pipeline/storage_stage.hpp"
+#include "storage/opentsdb_rules.hpp"
 
 namespace tsbatch {
 namespace {
@@ -74,6 +76,7 @@ public:
           pipeline_(cfg_) {}
 
     int run() {
+        if (cfg_.output.opentsdb) (void)storage::metric_template(cfg_.output.opentsdb->metric);  // fail before computing
         open_input();
         plan_ranks();
         if (req_.dry_run) {
@@ -85,6 +88,7 @@ public:
         gather_step_totals();
         write_result();
         if (c_.is_root()) print_summary();
+        if (cfg_.output.opentsdb) send_to_opentsdb(*cfg_.output.opentsdb);
         return skipped_ > 0 ? static_cast<int>(exit_code::series_skipped) : 0;
     }
 
@@ -265,6 +269,56 @@ private:
             write_run_tables(*out);
             out->commit();
         });
+    }
+
+    // output.opentsdb: the kept series outputs, read back from the committed result file (so
+    // a failed push never costs the run), exported and/or pushed by every rank for its part.
+    void send_to_opentsdb(const opentsdb_output& o) const {
+        std::vector<staged_location> sources;
+        for (const auto& st : ex_.steps) {
+            if (!cfg_.keeps(st.name)) continue;
+            if (o.steps && std::find(o.steps->begin(), o.steps->end(), st.name) == o.steps->end()) continue;
+            const bool multi = st.outputs.size() > 1;
+            for (const auto& out : st.outputs)
+                if (out.kind == data_kind::series)
+                    sources.push_back(location_of(cfg_.output.path, "/" + st.name + (multi ? "/" + out.name : "")));
+        }
+        if (sources.empty()) {
+            if (c_.is_root()) std::fprintf(stderr, "tsbatch: warning: output.opentsdb: no kept step has series to send\n");
+            return;
+        }
+        if (!o.import_dir.empty()) {
+            export_settings s;
+            s.dir = o.import_dir;
+            s.metric_template = o.metric;
+            s.whole_seconds = o.whole_seconds;
+            export_collections(c_, sources, s);
+        }
+        if (!o.url.empty()) {
+            push_settings s;
+            s.journal = o.journal.empty() ? cfg_.output.path + ".push-journal" : o.journal;
+            s.metric_template = o.metric;
+            s.whole_seconds = o.whole_seconds;
+            s.limits.max_points = o.batch_points;
+            s.limits.max_body_bytes = o.max_request_bytes;
+            s.client.url = o.url;
+            s.client.connections = static_cast<int>(o.connections);
+            s.client.max_retries = static_cast<int>(o.retries);
+            // The result file is new, so a rerun of the run sends everything again; what a
+            // failed push left undone is sent by the `tsbatch push` command the error names.
+            s.restart = true;
+            try {
+                push_collections(c_, sources, s);
+            } catch (const storage_error& e) {
+                std::string resume = "tsbatch push";
+                for (const auto& src : sources) resume += " " + src.name();
+                resume += " --url " + s.client.url + " --journal " + s.journal + " --metric '" + s.metric_template + "'" +
+                          " --batch-points " + std::to_string(s.limits.max_points) + " --max-request-bytes " +
+                          std::to_string(s.limits.max_body_bytes) + (s.whole_seconds ? " --whole-seconds" : "");
+                throw storage_error(std::string(e.what()) + ". The result file " + cfg_.output.path +
+                                    " is complete; to send only the rest, run: " + resume);
+            }
+        }
     }
 
     // DESIGN §3: what produced this file, from what, where and when.
