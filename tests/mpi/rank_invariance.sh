@@ -27,3 +27,20 @@ for cfg in "$TSBATCH_SOURCE_DIR"/config/*.yaml "$TSBATCH_SOURCE_DIR"/tests/mpi/a
   cmp "d_${name}_1.txt" "d_${name}_3.txt" || fail "$name: 1 and 3 ranks differ"
   echo "$name: identical on 1, 2, 3 ranks ($(wc -l < "d_${name}_1.txt") datasets)"
 done
+
+# stage-in: five import files (one of them twice, so series meet duplicates across files and
+# ranks) give the same staged file on 1, 2 and 3 ranks, for each duplicate policy.
+"$TSBATCH" export --to opentsdb-import gen1.h5 -o exported >/dev/null
+zcat exported/part-00000.tsdb.gz > all.tsdb
+split -n l/5 -d all.tsdb piece.
+cp piece.02 piece.05
+for policy in first last mean; do
+  for n in 1 2 3; do
+    "$MPIEXEC" -n $n "$TSBATCH" stage-in --from opentsdb-import 'piece.*' -o "s_${policy}_$n.h5" \
+      --duplicates "$policy" >/dev/null
+    "$TSBATCH" inspect --digest "s_${policy}_$n.h5" > "ds_${policy}_$n.txt"
+  done
+  cmp "ds_${policy}_1.txt" "ds_${policy}_2.txt" || fail "stage-in --duplicates $policy: 1 and 2 ranks differ"
+  cmp "ds_${policy}_1.txt" "ds_${policy}_3.txt" || fail "stage-in --duplicates $policy: 1 and 3 ranks differ"
+done
+echo "stage-in: identical on 1, 2, 3 ranks for --duplicates first, last, mean"
