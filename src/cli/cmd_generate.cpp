@@ -8,6 +8,7 @@
 #include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_context.hpp"
+#include "cli/staged_output.hpp"
 #include "core/error.hpp"
 #include "core/memory.hpp"
 #include "io/staged.hpp"
@@ -47,18 +48,11 @@ int generate(const comm& c, const generate_request& req) {
         gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     });
 
-    write_options wo;
-    wo.deflate_level = req.compression == "deflate" ? 4 : 0;
-    std::optional<staged_writer> out;
-    agreed_phase(c, [&] { out.emplace(c, req.output, wo); });
-    collective_section(c, [&] {
-        out->write_collection("/", batch);
-        out->set_attr("/", "tsbatch_version", std::string(TSBATCH_VERSION));
-        out->set_attr("/", "generator", std::string("tsbatch generate"));
-        out->set_attr("/", "generator_seed", static_cast<std::int64_t>(req.opt.seed));
-        out->set_attr("/", "generator_series", static_cast<std::int64_t>(req.opt.series));
-        out->set_attr("/", "generator_mean_points", static_cast<std::int64_t>(req.opt.mean_points));
-        out->commit();
+    write_staged_file(c, req.output, batch, req.compression, [&](staged_writer& out) {
+        out.set_attr("/", "generator", std::string("tsbatch generate"));
+        out.set_attr("/", "generator_seed", static_cast<std::int64_t>(req.opt.seed));
+        out.set_attr("/", "generator_series", static_cast<std::int64_t>(req.opt.series));
+        out.set_attr("/", "generator_mean_points", static_cast<std::int64_t>(req.opt.mean_points));
     });
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto max_gen = c.allgather(gen_s);

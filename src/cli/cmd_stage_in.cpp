@@ -18,6 +18,7 @@
 #include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_context.hpp"
+#include "cli/staged_output.hpp"
 #include "core/error.hpp"
 #include "core/format.hpp"
 #include "core/time.hpp"
@@ -237,24 +238,20 @@ int stage_in(const comm& c, const stage_in_request& req) {
     const auto series = c.sum(batch.meta.size());
     const auto points = c.sum(batch.time.size());
     const auto bytes = c.sum(my_bytes);
-    write_options wo;
-    wo.deflate_level = req.compression == "deflate" ? 4 : 0;
-    std::optional<staged_writer> out;
-    agreed_phase(c, [&] { out.emplace(c, req.output, wo); });
-    collective_section(c, [&] {
-        out->write_collection("/", batch);
-        std::string joined_inputs;
-        for (const auto& f : files) joined_inputs += (joined_inputs.empty() ? "" : "\n") + f;
-        out->set_attr("/", "tsbatch_version", std::string(TSBATCH_VERSION));
-        out->set_attr("/", "tsbatch_git", std::string(TSBATCH_GIT_ID));
-        out->set_attr("/", "command_line", c.broadcast(req.command_line));
-        out->set_attr("/", "stage_in_from", req.from);
-        out->set_attr("/", "stage_in_inputs", joined_inputs);
-        out->set_attr("/", "stage_in_errors", static_cast<std::int64_t>(errors));
-        out->set_attr("/", "stage_in_warnings", static_cast<std::int64_t>(warnings));
-        out->set_attr("/", "ranks", static_cast<std::int64_t>(c.size()));
-        out->set_attr("/", "hdf5_version", c.broadcast(h5::library_version()));
-        out->commit();
+    if (series == 0) throw input_error("the inputs hold no series; nothing was written to " + req.output);
+    std::string joined_inputs;
+    for (const auto& f : files) joined_inputs += (joined_inputs.empty() ? "" : "\n") + f;
+    const auto command_line = c.broadcast(req.command_line);
+    const auto hdf5_version = c.broadcast(h5::library_version());
+    write_staged_file(c, req.output, batch, req.compression, [&](staged_writer& out) {
+        out.set_attr("/", "tsbatch_git", std::string(TSBATCH_GIT_ID));
+        out.set_attr("/", "command_line", command_line);
+        out.set_attr("/", "stage_in_from", req.from);
+        out.set_attr("/", "stage_in_inputs", joined_inputs);
+        out.set_attr("/", "stage_in_errors", static_cast<std::int64_t>(errors));
+        out.set_attr("/", "stage_in_warnings", static_cast<std::int64_t>(warnings));
+        out.set_attr("/", "ranks", static_cast<std::int64_t>(c.size()));
+        out.set_attr("/", "hdf5_version", hdf5_version);
     });
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto slowest_parse = c.allgather(parse_s);

@@ -4,16 +4,28 @@
 
 namespace tsbatch {
 
-std::optional<std::string_view> tag_value(std::string_view tags, std::string_view key) {
+std::vector<std::pair<std::string_view, std::string_view>> split_tags(std::string_view canonical) {
+    std::vector<std::pair<std::string_view, std::string_view>> pairs;
     std::size_t pos = 0;
-    while (pos < tags.size()) {
-        auto comma = tags.find(',', pos);
-        if (comma == std::string_view::npos) comma = tags.size();
-        const auto item = tags.substr(pos, comma - pos);
+    while (pos < canonical.size()) {
+        auto comma = canonical.find(',', pos);
+        if (comma == std::string_view::npos) comma = canonical.size();
+        const auto item = canonical.substr(pos, comma - pos);
         const auto eq = item.find('=');
-        if (eq != std::string_view::npos && item.substr(0, eq) == key) return item.substr(eq + 1);
+        if (eq == std::string_view::npos)
+            pairs.emplace_back(item, std::string_view{});
+        else
+            pairs.emplace_back(item.substr(0, eq), item.substr(eq + 1));
         pos = comma + 1;
     }
+    // "a=1," has an empty last part: keep it so that check_series reports it.
+    if (!canonical.empty() && canonical.back() == ',') pairs.emplace_back(std::string_view{}, std::string_view{});
+    return pairs;
+}
+
+std::optional<std::string_view> tag_value(std::string_view tags, std::string_view key) {
+    for (const auto& [k, v] : split_tags(tags))
+        if (k == key) return v;
     return std::nullopt;
 }
 

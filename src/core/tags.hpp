@@ -4,8 +4,15 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace tsbatch {
+
+/// Splits canonical tags "k1=v1,k2=v2" ("" = none) into pairs, each at its first '='. A part
+/// without '=' gives an empty value, and a trailing ',' an empty last pair, so that a caller
+/// checking names sees them.
+std::vector<std::pair<std::string_view, std::string_view>> split_tags(std::string_view canonical);
 
 /// The value of tag `key` in canonical tags "k1=v1,k2=v2", or nullopt when the key is absent.
 std::optional<std::string_view> tag_value(std::string_view tags, std::string_view key);

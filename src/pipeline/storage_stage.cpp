@@ -88,7 +88,7 @@ std::vector<std::string> all_tag_keys(const comm& c, const std::vector<open_sour
     for (const auto& s : sources) {
         const auto rows = series_of(s.share.chunks, s.share.mine);
         for (const auto& tags : s.reader->read_strings("tags", rows.begin, rows.size()))
-            for (const auto& kv : storage::split_tags(tags)) keys.emplace(kv.first);
+            for (const auto& kv : split_tags(tags)) keys.emplace(kv.first);
     }
     std::set<std::string> all;
     for (auto& k : c.allgather_strings({keys.begin(), keys.end()})) all.insert(std::move(k));
@@ -255,7 +255,7 @@ std::vector<std::string> check_sources(const std::vector<open_source>& sources, 
                 violations.push_back(v.to_string());
             if (names == nullptr) continue;
             names->insert("metric\t" + metric);
-            for (const auto& [key, value] : storage::split_tags(m.tags)) {
+            for (const auto& [key, value] : split_tags(m.tags)) {
                 names->insert("tagk\t" + std::string(key));
                 names->insert("tagv\t" + std::string(value));
             }

@@ -33,25 +33,6 @@ std::string violation::to_string() const {
     return s;
 }
 
-std::vector<std::pair<std::string_view, std::string_view>> split_tags(std::string_view canonical) {
-    std::vector<std::pair<std::string_view, std::string_view>> pairs;
-    std::size_t pos = 0;
-    while (pos < canonical.size()) {
-        auto comma = canonical.find(',', pos);
-        if (comma == std::string_view::npos) comma = canonical.size();
-        const auto item = canonical.substr(pos, comma - pos);
-        const auto eq = item.find('=');
-        if (eq == std::string_view::npos)
-            pairs.emplace_back(item, std::string_view{});
-        else
-            pairs.emplace_back(item.substr(0, eq), item.substr(eq + 1));
-        pos = comma + 1;
-    }
-    // "a=1," has an empty last part: keep it so that check_series reports it.
-    if (!canonical.empty() && canonical.back() == ',') pairs.emplace_back(std::string_view{}, std::string_view{});
-    return pairs;
-}
-
 std::int64_t opentsdb_timestamp(std::int64_t time_ms, time_encoding enc) noexcept {
     return enc.whole_seconds ? floor_div(time_ms, ms_per_second) : time_ms;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/series.hpp"
+#include "core/tags.hpp"
 
 namespace tsbatch::storage {
 
@@ -72,9 +73,6 @@ struct series_check {
     bool ok() const noexcept { return violations.empty(); }
 };
 
-/// Splits canonical tags "k1=v1,k2=v2" ("" = none) into pairs, each at its first '='. A part
-/// without '=' gives an empty value, which check_series then reports.
-std::vector<std::pair<std::string_view, std::string_view>> split_tags(std::string_view canonical);
 
 /// Checks one series as it will be written: `metric` after the naming template, `tags`
 /// canonical, `points` strictly increasing in time. `id` names the series in reports.
