@@ -14,6 +14,7 @@ void setup_run(CLI::App& app, command_action& action) {
         ->type_name("KEY=VALUE")
         ->allow_extra_args(false);
     sub->add_flag("--dry-run", opt->dry_run, "Check the config and input, print the plan, write nothing");
+    sub->add_flag("--restart", opt->restart, "Discard the finished chunks in run.checkpoint and start over");
     sub->final_callback([&action, opt] {
         action = [opt](invocation& inv) {
             opt->command_line = inv.command_line;

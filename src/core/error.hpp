@@ -14,6 +14,9 @@ enum class exit_code : int {
     input_data = 3,      ///< missing, foreign or malformed input data
     series_skipped = 4,  ///< finished, but some series were skipped
     storage = 5,         ///< the storage tier (OpenTSDB push) failed
+    /// Stopped by SIGTERM/SIGUSR1 with the finished chunks checkpointed: rerun to resume.
+    /// 75 is sysexits' EX_TEMPFAIL ("try again later"), which job scripts requeue on.
+    interrupted = 75,
 };
 
 /// Base of every error a user can cause; carries the exit code it maps to.
@@ -54,6 +57,12 @@ public:
 class storage_error : public error {
 public:
     explicit storage_error(const std::string& what) : error(exit_code::storage, what) {}
+};
+
+/// The run stopped on a signal after recording its finished chunks (run.checkpoint).
+class interrupted_error : public error {
+public:
+    explicit interrupted_error(const std::string& what) : error(exit_code::interrupted, what) {}
 };
 
 /// A bug: an invariant of tsbatch itself does not hold.

@@ -641,8 +641,8 @@ private:
     }
 
     void read_run(const ynode& n, run_options& run) const {
-        check_map(n, "run", {"balance", "on_series_error", "progress_interval", "chunk_points", "chunk_series"},
-                  {{"checkpoint", "run.checkpoint (resume after requeue)"}});
+        check_map(n, "run", {"balance", "on_series_error", "progress_interval", "chunk_points", "chunk_series", "checkpoint"});
+        if (const ynode* c = find_entry(n, "checkpoint")) run.checkpoint = nonempty_text(*c, "run.checkpoint");
         if (const ynode* b = find_entry(n, "balance")) run.balance = one_of(*b, "run.balance", {"cost", "points"});
         if (const ynode* e = find_entry(n, "on_series_error"))
             run.on_series_error = one_of(*e, "run.on_series_error", {"fail", "skip"});
@@ -806,6 +806,7 @@ std::string to_yaml(const run_config& cfg) {
     e << YAML::EndMap;
 
     e << YAML::Key << "run" << YAML::Value << YAML::BeginMap;
+    if (!cfg.run.checkpoint.empty()) e << YAML::Key << "checkpoint" << YAML::Value << cfg.run.checkpoint;
     e << YAML::Key << "balance" << YAML::Value << cfg.run.balance;
     e << YAML::Key << "on_series_error" << YAML::Value << cfg.run.on_series_error;
     e << YAML::Key << "progress_interval" << YAML::Value << format_duration(cfg.run.progress_interval_ms);

@@ -73,6 +73,7 @@ struct output_config {
 };
 
 struct run_options {
+    std::string checkpoint;                ///< directory of finished chunks; "" = none
     std::string balance = "cost";          ///< cost | points
     std::string on_series_error = "fail";  ///< fail | skip
     std::int64_t progress_interval_ms = 5000;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "build_info.hpp"
 #include "cli/run_context.hpp"
@@ -19,6 +20,8 @@
 #include "io/h5.hpp"
 #include "io/staged.hpp"
 #include "parallel/mpi_comm.hpp"
+#include "core/stop_request.hpp"
+#include "pipeline/checkpoint.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 #include "pipeline/progress.hpp"
@@ -87,6 +90,10 @@ public:
         skipped_ = c_.sum(ex_.skipped.size());
         gather_step_totals();
         write_result();
+        if (checkpoint_) {
+            c_.barrier();  // every rank is done reading it
+            if (c_.is_root()) checkpoint_->remove();
+        }
         if (c_.is_root()) print_summary();
         if (cfg_.output.opentsdb) send_to_opentsdb(*cfg_.output.opentsdb);
         return skipped_ > 0 ? static_cast<int>(exit_code::series_skipped) : 0;
@@ -179,37 +186,104 @@ private:
         std::printf("output %s (not written)\n", cfg_.output.path.c_str());
     }
 
-    // Reads this rank's slab and runs the steps on it; rank 0 reports progress.
-    void compute() {
+    // With run.checkpoint: the directory of finished chunks, checked against this run's
+    // fingerprint, and the stop signals that end a run politely.
+    void open_checkpoint() {
+        if (cfg_.run.checkpoint.empty()) return;
+        std::error_code ec;
+        struct stat st {};
+        const bool have = ::stat(cfg_.input.path.c_str(), &st) == 0;
+        const std::string fingerprint =
+            c_.broadcast(std::string("tsbatch ") + TSBATCH_VERSION + " " + TSBATCH_GIT_ID + "\ninput " +
+                         std::filesystem::absolute(cfg_.input.path, ec).string() + " size " +
+                         std::to_string(have ? st.st_size : -1) + " mtime_ns " +
+                         std::to_string(have ? st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : -1) +
+                         "\nchunks " + std::to_string(plan_.chunks.size()) + "\nconfig\n" + to_yaml(cfg_));
         agreed_phase(c_, [&] {
-            const auto mine = plan_.series_of_rank(c_.rank());
-            auto t0 = clock_type::now();
-            series_batch batch = read_rows(std::span<const std::uint64_t>(rows_.data() + mine.begin, mine.size()));
-            select_time(batch, cfg_.input.select.time_from, cfg_.input.select.time_to);
-            timing_.read_s = seconds_since(t0);
-            timing_.series = batch.size();
-            timing_.points = batch.point_count();
+            if (c_.is_root()) checkpoint_.emplace(cfg_.run.checkpoint, fingerprint, true, req_.restart);
+        });
+        agreed_phase(c_, [&] {
+            if (!c_.is_root()) checkpoint_.emplace(cfg_.run.checkpoint, fingerprint, false, false);
+        });
+        install_stop_handlers();
+    }
+
+    // Runs this rank's chunks one after the other, each read, computed and (with a checkpoint)
+    // recorded on its own; chunks already recorded are loaded instead. A stop signal ends the
+    // loop after the chunk in hand, and then the whole run, with exit 75.
+    void compute() {
+        open_checkpoint();
+        const auto mine = plan_.rank_chunks[static_cast<std::size_t>(c_.rank())];
+        std::uint64_t done_chunks = 0;
+        bool stopped = false;
+        agreed_phase(c_, [&] {
+            ex_ = pipeline_.run(series_batch{}, input_name_, false);  // every step, no rows yet
+            const auto slab = plan_.series_of_rank(c_.rank());
+            std::uint64_t slab_points = 0;
+            for (auto i = slab.begin; i < slab.end; ++i) slab_points += counts_[i];
+            timing_.series = slab.size();
+            timing_.points = slab_points;
 
             std::optional<progress_reporter> progress;
-            progress_fn on_progress;
+            double ks = 1, kp = 1;
             if (c_.is_root()) {
                 progress.emplace(stderr, isatty(fileno(stderr)) != 0, cfg_.run.progress_interval_ms);
                 progress->start(rows_.size(), total_points_);
                 // Rank 0 sees its own share only; ranks hold near-equal cost, so its fraction
                 // extrapolated to the whole job is the estimate.
-                const double ks = batch.size() ? static_cast<double>(rows_.size()) / batch.size() : 1.0;
-                const double kp =
-                    batch.point_count() ? static_cast<double>(total_points_) / batch.point_count() : 1.0;
-                on_progress = [&progress, ks, kp](std::uint64_t s, std::uint64_t p) {
-                    progress->update(static_cast<std::uint64_t>(s * ks), static_cast<std::uint64_t>(p * kp));
-                };
+                if (slab.size()) ks = static_cast<double>(rows_.size()) / static_cast<double>(slab.size());
+                if (slab_points) kp = static_cast<double>(total_points_) / static_cast<double>(slab_points);
             }
-            t0 = clock_type::now();
-            ex_ = pipeline_.run(batch, input_name_, cfg_.run.on_series_error == "skip", on_progress);
-            timing_.compute_s = seconds_since(t0);
+            const auto delay = test_chunk_delay();
+            for (auto k = mine.begin; k < mine.end; ++k) {
+                const auto rows = plan_.chunks[k];
+                execution part;
+                if (checkpoint_ && checkpoint_->has(k)) {
+                    part = checkpoint_->load(k);
+                    ++chunks_reused_;
+                } else {
+                    auto t0 = clock_type::now();
+                    series_batch batch =
+                        read_rows(std::span<const std::uint64_t>(rows_.data() + rows.begin, rows.size()));
+                    select_time(batch, cfg_.input.select.time_from, cfg_.input.select.time_to);
+                    timing_.read_s += seconds_since(t0);
+                    t0 = clock_type::now();
+                    progress_fn on_progress;  // counts within the chunk, after the chunks before it
+                    if (progress)
+                        on_progress = [&, s0 = ex_.series_done, p0 = ex_.points_done](std::uint64_t s, std::uint64_t p) {
+                            progress->update(static_cast<std::uint64_t>(static_cast<double>(s0 + s) * ks),
+                                             static_cast<std::uint64_t>(static_cast<double>(p0 + p) * kp));
+                        };
+                    part = pipeline_.run(batch, input_name_, cfg_.run.on_series_error == "skip", on_progress);
+                    timing_.compute_s += seconds_since(t0);
+                    if (checkpoint_) checkpoint_->save(k, part);
+                    if (delay.count() > 0) std::this_thread::sleep_for(delay);
+                }
+                append_execution(ex_, std::move(part));
+                ++done_chunks;
+                if (stop_requested() != 0 && k + 1 < mine.end) {
+                    stopped = true;
+                    break;
+                }
+            }
             if (progress) progress->finish();
         });
         input_.reset();
+        const bool any_stopped = c_.max(stopped ? 1 : 0) != 0;
+        if (any_stopped) {
+            const auto recorded = c_.sum(done_chunks);
+            throw interrupted_error("stopped by a signal (SIGTERM or SIGUSR1): " + std::to_string(recorded) + " of " +
+                                    std::to_string(plan_.chunks.size()) + " chunks are recorded in " +
+                                    cfg_.run.checkpoint + "; run the same command again to resume");
+        }
+        chunks_reused_ = c_.sum(chunks_reused_);
+    }
+
+    // TSBATCH_TEST_CHUNK_DELAY_MS: a pause after each computed chunk, so that tests can stop a
+    // small run in the middle. Not for production use.
+    static std::chrono::milliseconds test_chunk_delay() {
+        const char* v = std::getenv("TSBATCH_TEST_CHUNK_DELAY_MS");
+        return std::chrono::milliseconds(v ? std::atoll(v) : 0);
     }
 
     // Per step over all ranks: series and points out, empty outputs, slowest rank's time.
@@ -345,6 +419,8 @@ private:
         const auto input_size = static_cast<std::int64_t>(std::filesystem::file_size(cfg_.input.path, ec));
         out.set_attr("/", "input_size", c_.allgather(input_size).front());
         out.set_attr("/", "series_skipped", static_cast<std::int64_t>(skipped_));
+        out.set_attr("/", "chunks", static_cast<std::int64_t>(plan_.chunks.size()));
+        out.set_attr("/", "chunks_from_checkpoint", static_cast<std::int64_t>(chunks_reused_));
     }
 
     // /_run_ranks (one row per rank), /_run_steps (one row per step), both written by rank 0,
@@ -401,6 +477,10 @@ private:
         std::printf("%zu series, %s points on %d rank%s in %.2f s (%s points/s)\n", rows_.size(),
                     format_human_count(static_cast<double>(total_points_)).c_str(), c_.size(), c_.size() > 1 ? "s" : "",
                     total_s, format_human_count(static_cast<double>(total_points_) / std::max(total_s, 1e-9)).c_str());
+        if (checkpoint_)
+            std::printf("checkpoint %s: %llu of %zu chunks taken from it, %llu computed\n", cfg_.run.checkpoint.c_str(),
+                        static_cast<unsigned long long>(chunks_reused_), plan_.chunks.size(),
+                        static_cast<unsigned long long>(plan_.chunks.size() - chunks_reused_));
         std::printf("%6s %10s %12s %9s %10s %9s\n", "rank", "series", "points", "read_s", "compute_s", "write_s");
         for (std::size_t r = 0; r < all_timing_.size(); ++r) {
             const auto& t = all_timing_[r];
@@ -438,6 +518,8 @@ private:
     rank_timing timing_;
     std::vector<rank_timing> all_timing_;
     execution ex_;
+    std::optional<checkpoint_store> checkpoint_;
+    std::uint64_t chunks_reused_ = 0;  ///< chunks loaded from the checkpoint (all ranks, after compute)
     std::vector<step_total> step_totals_;
     std::uint64_t skipped_ = 0;
 };

@@ -12,6 +12,7 @@ struct run_request {
     std::string config_path;
     std::vector<std::string> overrides;  ///< --set key=value
     bool dry_run = false;
+    bool restart = false;  ///< discard run.checkpoint's finished chunks and start over
     std::string command_line;
 };
 

@@ -9,7 +9,9 @@
 #include "core/error.hpp"
 #include "parallel/simulated_comm.hpp"
 #include "pipeline/config.hpp"
+#include "pipeline/checkpoint.hpp"
 #include "pipeline/executor.hpp"
+#include "execution_compare.hpp"
 
 using namespace tsbatch;
 
@@ -42,29 +44,10 @@ series_batch slice(const series_batch& all, index_range r) {
     return b;
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
-}
-
 // Concatenates per-rank executions in rank order, as the collective writer lays them out.
 execution concat(const std::vector<execution>& parts) {
-    execution all = parts.front();
-    for (std::size_t r = 1; r < parts.size(); ++r)
-        for (std::size_t k = 0; k < all.steps.size(); ++k) {
-          for (std::size_t o = 0; o < all.steps[k].outputs.size(); ++o) {
-            auto& dst = all.steps[k].outputs[o];
-            const auto& src = parts[r].steps[k].outputs[o];
-            for (std::size_t i = 0; i < src.series.size(); ++i) dst.series.append(src.series.meta[i], src.series.series(i));
-            dst.table.meta.insert(dst.table.meta.end(), src.table.meta.begin(), src.table.meta.end());
-            for (std::size_t c = 0; c < dst.table.columns.size(); ++c) {
-                auto& d = dst.table.columns[c];
-                const auto& s = src.table.columns[c];
-                d.ints.insert(d.ints.end(), s.ints.begin(), s.ints.end());
-                d.floats.insert(d.floats.end(), s.floats.begin(), s.floats.end());
-                d.strings.insert(d.strings.end(), s.strings.begin(), s.strings.end());
-            }
-          }
-        }
+    execution all;
+    for (auto part : parts) append_execution(all, std::move(part));
     return all;
 }
 
@@ -85,7 +68,7 @@ TEST(step_pipeline, runs_steps_and_keeps_series_identity) {
         // z scales hourly: same timestamps
         EXPECT_EQ(ex.steps[2].outputs[0].series.count(i), ex.steps[1].outputs[0].series.count(i));
     }
-    EXPECT_TRUE(same_bits(ex.steps[3].outputs[0].series.value, input.value));
+    EXPECT_TRUE(test_support::same_bits(ex.steps[3].outputs[0].series.value, input.value));
     EXPECT_EQ(ex.steps[3].outputs[0].series.time, input.time);
     EXPECT_EQ(ex.series_done, 20u);
     EXPECT_EQ(ex.points_done, input.point_count());
@@ -146,24 +129,7 @@ TEST_P(rank_invariance, outputs_identical_to_one_rank) {
         const auto plan = decompose(counts, p, "cost", c.size());
         parts[static_cast<std::size_t>(c.rank())] = p.run(slice(input, plan.series_of_rank(c.rank())), "in.h5", false);
     });
-    const auto all = concat(parts);
-    for (std::size_t k = 0; k < reference.steps.size(); ++k) {
-      for (std::size_t o = 0; o < reference.steps[k].outputs.size(); ++o) {
-        const auto& a = reference.steps[k].outputs[o];
-        const auto& b = all.steps[k].outputs[o];
-        const std::string name = reference.steps[k].name + "/" + a.name;
-        EXPECT_EQ(a.series.time, b.series.time) << name;
-        EXPECT_EQ(a.table.meta.size(), b.table.meta.size()) << name;
-        EXPECT_TRUE(same_bits(a.series.value, b.series.value)) << name;
-        EXPECT_EQ(a.series.offset, b.series.offset) << name;
-        ASSERT_EQ(a.table.columns.size(), b.table.columns.size());
-        for (std::size_t c = 0; c < a.table.columns.size(); ++c) {
-            EXPECT_EQ(a.table.columns[c].ints, b.table.columns[c].ints) << a.table.columns[c].spec.name;
-            EXPECT_TRUE(same_bits(a.table.columns[c].floats, b.table.columns[c].floats)) << a.table.columns[c].spec.name;
-            EXPECT_EQ(a.table.columns[c].strings, b.table.columns[c].strings) << a.table.columns[c].spec.name;
-        }
-      }
-    }
+    test_support::expect_same_execution(reference, concat(parts));
 }
 
 INSTANTIATE_TEST_SUITE_P(ranks, rank_invariance, ::testing::Range(1, 9));
