@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,23 @@ namespace tsbatch {
 namespace {
 
 constexpr std::string_view magic = "TSBCKPT1";
+
+// A fast 64-bit checksum of the bytes (8 at a time): chunk files are made durable in groups
+// (see save()), so after a machine crash a file may exist with lost contents; the checksum
+// tells such a file from a good one.
+std::uint64_t checksum(std::string_view bytes) {
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL ^ bytes.size();
+    std::size_t i = 0;
+    for (; i + 8 <= bytes.size(); i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, bytes.data() + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
+    }
+    for (; i < bytes.size(); ++i) h = (h ^ static_cast<unsigned char>(bytes[i])) * 0x100000001b3ULL;
+    h ^= h >> 32;
+    return h;
+}
 
 // --- writing ------------------------------------------------------------------------------
 
@@ -41,6 +59,7 @@ public:
         text(m.tags);
         pod(m.source_index);
     }
+    void reserve(std::size_t n) { out_.reserve(n); }
     std::string take() { return std::move(out_); }
 
 private:
@@ -115,7 +134,7 @@ public:
     }
     bool at_end() const { return pos_ == in_.size(); }
     [[noreturn]] void damaged() const {
-        throw input_error("checkpoint file " + what_ + " is damaged; remove it (its chunk will be computed again)");
+        throw input_error("checkpoint file " + what_ + " is damaged (not a complete tsbatch checkpoint chunk)");
     }
 
 private:
@@ -175,6 +194,31 @@ void fsync_path(const std::string& path, int flags) {
     if (rc != 0) fail_io("sync", path);
 }
 
+// Writes `bytes` to a temporary file renamed to `path`, so that `path` is absent or complete
+// as long as the machine stays up; returns the still open descriptor for a later fdatasync.
+int write_and_rename(const std::string& path, std::string_view bytes) {
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) fail_io("create", tmp);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            fail_io("write", tmp);
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        fail_io("rename", tmp);
+    }
+    return fd;
+}
+
 // Writes `bytes` to `path` so that `path` is either absent or complete, also after a crash.
 void write_durably(const std::string& path, std::string_view bytes) {
     const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -212,8 +256,34 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// Bytes serialize_execution will need, near enough to write without reallocating.
+std::size_t serialized_size(const execution& ex) {
+    std::size_t n = 256;
+    const auto meta_bytes = [](const std::vector<series_meta>& meta) {
+        std::size_t b = 0;
+        for (const auto& m : meta) b += 40 + m.id.size() + m.metric.size() + m.tags.size();
+        return b;
+    };
+    for (const auto& s : ex.steps)
+        for (const auto& o : s.outputs) {
+            n += 128 + meta_bytes(o.series.meta) + 8 * (o.series.offset.size() + o.series.time.size() + o.series.value.size());
+            n += meta_bytes(o.table.meta);
+            for (const auto& c : o.table.columns) {
+                n += 64 + 8 * (c.ints.size() + c.floats.size());
+                for (const auto& str : c.strings) n += 8 + str.size();
+            }
+        }
+    for (const auto& s : ex.skipped) n += 24 + s.id.size() + s.reason.size();
+    return n;
+}
+
+}  // namespace
+
 std::string serialize_execution(const execution& ex) {
     writer w;
+    w.reserve(serialized_size(ex));
     for (char ch : magic) w.pod(ch);
     w.pod(static_cast<std::uint64_t>(ex.steps.size()));
     for (const auto& s : ex.steps) {
@@ -238,10 +308,18 @@ std::string serialize_execution(const execution& ex) {
     }
     w.pod(ex.series_done);
     w.pod(ex.points_done);
-    return w.take();
+    auto bytes = w.take();
+    const auto sum = checksum(bytes);
+    bytes.append(reinterpret_cast<const char*>(&sum), sizeof sum);
+    return bytes;
 }
 
 execution deserialize_execution(std::string_view bytes, const std::string& what) {
+    std::uint64_t sum = 0;
+    if (bytes.size() < sizeof sum) reader(bytes, what).damaged();
+    std::memcpy(&sum, bytes.data() + bytes.size() - sizeof sum, sizeof sum);
+    bytes.remove_suffix(sizeof sum);
+    if (checksum(bytes) != sum) reader(bytes, what).damaged();
     reader r(bytes, what);
     for (char ch : magic)
         if (r.pod<char>() != ch) r.damaged();
@@ -370,7 +448,29 @@ execution checkpoint_store::load(std::size_t k) const {
     return deserialize_execution(read_file(path), path);
 }
 
-void checkpoint_store::save(std::size_t k, const execution& ex) const { write_durably(chunk_path(k), serialize_execution(ex)); }
+void checkpoint_store::save(std::size_t k, const execution& ex) {
+    pending_.push_back(write_and_rename(chunk_path(k), serialize_execution(ex)));
+    if (std::chrono::steady_clock::now() - last_sync_ >= sync_interval) sync();
+}
+
+void checkpoint_store::sync() {
+    if (pending_.empty()) return;
+    bool ok = true;
+    for (int fd : pending_) {
+        ok = ::fdatasync(fd) == 0 && ok;
+        ok = ::close(fd) == 0 && ok;
+    }
+    pending_.clear();
+    if (!ok) fail_io("sync chunk files in", dir_);
+    fsync_path(dir_, O_RDONLY | O_DIRECTORY);
+    last_sync_ = std::chrono::steady_clock::now();
+}
+
+checkpoint_store::~checkpoint_store() {
+    // No flush here: a run that completes removes its checkpoint anyway, and a stopped run
+    // calls sync() itself. The files are complete in the page cache either way.
+    for (int fd : pending_) ::close(fd);
+}
 
 void checkpoint_store::remove() const {
     std::error_code ec;

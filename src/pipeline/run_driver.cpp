@@ -238,8 +238,8 @@ private:
             for (auto k = mine.begin; k < mine.end; ++k) {
                 const auto rows = plan_.chunks[k];
                 execution part;
-                if (checkpoint_ && checkpoint_->has(k)) {
-                    part = checkpoint_->load(k);
+                if (auto recorded = load_recorded(k)) {
+                    part = std::move(*recorded);
                     ++chunks_reused_;
                 } else {
                     auto t0 = clock_type::now();
@@ -266,6 +266,7 @@ private:
                     break;
                 }
             }
+            if (checkpoint_ && stopped) checkpoint_->sync();  // on disk before the job is requeued
             if (progress) progress->finish();
         });
         input_.reset();
@@ -277,6 +278,18 @@ private:
                                     cfg_.run.checkpoint + "; run the same command again to resume");
         }
         chunks_reused_ = c_.sum(chunks_reused_);
+    }
+
+    // Chunk k from the checkpoint, or nothing when it is not recorded or its file is damaged
+    // (a machine crash before the file reached the disk): then it is computed again.
+    std::optional<execution> load_recorded(std::size_t k) const {
+        if (!checkpoint_ || !checkpoint_->has(k)) return std::nullopt;
+        try {
+            return checkpoint_->load(k);
+        } catch (const input_error& e) {
+            std::fprintf(stderr, "tsbatch: rank %d: warning: %s; computing it again\n", c_.rank(), e.what());
+            return std::nullopt;
+        }
     }
 
     // TSBATCH_TEST_CHUNK_DELAY_MS: a pause after each computed chunk, so that tests can stop a

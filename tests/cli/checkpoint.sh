@@ -57,6 +57,19 @@ expect_output "checkpoint ck_kill: $recorded of 40 chunks taken from it"
 cmp plain.txt r_kill.txt || fail "SIGKILL: the resumed result differs from an uninterrupted run"
 echo "SIGKILL: resumed from $recorded chunks, same result"
 
+# A chunk file whose contents did not reach the disk (machine crash) fails its checksum and
+# is computed again.
+interrupt USR1 ck_bad r_bad.h5
+recorded=$(chunks_in ck_bad)
+victim=$(find ck_bad -name 'chunk-*.bin' | sort | head -1)
+printf 'XXXXXXXX' | dd of="$victim" bs=1 seek=100 conv=notrunc status=none
+expect_exit 0 "$MPIEXEC" -n 2 "$TSBATCH" run "$CFG" --set output.path=r_bad.h5 --set run.checkpoint=ck_bad "${SMALL[@]}"
+expect_output "is damaged"
+expect_output "checkpoint ck_bad: $((recorded - 1)) of 40 chunks taken from it"
+"$TSBATCH" inspect --digest r_bad.h5 > r_bad.txt
+cmp plain.txt r_bad.txt || fail "damaged chunk: the result differs from an uninterrupted run"
+echo "damaged chunk file: computed again, same result"
+
 # A checkpoint of another run is refused; --restart discards it.
 interrupt USR1 ck_cfg r_cfg.h5
 expect_exit 2 "$TSBATCH" run "$CFG" --set output.path=r_cfg.h5 --set run.checkpoint=ck_cfg "${SMALL[@]}" \

@@ -83,6 +83,9 @@ TEST(checkpoint, damaged_bytes_are_refused_naming_the_file) {
         }
     }
     EXPECT_THROW((void)deserialize_execution(bytes + "x", "f"), input_error);
+    auto flipped = bytes;
+    flipped[bytes.size() / 3] ^= 0x10;  // right length, wrong contents: only the checksum sees it
+    EXPECT_THROW((void)deserialize_execution(flipped, "f"), input_error);
 }
 
 TEST(checkpoint, store_saves_loads_and_guards_its_run) {
@@ -90,16 +93,16 @@ TEST(checkpoint, store_saves_loads_and_guards_its_run) {
     const step_pipeline p(parse_run_config(yaml, "t.yaml"));
     const auto ex = p.run(input_series(), "in.h5", true);
     {
-        const checkpoint_store s(dir, "run A", true, false);
+        checkpoint_store s(dir, "run A", true, false);
         EXPECT_FALSE(s.has(3));
         s.save(3, ex);
         EXPECT_TRUE(s.has(3));
     }
-    const checkpoint_store again(dir, "run A", false, false);  // another rank, or a rerun
+    checkpoint_store again(dir, "run A", false, false);  // another rank, or a rerun
     ASSERT_TRUE(again.has(3));
     test_support::expect_same_execution(ex, again.load(3));
     EXPECT_THROW(checkpoint_store(dir, "run B", true, false), config_error);
-    const checkpoint_store fresh(dir, "run B", true, true);
+    checkpoint_store fresh(dir, "run B", true, true);
     EXPECT_FALSE(fresh.has(3));
     fresh.remove();
     EXPECT_FALSE(std::filesystem::exists(dir));
