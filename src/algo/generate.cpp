@@ -221,7 +221,12 @@ std::vector<std::uint64_t> plan_series_lengths(const generate_options& opt) {
     // about thirty times the mean, like real collections where a few loggers run at high rate.
     const std::uint64_t rest = total - n;
     std::vector<double> weight(n);
+    const std::uint64_t heavy = std::min(opt.heavy_series, n);
     for (std::uint64_t i = 0; i < n; ++i) {
+        if (heavy > 0) {
+            weight[i] = i < heavy ? opt.heavy_factor : 1.0;
+            continue;
+        }
         xoshiro256ss rng(key_of(opt.seed, i, stream::length));
         weight[i] = std::exp(1.5 * std::clamp(rng.normal(), -4.0, 4.0));
     }

@@ -14,10 +14,16 @@ struct generate_options {
     std::uint64_t mean_points = 1000;  ///< mean points per series; the total is series * mean_points
     std::uint64_t seed = 1;
     std::int64_t start_ms = 1420070400000;  ///< 2015-01-01T00:00:00Z: earliest series start
+    /// A deliberately skewed set for balancing tests: when > 0, the first `heavy_series`
+    /// series get `heavy_factor` times the points of each of the others, which all get the
+    /// same share (instead of the usual log-normal spread). Side by side at the start of the
+    /// file, they defeat any split by series count.
+    std::uint64_t heavy_series = 0;
+    double heavy_factor = 100;
 };
 
-/// Point count of every series: skewed (a few very long, many short), at least 1 each when
-/// mean_points >= 1, summing exactly to series * mean_points.
+/// Point count of every series: skewed (a few very long, many short, or the heavy_series
+/// layout), at least 1 each when mean_points >= 1, summing exactly to series * mean_points.
 std::vector<std::uint64_t> plan_series_lengths(const generate_options& opt);
 
 /// Metric, tags and id of series `index` (unique per index).

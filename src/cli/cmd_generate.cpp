@@ -53,6 +53,10 @@ int generate(const comm& c, const generate_request& req) {
         out.set_attr("/", "generator_seed", static_cast<std::int64_t>(req.opt.seed));
         out.set_attr("/", "generator_series", static_cast<std::int64_t>(req.opt.series));
         out.set_attr("/", "generator_mean_points", static_cast<std::int64_t>(req.opt.mean_points));
+        if (req.opt.heavy_series > 0) {
+            out.set_attr("/", "generator_heavy_series", static_cast<std::int64_t>(req.opt.heavy_series));
+            out.set_attr("/", "generator_heavy_factor", req.opt.heavy_factor);
+        }
     });
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto max_gen = c.allgather(gen_s);
@@ -79,6 +83,12 @@ void setup_generate(CLI::App& app, command_action& action) {
         ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 40))
         ->required();
     sub->add_option("--seed", req->opt.seed, "Random seed (same seed, same file)")->capture_default_str();
+    sub->add_option("--heavy", req->opt.heavy_series,
+                    "Skewed set: this many series get --heavy-factor times the points of each other one")
+        ->capture_default_str();
+    sub->add_option("--heavy-factor", req->opt.heavy_factor, "Points of a heavy series over those of a light one")
+        ->check(CLI::Range(1.0, 1e6))
+        ->capture_default_str();
     sub->add_option("--compression", req->compression, "none or deflate")
         ->check(CLI::IsMember({"none", "deflate"}))
         ->capture_default_str();

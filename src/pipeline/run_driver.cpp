@@ -292,6 +292,16 @@ private:
         }
     }
 
+    // What the balancing achieved: the slowest rank's compute time over the mean (1 = perfect).
+    double compute_imbalance() const {
+        double sum = 0, most = 0;
+        for (const auto& t : all_timing_) {
+            sum += t.compute_s;
+            most = std::max(most, t.compute_s);
+        }
+        return sum > 0 ? most / (sum / static_cast<double>(all_timing_.size())) : 1.0;
+    }
+
     // TSBATCH_TEST_CHUNK_DELAY_MS: a pause after each computed chunk, so that tests can stop a
     // small run in the middle. Not for production use.
     static std::chrono::milliseconds test_chunk_delay() {
@@ -433,6 +443,9 @@ private:
         out.set_attr("/", "input_size", c_.allgather(input_size).front());
         out.set_attr("/", "series_skipped", static_cast<std::int64_t>(skipped_));
         out.set_attr("/", "chunks", static_cast<std::int64_t>(plan_.chunks.size()));
+        out.set_attr("/", "balance", cfg_.run.balance);
+        out.set_attr("/", "imbalance_planned", plan_.imbalance());
+        out.set_attr("/", "imbalance_compute", compute_imbalance());
         out.set_attr("/", "chunks_from_checkpoint", static_cast<std::int64_t>(chunks_reused_));
     }
 
@@ -490,6 +503,8 @@ private:
         std::printf("%zu series, %s points on %d rank%s in %.2f s (%s points/s)\n", rows_.size(),
                     format_human_count(static_cast<double>(total_points_)).c_str(), c_.size(), c_.size() > 1 ? "s" : "",
                     total_s, format_human_count(static_cast<double>(total_points_) / std::max(total_s, 1e-9)).c_str());
+        std::printf("balance %s: imbalance (max/mean) %.3f planned, %.3f in compute time\n", cfg_.run.balance.c_str(),
+                    plan_.imbalance(), compute_imbalance());
         if (checkpoint_)
             std::printf("checkpoint %s: %llu of %zu chunks taken from it, %llu computed\n", cfg_.run.checkpoint.c_str(),
                         static_cast<unsigned long long>(chunks_reused_), plan_.chunks.size(),
