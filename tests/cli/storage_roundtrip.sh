@@ -30,6 +30,22 @@ cmp <(gzip -dc ex1/part-00000.tsdb.gz | LC_ALL=C sort) <(LC_ALL=C sort pts.tsdb)
   fail "exported lines differ from the input lines"
 "${CHECK[@]}" import-order ex1/part-00000.tsdb.gz || fail "export is not sorted by series then time"
 
+# Through a run with an identity step: the step's collection exports to the same lines, and
+# its default metric names carry the step.
+cat > identity.yaml <<'YAML'
+input: {path: s1.h5}
+steps:
+  - {name: copy, op: identity}
+output: {path: run.h5}
+YAML
+expect_exit 0 "$MPIEXEC" -n 2 "$TSBATCH" run identity.yaml
+expect_exit 0 "$TSBATCH" export --to opentsdb-import run.h5:/copy -o ex_run --metric '{metric}'
+cmp <(gzip -dc ex_run/part-00000.tsdb.gz | LC_ALL=C sort) <(LC_ALL=C sort pts.tsdb) ||
+  fail "stage-in -> run (identity) -> export changed the lines"
+expect_exit 0 "$TSBATCH" export --to opentsdb-import run.h5:copy -o ex_run_named
+gzip -dc ex_run_named/part-00000.tsdb.gz | sed -n '1p' | grep -q '^it\.[a-z]*\.copy ' ||
+  fail "the default template does not add the step to the metric: $(gzip -dc ex_run_named/part-00000.tsdb.gz | sed -n '1p')"
+
 # Two ranks: the input in two files (one gzip'd), named by a glob, parsed on different ranks.
 head -n 100000 pts.tsdb > in-a.tsdb
 tail -n +100001 pts.tsdb | gzip -c > in-b.tsdb.gz
