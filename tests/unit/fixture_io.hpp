@@ -91,6 +91,26 @@ inline operator_fixture load_operator_fixture(const std::string& op) {
     return f;
 }
 
+/// Loads tests/fixtures/dataset/<name>.yaml (written by make_dataset_fixtures.py: the
+/// dataset-wide kernels); throws on a missing or malformed file.
+inline YAML::Node load_dataset_fixture(const std::string& name) {
+    return YAML::LoadFile(std::string(TSBATCH_FIXTURES_DIR) + "/dataset/" + name + ".yaml");
+}
+
+/// The named series of a fixture's `series` map ({name: {time: [...], value: [...]}}).
+inline std::map<std::string, fixture_series> fixture_series_map(const YAML::Node& series) {
+    std::map<std::string, fixture_series> out;
+    for (const auto& kv : series) {
+        fixture_series s;
+        s.time = fixture_ints(kv.second["time"]);
+        s.value = fixture_doubles(kv.second["value"]);
+        if (s.time.size() != s.value.size())
+            throw std::runtime_error("series " + kv.first.as<std::string>() + " has unequal lengths");
+        out.emplace(kv.first.as<std::string>(), std::move(s));
+    }
+    return out;
+}
+
 /// Typed parameter values for `def` from a fixture's params map (durations are integer ms),
 /// with every schema default filled in, as the config layer hands them to bind().
 inline param_values fixture_params(const operator_def& def, const YAML::Node& params) {
