@@ -27,6 +27,7 @@
 #include "pipeline/progress.hpp"
 #include "pipeline/selection.hpp"
 #include "pipeline/storage_stage.hpp"
+#include "report/run_report.hpp"
 #include "storage/opentsdb_rules.hpp"
 
 namespace tsbatch {
@@ -95,6 +96,8 @@ public:
             if (c_.is_root()) checkpoint_->remove();
         }
         if (c_.is_root()) print_summary();
+        write_report();
+        input_.reset();
         if (cfg_.output.opentsdb) send_to_opentsdb(*cfg_.output.opentsdb);
         return skipped_ > 0 ? static_cast<int>(exit_code::series_skipped) : 0;
     }
@@ -269,7 +272,6 @@ private:
             if (checkpoint_ && stopped) checkpoint_->sync();  // on disk before the job is requeued
             if (progress) progress->finish();
         });
-        input_.reset();
         const bool any_stopped = c_.max(stopped ? 1 : 0) != 0;
         if (any_stopped) {
             const auto recorded = c_.sum(done_chunks);
@@ -292,14 +294,96 @@ private:
         }
     }
 
+    std::vector<report_rank> rank_work() const {
+        std::vector<report_rank> out;
+        for (const auto& t : all_timing_) out.push_back({t.series, t.points, t.read_s, t.compute_s, t.write_s});
+        return out;
+    }
+
     // What the balancing achieved: the slowest rank's compute time over the mean (1 = perfect).
-    double compute_imbalance() const {
-        double sum = 0, most = 0;
-        for (const auto& t : all_timing_) {
-            sum += t.compute_s;
-            most = std::max(most, t.compute_s);
+    double compute_imbalance() const { return tsbatch::compute_imbalance(rank_work()); }
+
+    // report.html next to the result (rank 0): the summary, per-rank work, per-step
+    // throughput, and up to three of rank 0's series before and after each series step. A
+    // report that cannot be written is a warning: the result itself is complete.
+    void write_report() const {
+        if (!c_.is_root()) return;
+        std::string path = cfg_.output.path;
+        if (path.size() > 3 && path.compare(path.size() - 3, 3, ".h5") == 0) path.resize(path.size() - 3);
+        path += ".report.html";
+        try {
+            write_run_report(path, report_data());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "tsbatch: warning: no run report: %s\n", e.what());
         }
-        return sum > 0 ? most / (sum / static_cast<double>(all_timing_.size())) : 1.0;
+    }
+
+    run_report_data report_data() const {
+        run_report_data d;
+        d.config_path = req_.config_path;
+        d.output_path = cfg_.output.path;
+        d.start_ms = wall_start_;
+        d.end_ms = wall_ms();
+        d.tsbatch_version = std::string(TSBATCH_VERSION) + " (" + TSBATCH_GIT_ID + ")";
+        d.ranks = c_.size();
+        d.total_series = rows_.size();
+        d.total_points = total_points_;
+        d.total_seconds = seconds_since(t_start_);
+        d.rank_work = rank_work();
+        d.planned_imbalance = plan_.imbalance();
+        for (const auto& t : step_totals_) {
+            report_step s{t.name, t.op, t.rows, t.points, t.empty, t.seconds, 0, t.kept};
+            const auto slash = t.name.find('/');
+            const auto* cfg_step = cfg_.find_step(t.name.substr(0, slash));
+            s.input_points = cfg_step ? points_of(cfg_step->input) : 0;
+            d.steps.push_back(std::move(s));
+        }
+        d.skipped_series = skipped_;
+        d.chunks = plan_.chunks.size();
+        d.chunks_from_checkpoint = chunks_reused_;
+        d.samples = samples();
+        return d;
+    }
+
+    // Points of a step's input: the source, "step" (its first series output) or "step/output".
+    std::uint64_t points_of(const std::string& input) const {
+        if (input == "source") return total_points_;
+        for (const auto& t : step_totals_)
+            if (t.name == input || t.name.rfind(input + "/", 0) == 0) return t.points;
+        return 0;
+    }
+
+    // Up to three series of rank 0's share (first, middle, last), as read and as each series
+    // step left them.
+    std::vector<report_sample> samples() const {
+        std::vector<report_sample> out;
+        const auto slab = plan_.series_of_rank(0);
+        if (slab.empty() || !input_) return out;
+        std::vector<std::uint64_t> picks;
+        for (auto i : {slab.begin, slab.begin + slab.size() / 2, slab.end - 1})
+            if (std::find(picks.begin(), picks.end(), rows_[i]) == picks.end()) picks.push_back(rows_[i]);
+        for (auto row : picks) {
+            series_batch in = read_rows(std::span<const std::uint64_t>(&row, 1));
+            select_time(in, cfg_.input.select.time_from, cfg_.input.select.time_to);
+            report_sample s;
+            s.id = in.meta[0].id;
+            const auto src = in.series(0);
+            s.traces.push_back({"source", {src.time.begin(), src.time.end()}, {src.value.begin(), src.value.end()}});
+            for (const auto& st : ex_.steps)
+                for (const auto& o : st.outputs) {
+                    if (o.kind != data_kind::series) continue;
+                    for (std::size_t i = 0; i < o.series.size(); ++i) {
+                        if (o.series.meta[i].source_index != row) continue;
+                        const auto v = o.series.series(i);
+                        s.traces.push_back({o.name.empty() ? st.name : st.name + "/" + o.name,
+                                            {v.time.begin(), v.time.end()},
+                                            {v.value.begin(), v.value.end()}});
+                        break;
+                    }
+                }
+            out.push_back(std::move(s));
+        }
+        return out;
     }
 
     // TSBATCH_TEST_CHUNK_DELAY_MS: a pause after each computed chunk, so that tests can stop a
