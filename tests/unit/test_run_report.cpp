@@ -606,16 +606,10 @@ TEST_F(run_report_write, FailedRenameLeavesNoFile) {
     EXPECT_TRUE(std::filesystem::is_directory(path));
 }
 
-TEST_F(run_report_write, UnwritableDirectoryIsAnOutputError) {
-    if (::geteuid() == 0) GTEST_SKIP() << "root writes into read-only directories";
-    std::filesystem::permissions(dir_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
-    EXPECT_THROW(write_run_report((dir_ / "report.html").string(), demo_data()), output_error);
-    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all);
-    EXPECT_TRUE(entries().empty());
-}
-
+// An unwritable place, for root too (the suite runs as root in CI, where permission bits
+// do not stop a write).
 TEST_F(run_report_write, ProcIsUnwritableEvenForRoot) {
-    if (!std::filesystem::is_directory("/proc/self")) GTEST_SKIP() << "no /proc";
+    ASSERT_TRUE(std::filesystem::is_directory("/proc/self"));
     EXPECT_THROW(write_run_report("/proc/tsbatch-report.html", demo_data()), output_error);
     EXPECT_FALSE(std::filesystem::exists("/proc/tsbatch-report.html"));
 }
