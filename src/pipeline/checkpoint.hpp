@@ -64,6 +64,7 @@ private:
     std::string chunk_path(std::size_t k) const;
     std::string dir_;
     std::vector<int> pending_;  ///< descriptors of chunk files saved since the last sync
+    bool header_unsynced_ = false;  ///< the header was written by this run and not yet flushed
     std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
 };
 
