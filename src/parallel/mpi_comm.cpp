@@ -102,20 +102,29 @@ public:
         for (std::size_t r = 0; r < n; ++r) recv[r].resize(in_sizes[r]);
         recv[static_cast<std::size_t>(rank_)] = std::move(send[static_cast<std::size_t>(rank_)]);
         // Pairwise rounds (send to rank+k, receive from rank-k) in pieces of at most 1 GiB:
-        // no int count overflows and no rank holds more than its own buffers.
+        // no int count overflows and no rank holds more than its own buffers. Each direction
+        // has its own piece count from the agreed sizes (an empty message is no message),
+        // because for three ranks or more the rank sent to is not the one received from.
+        std::vector<MPI_Request> requests;
         for (int k = 1; k < size_; ++k) {
             const int to = (rank_ + k) % size_;
             const int from = (rank_ - k + size_) % size_;
             auto& out = send[static_cast<std::size_t>(to)];
             auto& in = recv[static_cast<std::size_t>(from)];
-            const std::size_t rounds = std::max((out.size() + max_piece - 1) / max_piece, (in.size() + max_piece - 1) / max_piece);
-            for (std::size_t i = 0; i < rounds; ++i) {
-                const std::size_t o0 = std::min(out.size(), i * max_piece), o1 = std::min(out.size(), o0 + max_piece);
-                const std::size_t i0 = std::min(in.size(), i * max_piece), i1 = std::min(in.size(), i0 + max_piece);
-                check(MPI_Sendrecv(out.data() + o0, static_cast<int>(o1 - o0), MPI_BYTE, to, 17, in.data() + i0,
-                                   static_cast<int>(i1 - i0), MPI_BYTE, from, 17, comm_, MPI_STATUS_IGNORE),
-                      "MPI_Sendrecv");
+            requests.clear();
+            for (std::size_t i0 = 0; i0 < in.size(); i0 += max_piece) {
+                requests.emplace_back();
+                check(MPI_Irecv(in.data() + i0, static_cast<int>(std::min(max_piece, in.size() - i0)), MPI_BYTE, from, 17,
+                                comm_, &requests.back()),
+                      "MPI_Irecv");
             }
+            for (std::size_t o0 = 0; o0 < out.size(); o0 += max_piece) {
+                requests.emplace_back();
+                check(MPI_Isend(out.data() + o0, static_cast<int>(std::min(max_piece, out.size() - o0)), MPI_BYTE, to, 17,
+                                comm_, &requests.back()),
+                      "MPI_Isend");
+            }
+            check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
             std::vector<std::byte>().swap(out);  // free as we go
         }
         return recv;
