@@ -72,13 +72,10 @@ kmeans_partial assign_pass(std::span<const double> x, std::size_t d, std::size_t
         kmeans_assign(xs, d, centroids, lab, d2);
         total.combine(kmeans_accumulate(xs, d, k, from, lab, d2, previous.empty() ? previous : previous.subspan(from, m)));
     }
-    if (!std::isfinite(total.inertia)) throw_overflow();
+    check_kmeans_inertia(total);
     return total;
 }
 
-bool stop_now(const kmeans_partial& before, const kmeans_partial& after, double tol) {
-    return after.changed == 0 || before.inertia - after.inertia <= tol * before.inertia;
-}
 
 // One restart: k-means++ from `seed`, then Lloyd iterations.
 kmeans_result run_once(std::span<const double> x, std::size_t d, const kmeans_params& p, std::uint64_t seed) {
@@ -96,7 +93,7 @@ kmeans_result run_once(std::span<const double> x, std::size_t d, const kmeans_pa
         r.labels.resize(n);
         kmeans_partial next = assign_pass(x, d, p.k, p.chunk_rows, next_centroids, r.labels, dist2, previous);
         ++r.iterations;
-        const bool stop = stop_now(current, next, p.tol);
+        const bool stop = kmeans_converged(current, next, p.tol);
         r.centroids = std::move(next_centroids);
         current = std::move(next);
         if (stop) {
@@ -127,6 +124,14 @@ void check_kmeans_features(std::span<const double> x, std::size_t d, std::size_t
             throw input_error("kmeans: row " + std::to_string(first_row + i / d) + " has a non-finite feature (column " +
                               std::to_string(i % d) + " is " + non_finite_text(x[i]) +
                               "); drop or fill missing values before clustering");
+}
+
+void check_kmeans_inertia(const kmeans_partial& total) {
+    if (!std::isfinite(total.inertia)) throw_overflow();
+}
+
+bool kmeans_converged(const kmeans_partial& before, const kmeans_partial& after, double tol) {
+    return after.changed == 0 || before.inertia - after.inertia <= tol * before.inertia;
 }
 
 double kmeans_uniform(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }

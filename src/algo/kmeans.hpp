@@ -125,6 +125,13 @@ kmeans_partial kmeans_accumulate(std::span<const double> x, std::size_t d, std::
                                  std::span<const std::size_t> labels, std::span<const double> dist2,
                                  std::span<const std::size_t> previous_labels);
 
+/// Whether a run stops after an update: no label changed, or the inertia fell by at most
+/// tol times its previous value (`before`: the pass before the update, `after`: the one after).
+bool kmeans_converged(const kmeans_partial& before, const kmeans_partial& after, double tol);
+
+/// Throws input_error when the folded inertia is not finite (features too large).
+void check_kmeans_inertia(const kmeans_partial& total);
+
 /// New centroids (k x d) from the folded partial sums, empty clusters re-seeded.
 std::vector<double> kmeans_update(const kmeans_partial& total);
 

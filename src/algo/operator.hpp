@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "algo/dataset_operator.hpp"
 #include "algo/params.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
@@ -98,12 +99,14 @@ public:
 };
 
 /// One operator with bound parameters; exactly one member is set: `series` or `table` for
-/// single-output operators, `multi` for several outputs, `group` for group operators.
+/// single-output operators, `multi` for several outputs, `group` for group operators,
+/// `dataset` for dataset-wide operators.
 struct bound_operator {
     std::unique_ptr<series_operator> series;
     std::unique_ptr<table_operator> table;
     std::unique_ptr<multi_operator> multi;
     std::unique_ptr<group_operator> group;
+    std::unique_ptr<dataset_operator> dataset;
 };
 
 /// One output of an operator. A single output has an empty name and is the step's group
@@ -121,6 +124,12 @@ struct operator_def {
     data_kind input = data_kind::series;
     std::vector<output_spec> outputs{{"", data_kind::series, ""}};
     cost_model cost;
+    /// Dataset-wide (dataset_operator): runs once over every series of the run after the
+    /// series-wise steps, and its outputs feed no other step.
+    bool dataset_wide = false;
+    /// A dataset-wide operator that may read a table output of an earlier step (kmeans on
+    /// quality_stats columns) as well as series.
+    bool reads_tables = false;
     /// Builds the operator from validated parameters (every defaulted parameter present;
     /// derived defaults such as resample's max_gap are absent). Throws param_error for
     /// constraints between parameters.
@@ -156,5 +165,8 @@ operator_def make_discretize_def();
 operator_def make_sax_def();
 operator_def make_outliers_def();
 operator_def make_sta_lta_def();
+operator_def make_correlation_def();
+operator_def make_pca_def();
+operator_def make_kmeans_def();
 
 }  // namespace tsbatch

@@ -151,4 +151,67 @@ std::string format_param(const param_spec& spec, const param_value& v) {
         v);
 }
 
+param_spec choice_param(std::string name, std::string summary, std::string def, std::vector<std::string> choices) {
+    param_spec p;
+    p.name = std::move(name);
+    p.type = param_type::choice;
+    p.summary = std::move(summary);
+    p.default_text = def;
+    p.default_value = param_value(std::move(def));
+    p.choices = std::move(choices);
+    return p;
+}
+
+param_spec integer_param(std::string name, std::string summary, std::optional<std::int64_t> def, std::int64_t min,
+                         std::optional<std::int64_t> max) {
+    param_spec p;
+    p.name = std::move(name);
+    p.type = param_type::integer;
+    p.summary = std::move(summary);
+    if (def) {
+        p.default_value = param_value(*def);
+        p.default_text = std::to_string(*def);
+    }
+    p.min = static_cast<double>(min);
+    if (max) p.max = static_cast<double>(*max);
+    return p;
+}
+
+param_spec number_param(std::string name, std::string summary, std::optional<double> def, std::optional<double> min,
+                        std::optional<double> max) {
+    param_spec p;
+    p.name = std::move(name);
+    p.type = param_type::number;
+    p.summary = std::move(summary);
+    if (def) {
+        p.default_value = param_value(*def);
+        p.default_text = format_param(p, *p.default_value);
+    }
+    p.min = min;
+    p.max = max;
+    return p;
+}
+
+param_spec boolean_param(std::string name, std::string summary, bool def) {
+    param_spec p;
+    p.name = std::move(name);
+    p.type = param_type::boolean;
+    p.summary = std::move(summary);
+    p.default_value = param_value(def);
+    p.default_text = def ? "true" : "false";
+    return p;
+}
+
+param_spec string_param(std::string name, std::string summary, std::optional<std::string> def) {
+    param_spec p;
+    p.name = std::move(name);
+    p.type = param_type::string;
+    p.summary = std::move(summary);
+    if (def) {
+        p.default_text = def->empty() ? "\"\"" : *def;
+        p.default_value = param_value(std::move(*def));
+    }
+    return p;
+}
+
 }  // namespace tsbatch

@@ -57,6 +57,9 @@ const std::vector<operator_def>& operator_catalogue() {
         v.push_back(make_sax_def());
         v.push_back(make_outliers_def());
         v.push_back(make_sta_lta_def());
+        v.push_back(make_correlation_def());
+        v.push_back(make_pca_def());
+        v.push_back(make_kmeans_def());
         return v;
     }();
     return defs;

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "parallel/agreement.hpp"
 #include "parallel/comm.hpp"
 
 namespace tsbatch {
@@ -15,22 +16,6 @@ int run_parallel(int& argc, char**& argv, const std::function<int(const comm&)>&
 
 /// Runs `body` in this process alone (commands that need no MPI), printing errors.
 int run_serial(const std::function<int()>& body);
-
-/// Collective. Throws on every rank the error of the lowest failing rank (with the highest
-/// exit code among them) when `failure` is set on any rank; returns normally otherwise.
-void agree(const comm& c, std::exception_ptr failure);
-
-/// Collective: runs `f` on every rank, then agree()s on the outcome.
-template <class F>
-void agreed_phase(const comm& c, F&& f) {
-    std::exception_ptr failure;
-    try {
-        f();
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    agree(c, failure);
-}
 
 /// Runs `f`, a section of collective I/O in which a failure on one rank would leave the
 /// others waiting: on an exception with more than one rank, prints a rank-tagged message

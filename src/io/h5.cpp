@@ -339,6 +339,20 @@ void write_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t c
     check(H5Dwrite(dset, mem_type, mspace.get(), fspace.get(), xfer.get(), count == 0 ? &dummy : data), "H5Dwrite");
 }
 
+void write_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
+                const double* data, const transfer& xfer) {
+    if (rows == 0 || cols == 0) return;
+    dataspace fspace(check(H5Dget_space(dset), "H5Dget_space"));
+    const hsize_t start[2] = {row0, col0}, count[2] = {rows, cols};
+    check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "H5Sselect_hyperslab");
+    dataspace mspace(check(H5Screate_simple(2, count, nullptr), "H5Screate_simple"));
+    check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), xfer.get(), data), "H5Dwrite");
+}
+
+object open_object(hid_t loc, const std::string& path) {
+    return object(check(H5Oopen(loc, path.c_str(), H5P_DEFAULT), ("H5Oopen(" + path + ")").c_str()));
+}
+
 void read_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t count, void* out) {
     if (count == 0) return;
     dataspace fspace(check(H5Dget_space(dset), "H5Dget_space"));

@@ -80,6 +80,7 @@ using dataspace = handle<H5Sclose>;
 using datatype = handle<H5Tclose>;
 using attribute = handle<H5Aclose>;
 using plist = handle<H5Pclose>;
+using object = handle<H5Oclose>;
 
 /// File-access properties: the MPI-IO driver when `c` is an MPI comm of more than one rank,
 /// HDF5's default POSIX driver otherwise.
@@ -152,6 +153,11 @@ dataset create_2d(hid_t loc, const std::string& name, std::uint64_t rows, std::u
 /// every rank must call it on a parallel file).
 void write_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t count, const void* data,
                 const transfer& xfer);
+/// Writes a rows x cols tile of doubles (row-major) at (row0, col0) of a 2-D float64 dataset.
+void write_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
+                const double* data, const transfer& xfer);
+/// Opens any object (group or dataset) by path.
+object open_object(hid_t loc, const std::string& path);
 /// Reads [start, start+count) into `out` (which holds count elements of mem_type).
 void read_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t count, void* out);
 

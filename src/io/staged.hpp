@@ -17,6 +17,7 @@ namespace tsbatch {
 inline constexpr const char* series_format = "tsbatch-series";
 inline constexpr const char* table_format = "tsbatch-table";
 inline constexpr const char* result_format = "tsbatch-result";
+inline constexpr const char* matrix_format = "tsbatch-matrix";
 inline constexpr std::int64_t format_version = 1;
 
 /// Reads one series collection. Every rank opens the file and reads the per-series point
@@ -81,6 +82,15 @@ public:
     /// `series_index` and `id` columns come from local.meta; otherwise only the columns.
     void write_table(const std::string& group, const table_batch& local, const std::string& op = "",
                      bool series_rows = true);
+
+    /// Collective: creates the rows x cols float64 matrix `path` (a 2-D dataset with attrs
+    /// tsbatch_format = "tsbatch-matrix", row_axis, col_axis and tsbatch_step_op = `op` when not
+    /// empty), NaN until written. Never compressed: its tiles are written by single ranks.
+    void create_matrix(const std::string& path, std::uint64_t rows, std::uint64_t cols, const std::string& row_axis,
+                       const std::string& col_axis, const std::string& op = "");
+    /// Not collective: writes a tile (row-major) of a matrix made by create_matrix.
+    void write_matrix_tile(const std::string& path, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows,
+                           std::uint64_t cols, std::span<const double> values);
 
     /// Sets a string/int/double attribute on the object at `path` (same value on every rank).
     void set_attr(const std::string& path, const std::string& name, const std::string& value);

@@ -5,6 +5,7 @@
 #include <exception>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "core/error.hpp"
 #include "io/h5.hpp"
@@ -15,7 +16,9 @@ namespace tsbatch {
 struct staged_writer::impl {
     h5::file_access access;
     h5::transfer xfer;
+    h5::transfer independent{false};  // matrix tiles: each rank writes its own, any number
     h5::file file;
+    std::map<std::string, h5::dataset> matrices;  // open until commit, for their tiles
     impl(const comm& c) : access(c), xfer(access.parallel()) {}
 };
 
@@ -244,7 +247,7 @@ void set_attr_at(hid_t file, const std::string& final_path, const std::string& p
                  const T& value) {
     const h5::silence_errors quiet;
     try {
-        h5::group g = h5::open_group(file, path);
+        h5::object g = h5::open_object(file, path);
         h5::write_attr(g.get(), name, value);
     } catch (const h5::failure& e) {
         throw output_error(final_path + ": cannot write attribute " + path + "@" + name + ": " + e.what());
@@ -262,8 +265,40 @@ void staged_writer::set_attr(const std::string& path, const std::string& name, d
     set_attr_at(impl_->file.get(), final_path_, path, name, value);
 }
 
+void staged_writer::create_matrix(const std::string& path, std::uint64_t rows, std::uint64_t cols,
+                                  const std::string& row_axis, const std::string& col_axis, const std::string& op) {
+    const h5::silence_errors quiet;
+    try {
+        // Chunks of about 1 MiB (128 x 1024) so that a tile of a few hundred rows and columns
+        // touches few chunks; unfiltered, as independent writes require.
+        auto d = h5::create_2d(impl_->file.get(), path, rows, cols, h5::layout{128 * 1024, 0});
+        h5::write_attr(d.get(), "tsbatch_format", std::string(matrix_format));
+        h5::write_attr(d.get(), "tsbatch_format_version", format_version);
+        h5::write_attr(d.get(), "row_axis", row_axis);
+        h5::write_attr(d.get(), "col_axis", col_axis);
+        if (!op.empty()) h5::write_attr(d.get(), "tsbatch_step_op", op);
+        impl_->matrices[path] = std::move(d);
+    } catch (const h5::failure& e) {
+        throw output_error(final_path_ + ": cannot create matrix " + path + ": " + e.what());
+    }
+}
+
+void staged_writer::write_matrix_tile(const std::string& path, std::uint64_t row0, std::uint64_t col0,
+                                      std::uint64_t rows, std::uint64_t cols, std::span<const double> values) {
+    const auto it = impl_->matrices.find(path);
+    if (it == impl_->matrices.end()) throw internal_error("write_matrix_tile: no matrix " + path);
+    if (values.size() != rows * cols) throw internal_error("write_matrix_tile: tile size mismatch");
+    const h5::silence_errors quiet;
+    try {
+        h5::write_tile(it->second.get(), row0, col0, rows, cols, values.data(), impl_->independent);
+    } catch (const h5::failure& e) {
+        throw output_error(final_path_ + ": cannot write matrix " + path + ": " + e.what());
+    }
+}
+
 void staged_writer::commit() {
     const h5::silence_errors quiet;
+    impl_->matrices.clear();
     try {
         impl_->file.close("H5Fclose");
     } catch (const h5::failure& e) {

@@ -442,7 +442,7 @@ private:
                           "unknown operator " + quoted(step.op) + "; known operators: " + join(known));
             }
 
-            step.input = resolve_input(item, path, cfg.steps, defs, n, i);
+            step.input = resolve_input(item, path, cfg.steps, defs, n, i, *def);
             step.params = read_params(item, path, *def);
             cfg.steps.push_back(std::move(step));
             defs.push_back(def);
@@ -450,7 +450,8 @@ private:
     }
 
     std::string resolve_input(const ynode& item, const std::string& path, const std::vector<step_config>& earlier,
-                              const std::vector<const operator_def*>& defs, const ynode& all, std::size_t index) const {
+                              const std::vector<const operator_def*>& defs, const ynode& all, std::size_t index,
+                              const operator_def& consumer) const {
         const ynode* in = find_entry(item, "input");
         if (in == nullptr) {
             // DESIGN §5 says an input defaults to the previous step's output. A table cannot
@@ -458,8 +459,9 @@ private:
             // the nearest earlier step that produces series, and "source" when there is none:
             // `[q: quality_stats, z: scale]` scales the input, not q's table.
             // A multi-output step is read through its first series output (cut_y: match).
+            // Dataset-wide steps feed no other step, so they are passed over too.
             for (std::size_t j = earlier.size(); j-- > 0;)
-                if (defs[j]->default_series_output() >= 0) return earlier[j].name;
+                if (!defs[j]->dataset_wide && defs[j]->default_series_output() >= 0) return earlier[j].name;
             return source_input;
         }
         const std::string in_path = path + ".input";
@@ -470,7 +472,13 @@ private:
         const std::string name = full.substr(0, slash);
         for (std::size_t j = 0; j < earlier.size(); ++j) {
             if (earlier[j].name != name) continue;
-            check_series_output(*in, in_path, full, *defs[j], slash == std::string::npos ? "" : full.substr(slash + 1));
+            if (defs[j]->dataset_wide)
+                rep_.fail(in->where, in_path,
+                          "step " + quoted(name) + " (" + defs[j]->name +
+                              ") is dataset-wide; its results are final and feed no other step");
+            const std::string oname = slash == std::string::npos ? "" : full.substr(slash + 1);
+            if (consumer.reads_tables && reads_table(*defs[j], oname)) return full;
+            check_series_output(*in, in_path, full, *defs[j], oname);
             return full;
         }
         if (name == step_name_of(item)) rep_.fail(in->where, in_path, "a step cannot read its own output");
@@ -481,6 +489,12 @@ private:
         std::vector<std::string> names{source_input};
         for (const auto& s : earlier) names.push_back(s.name);
         rep_.fail(in->where, in_path, "no step named " + quoted(name) + "; expected one of " + join(names));
+    }
+
+    // Whether output `oname` of a step running `def` is a table ("" = its only output).
+    static bool reads_table(const operator_def& def, const std::string& oname) {
+        const int o = oname.empty() && def.outputs.size() == 1 ? 0 : def.find_output(oname);
+        return o >= 0 && def.outputs[static_cast<std::size_t>(o)].kind == data_kind::table;
     }
 
     // `full` names output `oname` of a step running `def`; it must exist and hold series.

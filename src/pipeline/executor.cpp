@@ -24,9 +24,16 @@ step_pipeline::step_pipeline(const run_config& cfg) {
                 if (steps_[i].name == in_step) input = static_cast<int>(i);
             if (input < 0) throw internal_error("step '" + sc.name + "': input '" + sc.input + "' is not an earlier step");
             const auto* in_def = steps_[static_cast<std::size_t>(input)].def;
-            input_output = in_def->find_output(slash == std::string::npos ? "" : sc.input.substr(slash + 1));
-            if (input_output < 0 || in_def->outputs[static_cast<std::size_t>(input_output)].kind != data_kind::series)
+            const std::string oname = slash == std::string::npos ? "" : sc.input.substr(slash + 1);
+            input_output = oname.empty() && in_def->outputs.size() == 1 ? 0 : in_def->find_output(oname);
+            const auto kind = input_output < 0 ? data_kind::matrix : in_def->outputs[static_cast<std::size_t>(input_output)].kind;
+            if (kind != data_kind::series && !(def->reads_tables && kind == data_kind::table))
                 throw internal_error("step '" + sc.name + "': input '" + sc.input + "' is not a series output");
+        }
+        if (def->dataset_wide) {
+            // Run once over the whole data by the run driver, after every series-wise step.
+            dataset_steps_.push_back({sc.name, def, def->bind(sc.params), input, input_output});
+            continue;
         }
         steps_.push_back({sc.name, def, def->bind(sc.params), input, input_output});
         if (const auto& g = steps_.back().op.group) {

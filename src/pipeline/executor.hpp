@@ -65,7 +65,8 @@ public:
     /// the run then orders its series by that value and keeps each group on one rank.
     const std::optional<std::string>& group_tag() const noexcept { return group_tag_; }
 
-private:
+    /// A step with its operator bound. For a dataset-wide step, `input` indexes the
+    /// series-wise steps (execution::steps), -1 = source.
     struct step {
         std::string name;  ///< the step's name (the pipeline outlives no config: it copies what it needs)
         const operator_def* def;
@@ -73,6 +74,12 @@ private:
         int input;         ///< index of the input step, -1 = source
         int input_output;  ///< which output of the input step
     };
+
+    /// The dataset-wide steps in config order; run() leaves them out (the run driver runs
+    /// them over every rank's rows once the series-wise steps are done).
+    const std::vector<step>& dataset_steps() const noexcept { return dataset_steps_; }
+
+private:
     struct unit_state;
     void run_unit(const series_batch& input, index_range unit, execution& ex, unit_state& st) const;
     static void apply_one(const step& s, const group_member& m, std::vector<step_output>& outs);
@@ -80,6 +87,7 @@ private:
                     const std::string& why) const;
 
     std::vector<step> steps_;
+    std::vector<step> dataset_steps_;
     std::optional<std::string> group_tag_;
 };
 

@@ -23,6 +23,7 @@
 #include "core/stop_request.hpp"
 #include "pipeline/checkpoint.hpp"
 #include "pipeline/config.hpp"
+#include "pipeline/dataset_stage.hpp"
 #include "pipeline/executor.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/selection.hpp"
@@ -262,6 +263,7 @@ private:
                     if (checkpoint_) checkpoint_->save(k, part);
                     if (delay.count() > 0) std::this_thread::sleep_for(delay);
                 }
+                record_chunk_rows(part);
                 append_execution(ex_, std::move(part));
                 ++done_chunks;
                 if (stop_requested() != 0 && k + 1 < mine.end) {
@@ -280,6 +282,38 @@ private:
                                     cfg_.run.checkpoint + "; run the same command again to resume");
         }
         chunks_reused_ = c_.sum(chunks_reused_);
+    }
+
+    // Rows of every output of every series-wise step in this chunk (dataset-wide steps fold
+    // their partial results over the same chunks).
+    void record_chunk_rows(const execution& part) {
+        chunk_rows_.resize(part.steps.size());
+        for (std::size_t s = 0; s < part.steps.size(); ++s) {
+            const auto& outs = part.steps[s].outputs;
+            chunk_rows_[s].resize(outs.size());
+            for (std::size_t o = 0; o < outs.size(); ++o)
+                chunk_rows_[s][o].push_back(outs[o].kind == data_kind::series ? outs[o].series.size() : outs[o].table.size());
+        }
+    }
+
+    // This rank's source series again, for a dataset-wide step that reads the source: chunk
+    // by chunk with the run's time selection, without the series the run skipped as invalid.
+    series_batch read_source_again(std::vector<std::size_t>& rows_per_chunk) const {
+        series_batch all;
+        const auto mine = plan_.rank_chunks[static_cast<std::size_t>(c_.rank())];
+        for (auto k = mine.begin; k < mine.end; ++k) {
+            const auto rows = plan_.chunks[k];
+            series_batch batch = read_rows(std::span<const std::uint64_t>(rows_.data() + rows.begin, rows.size()));
+            select_time(batch, cfg_.input.select.time_from, cfg_.input.select.time_to);
+            std::size_t kept = 0;
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                if (!check_series(batch.series(i)).empty()) continue;
+                all.append(std::move(batch.meta[i]), batch.series(i));
+                ++kept;
+            }
+            rows_per_chunk.push_back(kept);
+        }
+        return all;
     }
 
     // Chunk k from the checkpoint, or nothing when it is not recorded or its file is damaged
@@ -445,6 +479,14 @@ private:
                 }
             }
             timing_.write_s = seconds_since(t0);
+        });
+        // Dataset-wide steps write into the same file; their errors are agreed by every rank
+        // (no collective_section: a bad input is exit 3, and the unfinished file is removed).
+        const dataset_stage_inputs ds{cfg_, pipeline_, ex_, chunk_rows_,
+                                      [this](std::vector<std::size_t>& rows) { return read_source_again(rows); }};
+        for (auto& t : run_dataset_steps(c_, ds, *out))
+            step_totals_.push_back({t.name, t.op, t.rows, t.points, 0, t.seconds, true});
+        collective_section(c_, [&] {
             all_timing_ = c_.allgather(timing_);
             write_provenance(*out);
             write_run_tables(*out);
@@ -630,6 +672,7 @@ private:
     rank_timing timing_;
     std::vector<rank_timing> all_timing_;
     execution ex_;
+    chunk_row_counts chunk_rows_;  ///< rows of each output in each of this rank's chunks
     std::optional<checkpoint_store> checkpoint_;
     std::uint64_t chunks_reused_ = 0;  ///< chunks loaded from the checkpoint (all ranks, after compute)
     std::vector<step_total> step_totals_;

@@ -141,6 +141,51 @@ TEST(mpi_comm, alltoallv_delivers_each_buffer_to_its_rank) {
     }
 }
 
+TEST(mpi_comm, alltoallv_with_empty_messages_in_between) {
+    // Only rank r -> r + 1 carries data: for three ranks or more the rank one sends to is not
+    // the one it receives from, and empty directions must not wait for a message.
+    const int R = world->size(), me = world->rank();
+    for (int shift : {1, R - 1}) {
+        std::vector<std::vector<std::byte>> send(static_cast<std::size_t>(R));
+        send[static_cast<std::size_t>((me + shift) % R)].assign(100 + static_cast<std::size_t>(me), std::byte{7});
+        const auto got = world->alltoallv(std::move(send));
+        for (int from = 0; from < R; ++from) {
+            const bool expected = (from + shift) % R == me;
+            EXPECT_EQ(got[static_cast<std::size_t>(from)].size(), expected ? 100u + static_cast<std::size_t>(from) : 0u);
+        }
+    }
+}
+
+TEST(parallel_staged, matrix_tiles_written_independently) {
+    // Each rank writes its own tiles (any number, any size) of one matrix; the file holds all.
+    const std::string path = shared_path("matrix.h5");
+    const std::uint64_t n = 37;
+    {
+        staged_writer w(*world, path);
+        w.create_matrix("/m", n, n, "series", "series", "test");
+        for (std::uint64_t r0 = static_cast<std::uint64_t>(world->rank()) * 5; r0 < n; r0 += static_cast<std::uint64_t>(world->size()) * 5) {
+            const std::uint64_t rows = std::min<std::uint64_t>(5, n - r0);
+            std::vector<double> tile(rows * n);
+            for (std::uint64_t i = 0; i < rows; ++i)
+                for (std::uint64_t j = 0; j < n; ++j) tile[i * n + j] = static_cast<double>((r0 + i) * 1000 + j);
+            w.write_matrix_tile("/m", r0, 0, rows, n, tile);
+        }
+        w.commit();
+    }
+    if (world->is_root()) {
+        h5::file f = h5::open_file(path, false, h5::file_access(comm()));
+        h5::dataset d = h5::open_dataset(f.get(), "/m");
+        std::vector<double> all(n * n);
+        ASSERT_GE(H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), 0);
+        for (std::uint64_t i = 0; i < n; ++i)
+            for (std::uint64_t j = 0; j < n; ++j) ASSERT_EQ(all[i * n + j], static_cast<double>(i * 1000 + j));
+        EXPECT_EQ(h5::read_string_attr(d.get(), "tsbatch_format").value_or(""), "tsbatch-matrix");
+        EXPECT_EQ(h5::read_string_attr(d.get(), "row_axis").value_or(""), "series");
+        std::filesystem::remove(path);
+    }
+    world->barrier();
+}
+
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     mpi_session session(argc, argv);

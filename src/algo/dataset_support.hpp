@@ -1,0 +1,161 @@
+#pragma once
+// What the dataset-wide operators share: packing values into bytes for the comm's
+// collectives, shipping a block of series between ranks, the local chunk grid, and the
+// checks that need every rank (a time axis shared by all series, the identity of a row held
+// by another rank). No MPI here: everything goes through `const comm&`.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "algo/dataset_operator.hpp"
+#include "core/error.hpp"
+#include "core/series.hpp"
+#include "parallel/comm.hpp"
+
+namespace tsbatch {
+
+/// Appends plain values and arrays to a byte buffer (host byte order: both ends are ranks
+/// of one job).
+class byte_writer {
+public:
+    template <class T>
+    void pod(const T& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        const auto* p = reinterpret_cast<const std::byte*>(&v);
+        bytes_.insert(bytes_.end(), p, p + sizeof v);
+    }
+    template <class T>
+    void array(std::span<const T> v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        pod(static_cast<std::uint64_t>(v.size()));
+        const auto* p = reinterpret_cast<const std::byte*>(v.data());
+        bytes_.insert(bytes_.end(), p, p + v.size_bytes());
+    }
+    template <class T>
+    void array(const std::vector<T>& v) {
+        array(std::span<const T>(v));
+    }
+    void text(const std::string& s) { array(std::span<const char>(s.data(), s.size())); }
+    void reserve(std::size_t n) { bytes_.reserve(n); }
+    std::vector<std::byte> take() { return std::move(bytes_); }
+
+private:
+    std::vector<std::byte> bytes_;
+};
+
+/// Reads what byte_writer wrote, in the same order. A short buffer is an internal_error
+/// (both ends are this program).
+class byte_reader {
+public:
+    explicit byte_reader(std::span<const std::byte> bytes) : in_(bytes) {}
+    template <class T>
+    T pod() {
+        T v;
+        need(sizeof v);
+        std::memcpy(&v, in_.data() + pos_, sizeof v);
+        pos_ += sizeof v;
+        return v;
+    }
+    template <class T>
+    std::vector<T> array() {
+        const auto n = pod<std::uint64_t>();
+        need(n * sizeof(T));
+        std::vector<T> v(n);
+        if (n) std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
+        pos_ += n * sizeof(T);
+        return v;
+    }
+    std::string text() {
+        const auto v = array<char>();
+        return {v.begin(), v.end()};
+    }
+    bool at_end() const noexcept { return pos_ == in_.size(); }
+
+private:
+    void need(std::size_t n) const {
+        if (n > in_.size() - pos_) throw internal_error("byte_reader: message shorter than its contents");
+    }
+    std::span<const std::byte> in_;
+    std::size_t pos_ = 0;
+};
+
+/// Each rank's values of one message, concatenated in rank order: the gather of variable
+/// size records (partials, candidates) that every rank then folds in the same order.
+std::vector<std::vector<std::byte>> allgather_bytes(const comm& c, const std::vector<std::byte>& local);
+
+/// A block of series that owns its points: what one rank ships to another.
+struct series_block {
+    std::uint64_t first_row = 0;  ///< global row of the first series
+    std::vector<std::uint64_t> offset{0};
+    std::vector<std::int64_t> time;
+    std::vector<double> value;
+
+    std::size_t size() const noexcept { return offset.size() - 1; }
+    series_view series(std::size_t i) const noexcept {
+        const auto b = offset[i], n = offset[i + 1] - b;
+        return {std::span<const std::int64_t>(time).subspan(b, n), std::span<const double>(value).subspan(b, n)};
+    }
+    std::vector<series_view> views() const;
+};
+
+std::vector<std::byte> pack_block(std::span<const series_view> series, std::uint64_t first_row);
+series_block unpack_block(std::span<const std::byte> bytes);
+
+/// Views of every series of a batch.
+std::vector<series_view> views_of(const series_batch& b);
+
+/// The local row range [begin, end) of each of this rank's chunks, in chunk order.
+struct row_range {
+    std::size_t begin = 0, end = 0;
+    std::size_t size() const noexcept { return end - begin; }
+};
+std::vector<row_range> local_chunks(const dataset_input& in);
+
+/// This rank's first global row and the total, from every rank's row count (collective).
+std::pair<std::uint64_t, std::uint64_t> global_rows(const comm& c, std::uint64_t local_rows);
+
+/// Collective: the timestamps of global row 0 on every rank (empty without rows).
+std::vector<std::int64_t> time_axis_of_row0(const comm& c, std::span<const series_view> local);
+
+/// Collective. The global row of the first series (over all ranks, in run order) whose
+/// timestamps differ from `axis` (time_axis_of_row0), or -1 when all share them. `local`
+/// are this rank's series, the first at global row `first_row`.
+std::int64_t first_time_axis_mismatch(const comm& c, std::span<const series_view> local, std::uint64_t first_row,
+                                      std::span<const std::int64_t> axis);
+
+/// Collective: folds per-chunk partials in chunk order over all ranks, whose chunks are
+/// consecutive (rank 0's first): rank 0 folds its chunks into `running` (fold_local), hands
+/// the running value to rank 1, and so on; the last rank's value reaches every rank. A left
+/// fold over the chunks in one order, so the bits do not depend on the rank count.
+/// encode(const T&) -> std::vector<std::byte>; decode(std::span<const std::byte>) -> T.
+template <class T, class FoldLocal, class Encode, class Decode>
+T fold_along_ranks(const comm& c, T running, FoldLocal&& fold_local, Encode&& encode, Decode&& decode) {
+    const int R = c.size(), me = c.rank();
+    for (int q = 0; q < R; ++q) {
+        if (me == q) fold_local(running);
+        if (q + 1 == R) break;
+        std::vector<std::vector<std::byte>> send(static_cast<std::size_t>(R));
+        if (me == q) send[static_cast<std::size_t>(q + 1)] = encode(running);
+        auto got = c.alltoallv(std::move(send));
+        if (me == q + 1) running = decode(got[static_cast<std::size_t>(q)]);
+    }
+    std::vector<std::byte> last;
+    if (me == R - 1) last = encode(running);
+    c.impl().broadcast(last, R - 1);
+    return me == R - 1 ? running : decode(last);
+}
+
+/// Collective: the values of global row `row` (of a local row-major matrix of `d` columns)
+/// on every rank, from the rank that holds it.
+std::vector<double> row_of_matrix(const comm& c, std::span<const double> local, std::size_t d, std::uint64_t first_row,
+                                  std::uint64_t row);
+
+/// Collective: the id of global row `row`, from the rank that holds it (every rank gets it).
+std::string id_of_row(const comm& c, const std::vector<series_meta>& local_meta, std::uint64_t first_row,
+                      std::uint64_t row);
+
+}  // namespace tsbatch

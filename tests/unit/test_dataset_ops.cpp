@@ -1,0 +1,224 @@
+// The dataset-wide operators (correlation, pca, kmeans) as the run drives them: identical bits
+// on 1..8 simulated ranks, and the distributed result equal to the one-process kernels (which
+// tests/unit/test_{correlation,pca,kmeans}.cpp check against numpy and scipy).
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <random>
+#include <set>
+
+#include "algo/correlation.hpp"
+#include "algo/kmeans.hpp"
+#include "algo/pca.hpp"
+#include "core/error.hpp"
+#include "dataset_harness.hpp"
+#include "fixture_io.hpp"
+
+namespace tsbatch {
+namespace {
+
+using test::dataset_run;
+using test::run_dataset_op;
+
+// n series of `points` points on one grid, driven by two shared factors, a few NaN.
+series_batch grid_series(std::size_t n, std::size_t points, bool with_nan, std::uint64_t seed = 5) {
+    std::mt19937_64 g(seed);
+    std::normal_distribution<double> noise(0.0, 1.0);
+    std::vector<double> f1(points), f2(points);
+    double a = 0, b = 0;
+    for (std::size_t t = 0; t < points; ++t) f1[t] = a += noise(g), f2[t] = b += noise(g);
+    series_batch batch;
+    for (std::size_t i = 0; i < n; ++i) {
+        auto sink = batch.open_series({"s" + std::to_string(i), "m", "", i});
+        for (std::size_t t = 0; t < points; ++t) {
+            double v = (i % 2 ? f1[t] : f2[t]) * (1.0 + 0.1 * static_cast<double>(i)) + noise(g) + 1e3 * static_cast<double>(i % 3);
+            if (with_nan && (t * 7 + i * 3) % 41 == 0) v = std::nan("");
+            sink.push(static_cast<std::int64_t>(t) * 3600000, v);
+        }
+        batch.close_series();
+    }
+    return batch;
+}
+
+struct bound {
+    const operator_def* def;
+    bound_operator op;
+};
+
+bound bind(const std::string& name, const std::string& params) {
+    const auto* def = find_operator(name);
+    EXPECT_NE(def, nullptr);
+    return {def, def->bind(test::fixture_params(*def, YAML::Load(params)))};
+}
+
+class dataset_ops_ranks : public ::testing::TestWithParam<int> {};
+
+TEST_P(dataset_ops_ranks, correlation_is_the_same_on_any_rank_count) {
+    const auto in = grid_series(23, 80, true);
+    for (const char* params : {"{max_lag: 2, top_pairs: 15}", "{method: spearman, min_overlap: 75}",
+                               "{align: index, top_pairs: 0}"}) {
+        auto b = bind("correlation", params);
+        const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 4);
+        const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 4);
+        test::expect_same_run(one, many, std::string("correlation ") + params);
+    }
+}
+
+TEST_P(dataset_ops_ranks, pca_is_the_same_on_any_rank_count) {
+    // More rows than one kernel chunk (4096), so the fold crosses ranks.
+    const auto in = grid_series(9, 9000, true);
+    auto b = bind("pca", "{components: 3}");
+    const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 2);
+    const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 2);
+    test::expect_same_run(one, many, "pca");
+}
+
+TEST_P(dataset_ops_ranks, kmeans_is_the_same_on_any_rank_count) {
+    const auto in = grid_series(40, 30, false);
+    for (const char* params : {"{k: 3, seed: 4}", "{k: 5, features: paa, segments: 6, n_init: 2, seed: 9}"}) {
+        auto b = bind("kmeans", params);
+        const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 3);
+        const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 3);
+        test::expect_same_run(one, many, std::string("kmeans ") + params);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(simulated, dataset_ops_ranks, ::testing::Range(1, 9));
+
+TEST(correlation_op, matrix_is_the_kernel_on_every_pair_mirrored) {
+    const auto in = grid_series(11, 50, true);
+    auto b = bind("correlation", "{max_lag: 3, top_pairs: 5}");
+    const auto run = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 3, 2);
+    corr_params p;
+    p.max_lag = 3;
+    const auto& r = run.matrices[1].values;
+    const auto& lag = run.matrices[4].values;
+    for (std::size_t i = 0; i < 11; ++i)
+        for (std::size_t j = i; j < 11; ++j) {
+            const auto want = correlate(in.series(i), in.series(j), p);
+            EXPECT_TRUE(test::same_bits(r[i * 11 + j], want.at_zero.r)) << i << "," << j;
+            EXPECT_TRUE(test::same_bits(r[j * 11 + i], want.at_zero.r)) << j << "," << i;
+            EXPECT_EQ(lag[i * 11 + j], static_cast<double>(want.best_lag));
+            EXPECT_EQ(lag[j * 11 + i], -static_cast<double>(want.best_lag));
+        }
+    // The top pairs are the five largest |best_r| off the diagonal, in order.
+    const auto& top = run.tables[5];
+    ASSERT_EQ(top.size(), 5u);
+    const auto& best = run.matrices[3].values;
+    double previous = 2.0;
+    for (std::size_t k = 0; k < 5; ++k) {
+        const auto a = static_cast<std::size_t>(top.columns[2].ints[k]), c = static_cast<std::size_t>(top.columns[3].ints[k]);
+        ASSERT_LT(a, c);
+        const double v = std::fabs(best[a * 11 + c]);
+        EXPECT_LE(v, previous);
+        previous = v;
+        EXPECT_EQ(top.meta[k].id, in.meta[a].id);
+        EXPECT_EQ(top.columns[1].strings[k], in.meta[c].id);
+    }
+    // No pair left out ranks above the last one taken.
+    std::set<std::pair<std::int64_t, std::int64_t>> taken;
+    for (std::size_t k = 0; k < 5; ++k) taken.insert({top.columns[2].ints[k], top.columns[3].ints[k]});
+    for (std::size_t i = 0; i < 11; ++i)
+        for (std::size_t j = i + 1; j < 11; ++j)
+            if (!taken.count({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)}) && !std::isnan(best[i * 11 + j])) {
+                EXPECT_LE(std::fabs(best[i * 11 + j]), previous) << i << "," << j;
+            }
+}
+
+TEST(pca_op, equals_the_one_process_kernel) {
+    const auto in = grid_series(7, 9000, true);
+    auto b = bind("pca", "{components: 2}");
+    const auto run = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 4, 3);
+    std::vector<series_view> views;
+    for (std::size_t i = 0; i < in.size(); ++i) views.push_back(in.series(i));
+    const auto want = pca(views, 2, true);
+    test::expect_same_bits(run.matrices[2].values, want.model.loadings, "loadings");
+    test::expect_same_bits(run.series[0].value, want.projections, "projections");
+    test::expect_same_bits(run.tables[1].columns[1].floats, want.model.explained_variance, "explained variance");
+    EXPECT_EQ(run.series[0].time.size(), 2u * 9000u);
+}
+
+TEST(kmeans_op, equals_the_one_process_kernel_on_the_same_chunk_grid) {
+    const auto in = grid_series(50, 12, false);
+    auto b = bind("kmeans", "{k: 4, seed: 3, n_init: 3}");
+    // Chunks of 8 series on 5 ranks; the kernel folds over chunks of 8 rows too.
+    const auto run = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 5, 8);
+    std::vector<double> x;
+    for (std::size_t i = 0; i < in.size(); ++i) x.insert(x.end(), in.series(i).value.begin(), in.series(i).value.end());
+    kmeans_params p;
+    p.k = 4;
+    p.seed = 3;
+    p.n_init = 3;
+    p.chunk_rows = 8;
+    const auto want = kmeans(x, 12, p);
+    test::expect_same_bits(run.matrices[1].values, want.centroids, "centroids");
+    for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(run.tables[0].columns[0].ints[i], static_cast<std::int64_t>(want.labels[i]));
+    EXPECT_TRUE(test::same_bits(run.matrices[1].number_attrs.at("inertia"), want.inertia));
+}
+
+TEST(kmeans_op, clusters_table_columns) {
+    table_batch t({{"a", column_type::float64, "", ""}, {"b", column_type::int64, "", ""}, {"name", column_type::string, "", ""}});
+    for (int i = 0; i < 30; ++i) {
+        t.meta.push_back({"s" + std::to_string(i), "m", "", static_cast<std::uint64_t>(i)});
+        row_sink row(t);
+        row.set(0, (i < 15 ? 0.0 : 100.0) + 0.1 * i);
+        row.set(1, static_cast<std::int64_t>(i % 2));
+        row.set(2, std::string("x"));
+    }
+    auto b = bind("kmeans", "{k: 2, features: table, columns: a}");
+    const auto run = run_dataset_op(*b.def, *b.op.dataset, nullptr, &t, 3, 4);
+    const auto& labels = run.tables[0].columns[0].ints;
+    for (int i = 1; i < 30; ++i) EXPECT_EQ(labels[static_cast<std::size_t>(i)] == labels[0], i < 15) << i;
+    EXPECT_EQ(run.matrices[1].cols, 1u);
+    // A string column or a missing one is a parameter error naming the columns there are.
+    auto bad = bind("kmeans", "{k: 2, features: table, columns: name}");
+    try {
+        run_dataset_op(*bad.def, *bad.op.dataset, nullptr, &t, 2, 4);
+        FAIL() << "no error";
+    } catch (const param_error& e) {
+        EXPECT_EQ(e.param(), "columns");
+        EXPECT_NE(std::string(e.what()).find("its numeric columns are a, b"), std::string::npos) << e.what();
+    }
+}
+
+TEST(dataset_ops_errors, pca_names_the_first_series_off_the_grid) {
+    auto in = grid_series(6, 20, false);
+    in.time[in.offset[4] + 3] += 1;  // series 4 leaves the grid
+    auto b = bind("pca", "{components: 1}");
+    for (int ranks : {1, 3}) {
+        try {
+            run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, ranks, 2);
+            FAIL() << "no error";
+        } catch (const std::exception& e) {
+            EXPECT_NE(std::string(e.what()).find("series 's4' (row 4) does not share the timestamps of 's0'"), std::string::npos)
+                << e.what();
+        }
+    }
+}
+
+TEST(dataset_ops_errors, k_above_the_series_count) {
+    const auto in = grid_series(6, 20, false);
+    auto b = bind("kmeans", "{k: 7}");
+    try {
+        run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 2, 2);
+        FAIL() << "no error";
+    } catch (const param_error& e) {
+        EXPECT_EQ(e.param(), "k");
+        EXPECT_NE(std::string(e.what()).find("must not exceed the number of series (6), got 7"), std::string::npos);
+    }
+}
+
+TEST(dataset_ops_errors, kmeans_values_with_nan_names_series_and_time) {
+    const auto in = grid_series(6, 50, true);
+    auto b = bind("kmeans", "{k: 2}");
+    try {
+        run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 3, 2);
+        FAIL() << "no error";
+    } catch (const std::exception& e) {
+        EXPECT_NE(std::string(e.what()).find("has a missing or non-finite value at 1970-01-0"), std::string::npos) << e.what();
+    }
+}
+
+}  // namespace
+}  // namespace tsbatch
