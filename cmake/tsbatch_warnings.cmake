@@ -9,6 +9,10 @@ target_compile_options(tsbatch_warnings INTERFACE
 
 add_library(tsbatch_options INTERFACE)
 target_link_libraries(tsbatch_options INTERFACE tsbatch_warnings)
+# No fused multiply-add contraction: kernels promise the same bits for one pair however it is
+# tiled (correlation's blocked dot products), which contraction decided per loop would break
+# on machines with FMA (-march=native).
+target_compile_options(tsbatch_options INTERFACE -ffp-contract=off)
 if(TSBATCH_SANITIZE)
   target_compile_options(tsbatch_options INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)

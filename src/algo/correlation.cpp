@@ -156,6 +156,8 @@ double clamp_r(double r) { return std::clamp(r, -1.0, 1.0); }
 
 std::size_t needed_pairs(std::size_t min_overlap) { return std::max<std::size_t>(min_overlap, 2); }
 
+}  // namespace
+
 // Average ranks (1-based; a tie group shares the mean of its positions), as scipy's rankdata.
 // The order within a tie group does not matter, so a plain sort of (value, index) suffices.
 void average_ranks(std::span<const double> v, std::vector<std::pair<double, std::size_t>>& order,
@@ -173,6 +175,8 @@ void average_ranks(std::span<const double> v, std::vector<std::pair<double, std:
         i = j;
     }
 }
+
+namespace {
 
 bool any_nan(std::span<const double> v) {
     const double* p = v.data();

@@ -92,6 +92,11 @@ struct corr_workspace {
     std::vector<std::pair<double, std::size_t>> order;  // sorted values (Spearman)
 };
 
+/// Average ranks of v (1-based; ties share the mean of their positions), as scipy's rankdata.
+/// `order` is scratch space.
+void average_ranks(std::span<const double> v, std::vector<std::pair<double, std::size_t>>& order,
+                   std::vector<double>& ranks);
+
 /// Fills `out` with the aligned sequence of x and y (see the header comment); replaces its
 /// contents.
 void align_series(series_view x, series_view y, corr_align align, aligned_pairs& out);

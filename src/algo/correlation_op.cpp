@@ -17,10 +17,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "algo/correlation.hpp"
+#include "algo/correlation_dot.hpp"
 #include "algo/dataset_support.hpp"
 #include "algo/operator.hpp"
 
@@ -89,6 +91,48 @@ struct tile_buffers {
     }
 };
 
+// A block of series readied for the dot-product form (correlation_dot.hpp): each series'
+// unit vector and the index of its time grid (series with identical time axes, or lengths
+// when aligned by index, share one), with one representative per grid.
+struct prepared_block {
+    std::vector<corr_unit_vector> unit;
+    std::vector<int> grid;
+    std::vector<series_view> grid_rep;
+};
+
+bool same_grid(series_view a, series_view b, corr_align align) {
+    if (a.size() != b.size()) return false;
+    return align == corr_align::index || std::equal(a.time.begin(), a.time.end(), b.time.begin());
+}
+
+prepared_block prepare(const std::vector<series_view>& block, const corr_params& p) {
+    prepared_block pb;
+    const std::size_t min_pairs = std::max<std::size_t>(p.min_overlap, 2);
+    for (const auto& s : block) {
+        pb.unit.push_back(make_unit_vector(s, p.method, min_pairs));
+        int g = -1;
+        if (pb.unit.back().st != corr_unit_vector::state::other) {
+            for (std::size_t k = 0; k < pb.grid_rep.size() && g < 0; ++k)
+                if (same_grid(pb.grid_rep[k], s, p.align)) g = static_cast<int>(k);
+            if (g < 0) {
+                g = static_cast<int>(pb.grid_rep.size());
+                pb.grid_rep.push_back(s);
+            }
+        }
+        pb.grid.push_back(g);
+    }
+    return pb;
+}
+
+// For each grid of `cols`, the matching grid of `rows` or -1.
+std::vector<int> match_grids(const prepared_block& rows, const prepared_block& cols, corr_align align) {
+    std::vector<int> map(cols.grid_rep.size(), -1);
+    for (std::size_t c = 0; c < cols.grid_rep.size(); ++c)
+        for (std::size_t r = 0; r < rows.grid_rep.size() && map[c] < 0; ++r)
+            if (same_grid(rows.grid_rep[r], cols.grid_rep[c], align)) map[c] = static_cast<int>(r);
+    return map;
+}
+
 class correlation_op final : public dataset_operator {
 public:
     explicit correlation_op(correlation_settings s) : s_(s) {}
@@ -124,20 +168,23 @@ public:
         top_pairs_keeper top(s_.top_pairs);
         std::array<std::uint64_t, corr_status_count> status_counts{};
         const auto own = views_of(batch);
+        const prepared_block own_prep = prepare(own, s_.corr);
         const int R = c.size(), me = c.rank();
         series_block visiting;  // empty at step 0: the own block is used directly
         for (int s = 0; s <= R / 2; ++s) {
             const bool computes = !(R % 2 == 0 && s == R / 2 && me >= R / 2);
             if (computes) {
                 if (s == 0) {
-                    tile(own, in.first_row, own, in.first_row, true, sinks, top, status_counts);
+                    tile({own, in.first_row, own_prep}, {own, in.first_row, own_prep}, true, sinks, top, status_counts);
                 } else {
                     const auto other = visiting.views();
+                    const prepared_block other_prep = prepare(other, s_.corr);
+                    const block_ref mine{own, in.first_row, own_prep}, theirs{other, visiting.first_row, other_prep};
                     // The lower rows come first, so every pair is computed as (i < j).
                     if (visiting.first_row > in.first_row)
-                        tile(own, in.first_row, other, visiting.first_row, false, sinks, top, status_counts);
+                        tile(mine, theirs, false, sinks, top, status_counts);
                     else
-                        tile(other, visiting.first_row, own, in.first_row, false, sinks, top, status_counts);
+                        tile(theirs, mine, false, sinks, top, status_counts);
                 }
             }
             if (s < R / 2) visiting = pass_on(c, s == 0 ? own : visiting.views(), s == 0 ? in.first_row : visiting.first_row);
@@ -162,26 +209,93 @@ private:
         return unpack_block(got[static_cast<std::size_t>((c.rank() + 1) % R)]);
     }
 
+    struct block_ref {
+        const std::vector<series_view>& series;
+        std::uint64_t first_row;
+        const prepared_block& prep;
+    };
+
+    // The results of one sub-tile: the dot-product form where both series allow it
+    // (lag 0 only), correlate() for every other pair.
+    void sub_tile_results(const block_ref& rows, std::size_t i0, std::size_t ni, const block_ref& cols, std::size_t j0,
+                          std::size_t nj, const std::vector<int>& grid_map, bool diagonal, corr_workspace& ws,
+                          std::vector<corr_result>& res) const {
+        res.assign(ni * nj, corr_result{});
+        std::vector<char> done(ni * nj, 0);
+        using st = corr_unit_vector::state;
+        if (s_.corr.max_lag == 0) {
+            for (std::size_t g = 0; g < rows.prep.grid_rep.size(); ++g) {
+                std::vector<const double*> a, b;
+                std::vector<std::size_t> ia, jb;
+                for (std::size_t i = 0; i < ni; ++i)
+                    if (rows.prep.grid[i0 + i] == static_cast<int>(g) && rows.prep.unit[i0 + i].st == st::usable) {
+                        a.push_back(rows.prep.unit[i0 + i].z.data());
+                        ia.push_back(i);
+                    }
+                for (std::size_t j = 0; j < nj; ++j) {
+                    const int cg = cols.prep.grid[j0 + j];
+                    if (cg >= 0 && grid_map[static_cast<std::size_t>(cg)] == static_cast<int>(g) &&
+                        cols.prep.unit[j0 + j].st == st::usable) {
+                        b.push_back(cols.prep.unit[j0 + j].z.data());
+                        jb.push_back(j);
+                    }
+                }
+                if (a.empty() || b.empty()) continue;
+                const std::size_t n = rows.prep.grid_rep[g].size();
+                std::vector<double> r(a.size() * b.size());
+                unit_dot_block(a, b, n, r);
+                for (std::size_t p = 0; p < ia.size(); ++p)
+                    for (std::size_t q = 0; q < jb.size(); ++q) {
+                        const std::size_t at = ia[p] * nj + jb[q];
+                        res[at].at_zero = {r[p * jb.size() + q], corr_status::ok, n};
+                        res[at].best = res[at].at_zero;
+                        done[at] = 1;
+                    }
+            }
+        }
+        for (std::size_t i = 0; i < ni; ++i)
+            for (std::size_t j = 0; j < nj; ++j) {
+                const std::uint64_t gi = rows.first_row + i0 + i, gj = cols.first_row + j0 + j;
+                const std::size_t at = i * nj + j;
+                if (diagonal && gj < gi) continue;  // filled from its mirror
+                if (done[at] && gi != gj) continue;  // r(x, x) comes from correlate(): exactly 1
+                const int rg = rows.prep.grid[i0 + i], cg = cols.prep.grid[j0 + j];
+                const bool one_grid = rg >= 0 && cg >= 0 && grid_map[static_cast<std::size_t>(cg)] == rg;
+                if (s_.corr.max_lag == 0 && one_grid &&
+                    (rows.prep.unit[i0 + i].st == st::constant || cols.prep.unit[j0 + j].st == st::constant)) {
+                    // Complete series on one grid, one of them constant: what correlate() says.
+                    const std::size_t n = rows.series[i0 + i].size();
+                    res[at].at_zero = {std::numeric_limits<double>::quiet_NaN(), corr_status::zero_variance, n};
+                    res[at].best = res[at].at_zero;
+                    continue;
+                }
+                res[at] = correlate(rows.series[i0 + i], cols.series[j0 + j], s_.corr, ws);
+            }
+    }
+
     // Every pair (i, j) of rows x cols with i <= j (global rows), in sub-tiles; each sub-tile
     // is written at its place and mirrored.
-    void tile(const std::vector<series_view>& rows, std::uint64_t row0, const std::vector<series_view>& cols,
-              std::uint64_t col0, bool diagonal, const std::vector<matrix_sink*>& sinks, top_pairs_keeper& top,
-              std::array<std::uint64_t, corr_status_count>& status_counts) const {
+    void tile(const block_ref& rows, const block_ref& cols, bool diagonal, const std::vector<matrix_sink*>& sinks,
+              top_pairs_keeper& top, std::array<std::uint64_t, corr_status_count>& status_counts) const {
         corr_workspace ws;
         tile_buffers buf, mirror;
-        for (std::size_t i0 = 0; i0 < rows.size(); i0 += sub_tile) {
-            const std::size_t ni = std::min(sub_tile, rows.size() - i0);
-            for (std::size_t j0 = diagonal ? i0 : 0; j0 < cols.size(); j0 += sub_tile) {
-                const std::size_t nj = std::min(sub_tile, cols.size() - j0);
+        std::vector<corr_result> res;
+        const auto grid_map = match_grids(rows.prep, cols.prep, s_.corr.align);
+        const std::uint64_t row0 = rows.first_row, col0 = cols.first_row;
+        for (std::size_t i0 = 0; i0 < rows.series.size(); i0 += sub_tile) {
+            const std::size_t ni = std::min(sub_tile, rows.series.size() - i0);
+            for (std::size_t j0 = diagonal ? i0 : 0; j0 < cols.series.size(); j0 += sub_tile) {
+                const std::size_t nj = std::min(sub_tile, cols.series.size() - j0);
                 buf.resize(ni * nj);
                 mirror.resize(ni * nj);
+                sub_tile_results(rows, i0, ni, cols, j0, nj, grid_map, diagonal, ws, res);
                 for (std::size_t i = 0; i < ni; ++i) {
                     const std::uint64_t gi = row0 + i0 + i;
                     for (std::size_t j = 0; j < nj; ++j) {
                         const std::uint64_t gj = col0 + j0 + j;
                         if (diagonal && gj < gi) continue;  // filled from its mirror below
-                        const corr_result cr = correlate(rows[i0 + i], cols[j0 + j], s_.corr, ws);
                         const std::size_t at = i * nj + j;
+                        const corr_result& cr = res[at];
                         buf.r[at] = cr.at_zero.r;
                         buf.overlap[at] = static_cast<double>(cr.at_zero.pairs);
                         buf.best_r[at] = cr.best.r;
