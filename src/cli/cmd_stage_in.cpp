@@ -155,28 +155,6 @@ void parse_file(const std::string& path, const stage_in_request& req, const inge
 }
 
 // Rank 0 prints the reports (at most `shown`) and writes all of them to --report.
-void publish_reports(const comm& c, const stage_in_request& req, const report_log& log, std::uint64_t errors,
-                     std::uint64_t warnings) {
-    const auto all = c.allgather_strings(log.lines);
-    const auto not_kept = c.sum(log.not_kept);
-    if (!c.is_root()) return;
-    constexpr std::size_t shown = 100;
-    for (std::size_t i = 0; i < all.size() && i < shown; ++i) std::fprintf(stderr, "tsbatch: %s\n", all[i].c_str());
-    if (all.size() > shown)
-        std::fprintf(stderr, "tsbatch: ... %zu more reports%s\n", all.size() - shown + not_kept,
-                     req.report_path.empty() ? " (--report FILE lists them all)" : "");
-    if (!req.report_path.empty()) {
-        std::FILE* f = std::fopen(req.report_path.c_str(), "w");
-        if (f == nullptr) throw output_error("cannot write the report " + req.report_path);
-        for (const auto& line : all) std::fprintf(f, "%s\n", line.c_str());
-        if (not_kept) std::fprintf(f, "... %llu more reports not kept\n", static_cast<unsigned long long>(not_kept));
-        std::fprintf(f, "%llu errors, %llu warnings\n", static_cast<unsigned long long>(errors),
-                     static_cast<unsigned long long>(warnings));
-        if (std::fclose(f) != 0) throw output_error("cannot write the report " + req.report_path);
-    }
-    std::fflush(stderr);
-}
-
 int stage_in(const comm& c, const stage_in_request& req) {
     const auto t0 = std::chrono::steady_clock::now();
     const auto policy = ingest::duplicate_policy_from_name(req.duplicates);
@@ -230,7 +208,13 @@ int stage_in(const comm& c, const stage_in_request& req) {
 
     const auto errors = c.sum(log.errors);
     const auto warnings = c.sum(log.warnings);
-    agreed_phase(c, [&] { publish_reports(c, req, log, errors, warnings); });
+    agreed_phase(c, [&] {
+        report_listing how;
+        how.report_path = req.report_path;
+        how.not_kept = log.not_kept;
+        how.footer = {std::to_string(errors) + " errors, " + std::to_string(warnings) + " warnings"};
+        publish_report_lines(c, log.lines, how);
+    });
     if (errors > req.max_errors)
         throw input_error(std::to_string(errors) + " bad rows or points in the input (--max-errors " +
                           std::to_string(req.max_errors) + "); nothing was written to " + req.output);

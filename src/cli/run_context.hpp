@@ -4,7 +4,9 @@
 // points, so no rank is left waiting in a collective.
 #include <exception>
 #include <functional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "parallel/agreement.hpp"
 #include "parallel/comm.hpp"
@@ -21,6 +23,19 @@ int run_serial(const std::function<int()>& body);
 /// others waiting: on an exception with more than one rank, prints a rank-tagged message
 /// and aborts the job.
 void collective_section(const comm& c, const std::function<void()>& f);
+
+/// How publish_report_lines lists reports (bad rows, rule violations ...).
+struct report_listing {
+    std::string what = "reports";     ///< the noun of "... N more <what>"
+    std::size_t shown = 100;          ///< lines printed to stderr at most
+    std::string report_path;          ///< every line goes to this file when set
+    std::uint64_t not_kept = 0;       ///< lines left out before gathering (counted, not listed)
+    std::vector<std::string> footer;  ///< the file's last lines
+};
+
+/// Collective: every rank's report lines in rank order, the first `shown` printed by rank 0,
+/// all of them in the report file. Throws output_error when the file cannot be written.
+void publish_report_lines(const comm& c, const std::vector<std::string>& mine, const report_listing& how);
 
 /// Prints `tsbatch: error: ...` to stderr.
 void print_error(const std::string& message, int rank = -1);

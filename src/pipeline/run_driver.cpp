@@ -58,13 +58,6 @@ std::string hostname() {
 }
 
 /// What one rank did, gathered for the summary and the /_run_ranks table.
-struct rank_timing {
-    std::uint64_t series = 0;
-    std::uint64_t points = 0;
-    double read_s = 0;
-    double compute_s = 0;
-    double write_s = 0;
-};
 
 struct step_total {
     std::string name, op;
@@ -328,14 +321,8 @@ private:
         }
     }
 
-    std::vector<report_rank> rank_work() const {
-        std::vector<report_rank> out;
-        for (const auto& t : all_timing_) out.push_back({t.series, t.points, t.read_s, t.compute_s, t.write_s});
-        return out;
-    }
-
     // What the balancing achieved: the slowest rank's compute time over the mean (1 = perfect).
-    double compute_imbalance() const { return tsbatch::compute_imbalance(rank_work()); }
+    double compute_imbalance() const { return tsbatch::compute_imbalance(all_timing_); }
 
     // report.html next to the result (rank 0): the summary, per-rank work, per-step
     // throughput, and up to three of rank 0's series before and after each series step. A
@@ -363,7 +350,7 @@ private:
         d.total_series = rows_.size();
         d.total_points = total_points_;
         d.total_seconds = seconds_since(t_start_);
-        d.rank_work = rank_work();
+        d.rank_work = all_timing_;
         d.planned_imbalance = plan_.imbalance();
         for (const auto& t : step_totals_) {
             report_step s{t.name, t.op, t.rows, t.points, t.empty, t.seconds, 0, t.kept};
@@ -669,8 +656,8 @@ private:
     std::uint64_t total_points_ = 0;
     decomposition plan_;
 
-    rank_timing timing_;
-    std::vector<rank_timing> all_timing_;
+    report_rank timing_;  ///< this rank's series, points and phase times
+    std::vector<report_rank> all_timing_;
     execution ex_;
     chunk_row_counts chunk_rows_;  ///< rows of each output in each of this rank's chunks
     std::optional<checkpoint_store> checkpoint_;

@@ -29,29 +29,17 @@ std::string part_name(const std::string& format, int rank) {
 }
 
 // Rank 0 prints the lines (at most `shown`) and writes all of them to `report_path`.
-void publish_lines(const comm& c, const std::vector<std::string>& mine, const std::string& what,
-                   const std::string& report_path) {
-    const auto all = c.allgather_strings(mine);
-    if (!c.is_root()) return;
-    constexpr std::size_t shown = 1000;
-    for (std::size_t i = 0; i < all.size() && i < shown; ++i) std::fprintf(stderr, "tsbatch: %s\n", all[i].c_str());
-    if (all.size() > shown)
-        std::fprintf(stderr, "tsbatch: ... %zu more %s%s\n", all.size() - shown, what.c_str(),
-                     report_path.empty() ? " (--report FILE lists them all)" : "");
-    if (!report_path.empty()) {
-        std::FILE* f = std::fopen(report_path.c_str(), "w");
-        if (f == nullptr) throw output_error("cannot write the report " + report_path);
-        for (const auto& line : all) std::fprintf(f, "%s\n", line.c_str());
-        if (std::fclose(f) != 0) throw output_error("cannot write the report " + report_path);
-    }
-    std::fflush(stderr);
-}
-
 void fail_on_violations(const comm& c, const std::vector<std::string>& violations, const std::string& report_path,
                         const std::string& consequence) {
     const auto bad = c.sum(violations.size());
     if (bad == 0) return;
-    agreed_phase(c, [&] { publish_lines(c, violations, "violations", report_path); });
+    agreed_phase(c, [&] {
+        report_listing how;
+        how.what = "violations";
+        how.shown = 1000;
+        how.report_path = report_path;
+        publish_report_lines(c, violations, how);
+    });
     throw input_error(std::to_string(bad) + " violation" + (bad == 1 ? "" : "s") +
                       " of OpenTSDB's rules (listed above); " + consequence);
 }
