@@ -4,8 +4,8 @@
 // Distribution: rank r holds block r (its consecutive rows). The blocks travel round a ring:
 // at step s (s = 0 .. R/2) rank r holds block (r + s) mod R and computes the tile of its own
 // block against it, then passes it to rank r - 1. Each unordered pair of blocks meets exactly
-// once (for even R the step R/2 pairs r with r + R/2, and only the lower rank computes), so
-// the work is balanced and a rank holds at most two blocks: memory per rank grows with the
+// once (for even R the step R/2 pairs r with r + R/2, and each of the two computes half of
+// the tile's rows), so the work is balanced and a rank holds at most two blocks: memory per rank grows with the
 // data it holds, not with N^2. Tiles are cut into sub-tiles of `sub_tile` x `sub_tile` pairs
 // that go to the matrix sink as soon as they are computed.
 //
@@ -169,23 +169,24 @@ public:
         std::array<std::uint64_t, corr_status_count> status_counts{};
         const auto own = views_of(batch);
         const prepared_block own_prep = prepare(own, s_.corr);
-        const int R = c.size(), me = c.rank();
+        const int R = c.size();
         series_block visiting;  // empty at step 0: the own block is used directly
         for (int s = 0; s <= R / 2; ++s) {
-            const bool computes = !(R % 2 == 0 && s == R / 2 && me >= R / 2);
-            if (computes) {
-                if (s == 0) {
-                    tile({own, in.first_row, own_prep}, {own, in.first_row, own_prep}, true, sinks, top, status_counts);
-                } else {
-                    const auto other = visiting.views();
-                    const prepared_block other_prep = prepare(other, s_.corr);
-                    const block_ref mine{own, in.first_row, own_prep}, theirs{other, visiting.first_row, other_prep};
-                    // The lower rows come first, so every pair is computed as (i < j).
-                    if (visiting.first_row > in.first_row)
-                        tile(mine, theirs, false, sinks, top, status_counts);
-                    else
-                        tile(theirs, mine, false, sinks, top, status_counts);
-                }
+            if (s == 0) {
+                tile({own, in.first_row, own_prep}, {own, in.first_row, own_prep}, true, sinks, top, status_counts);
+            } else {
+                const auto other = visiting.views();
+                const prepared_block other_prep = prepare(other, s_.corr);
+                const block_ref mine{own, in.first_row, own_prep}, theirs{other, visiting.first_row, other_prep};
+                // The lower rows come first, so every pair is computed as (i < j). For even R,
+                // step R/2 meets each pair of blocks on both of its ranks: each takes half of
+                // the lower block's rows.
+                const bool lower = visiting.first_row > in.first_row;
+                const block_ref& rows = lower ? mine : theirs;
+                const block_ref& cols = lower ? theirs : mine;
+                std::size_t begin = 0, end = rows.series.size();
+                if (R % 2 == 0 && s == R / 2) (lower ? end : begin) = rows.series.size() / 2;
+                tile(rows, cols, false, sinks, top, status_counts, begin, end);
             }
             if (s < R / 2) visiting = pass_on(c, s == 0 ? own : visiting.views(), s == 0 ? in.first_row : visiting.first_row);
         }
@@ -276,16 +277,18 @@ private:
     // Every pair (i, j) of rows x cols with i <= j (global rows), in sub-tiles; each sub-tile
     // is written at its place and mirrored.
     void tile(const block_ref& rows, const block_ref& cols, bool diagonal, const std::vector<matrix_sink*>& sinks,
-              top_pairs_keeper& top, std::array<std::uint64_t, corr_status_count>& status_counts) const {
+              top_pairs_keeper& top, std::array<std::uint64_t, corr_status_count>& status_counts,
+              std::size_t row_begin = 0, std::size_t row_end = static_cast<std::size_t>(-1)) const {
         corr_workspace ws;
         tile_buffers buf, mirror;
         std::vector<corr_result> res;
         const auto grid_map = match_grids(rows.prep, cols.prep, s_.corr.align);
         const std::uint64_t row0 = rows.first_row, col0 = cols.first_row;
-        for (std::size_t i0 = 0; i0 < rows.series.size(); i0 += sub_tile) {
-            const std::size_t ni = std::min(sub_tile, rows.series.size() - i0);
-            for (std::size_t j0 = diagonal ? i0 : 0; j0 < cols.series.size(); j0 += sub_tile) {
-                const std::size_t nj = std::min(sub_tile, cols.series.size() - j0);
+        row_end = std::min(row_end, rows.series.size());
+        for (std::size_t i0 = row_begin; i0 < row_end;) {
+            const std::size_t ni = grid_piece(row0 + i0, row_end - i0);
+            for (std::size_t j0 = diagonal ? i0 : 0; j0 < cols.series.size();) {
+                const std::size_t nj = grid_piece(col0 + j0, cols.series.size() - j0);
                 buf.resize(ni * nj);
                 mirror.resize(ni * nj);
                 sub_tile_results(rows, i0, ni, cols, j0, nj, grid_map, diagonal, ws, res);
@@ -318,6 +321,7 @@ private:
                             buf.lag[i * nj + j] = -buf.lag[j * nj + i];
                         }
                     write(sinks, row0 + i0, col0 + j0, ni, nj, buf);
+                    j0 += nj;
                     continue;
                 }
                 for (std::size_t i = 0; i < ni; ++i)
@@ -329,8 +333,17 @@ private:
                     }
                 write(sinks, row0 + i0, col0 + j0, ni, nj, buf);
                 write(sinks, col0 + j0, row0 + i0, nj, ni, mirror);
+                j0 += nj;
             }
+            i0 += ni;
         }
+    }
+
+    // Sub-tiles follow the global grid of sub_tile rows and columns (the matrix's chunks in
+    // the result file), so each one is written as whole chunks: from global row g, the rows up
+    // to the next multiple of sub_tile, or the `left` there are.
+    static std::size_t grid_piece(std::uint64_t g, std::size_t left) {
+        return std::min<std::size_t>(left, sub_tile - static_cast<std::size_t>(g % sub_tile));
     }
 
     static void write(const std::vector<matrix_sink*>& sinks, std::uint64_t r0, std::uint64_t c0, std::size_t nr,

@@ -318,11 +318,13 @@ dataset create_1d(hid_t loc, const std::string& name, hid_t type, std::uint64_t 
                          ("H5Dcreate2(" + name + ")").c_str()));
 }
 
-dataset create_2d(hid_t loc, const std::string& name, std::uint64_t rows, std::uint64_t cols, const layout& lay) {
+dataset create_2d(hid_t loc, const std::string& name, std::uint64_t rows, std::uint64_t cols, const layout& lay,
+                  std::uint64_t chunk_rows, std::uint64_t chunk_cols) {
     const hsize_t d[2] = {rows, cols};
     dataspace space(check(H5Screate_simple(2, d, nullptr), "H5Screate_simple"));
-    const hsize_t c1 = std::max<hsize_t>(1, std::min<hsize_t>(cols, 4096));
-    const hsize_t c0 = std::max<hsize_t>(1, std::min<hsize_t>(rows, std::max<hsize_t>(1, lay.chunk_elements / c1)));
+    const hsize_t c1 = std::max<hsize_t>(1, std::min<hsize_t>(cols, chunk_cols ? chunk_cols : 4096));
+    const hsize_t c0 = std::max<hsize_t>(
+        1, std::min<hsize_t>(rows, chunk_rows ? chunk_rows : std::max<hsize_t>(1, lay.chunk_elements / c1)));
     const hsize_t chunk[2] = {c0, c1};
     auto dcpl = creation_props(2, chunk, lay);
     return dataset(check(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),

@@ -146,8 +146,10 @@ enum class element { int64, uint64, float64 };
 
 /// Creates a 1-D dataset of `total` elements. Collective on a parallel file.
 dataset create_1d(hid_t loc, const std::string& name, hid_t type, std::uint64_t total, const layout& lay);
-/// Creates a 2-D float64 dataset.
-dataset create_2d(hid_t loc, const std::string& name, std::uint64_t rows, std::uint64_t cols, const layout& lay);
+/// Creates a 2-D float64 dataset; chunks of chunk_rows x chunk_cols when given (non-zero),
+/// else about lay.chunk_elements in rows of up to 4096 columns.
+dataset create_2d(hid_t loc, const std::string& name, std::uint64_t rows, std::uint64_t cols, const layout& lay,
+                  std::uint64_t chunk_rows = 0, std::uint64_t chunk_cols = 0);
 
 /// Writes `count` elements of memory type `mem_type` at [start, start+count) (count may be 0;
 /// every rank must call it on a parallel file).

@@ -18,6 +18,9 @@ inline constexpr const char* series_format = "tsbatch-series";
 inline constexpr const char* table_format = "tsbatch-table";
 inline constexpr const char* result_format = "tsbatch-result";
 inline constexpr const char* matrix_format = "tsbatch-matrix";
+/// Matrices are stored in square chunks of this many rows and columns; tiles cut on that grid
+/// are written fastest.
+inline constexpr std::uint64_t matrix_tile = 256;
 inline constexpr std::int64_t format_version = 1;
 
 /// Reads one series collection. Every rank opens the file and reads the per-series point

@@ -269,9 +269,10 @@ void staged_writer::create_matrix(const std::string& path, std::uint64_t rows, s
                                   const std::string& row_axis, const std::string& col_axis, const std::string& op) {
     const h5::silence_errors quiet;
     try {
-        // Chunks of about 1 MiB (128 x 1024) so that a tile of a few hundred rows and columns
-        // touches few chunks; unfiltered, as independent writes require.
-        auto d = h5::create_2d(impl_->file.get(), path, rows, cols, h5::layout{128 * 1024, 0});
+        // Square chunks of matrix_tile x matrix_tile (512 KiB): a writer that cuts its tiles on
+        // that grid writes whole chunks, one contiguous piece each, instead of hundreds of short
+        // rows (which MPI-IO turns into read-modify-write). Unfiltered, as independent writes need.
+        auto d = h5::create_2d(impl_->file.get(), path, rows, cols, h5::layout{}, matrix_tile, matrix_tile);
         h5::write_attr(d.get(), "tsbatch_format", std::string(matrix_format));
         h5::write_attr(d.get(), "tsbatch_format_version", format_version);
         h5::write_attr(d.get(), "row_axis", row_axis);
