@@ -168,5 +168,7 @@ operator_def make_sta_lta_def();
 operator_def make_correlation_def();
 operator_def make_pca_def();
 operator_def make_kmeans_def();
+operator_def make_pattern_search_def();
+operator_def make_motifs_def();
 
 }  // namespace tsbatch

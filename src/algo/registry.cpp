@@ -60,6 +60,8 @@ const std::vector<operator_def>& operator_catalogue() {
         v.push_back(make_correlation_def());
         v.push_back(make_pca_def());
         v.push_back(make_kmeans_def());
+        v.push_back(make_pattern_search_def());
+        v.push_back(make_motifs_def());
         return v;
     }();
     return defs;

@@ -4,6 +4,8 @@
     dataset_check.py make CSV [--no-nan]     wide CSV: 36 sensors on one hourly grid
     dataset_check.py check RESULT.h5 CSV     correlation, pca and kmeans outputs vs references
     dataset_check.py check-kmeans-values RESULT.h5 CSV
+    dataset_check.py check-pattern RESULT.h5 CSV
+    dataset_check.py check-motifs RESULT.h5 CSV
 """
 import sys
 
@@ -137,6 +139,69 @@ def check_kmeans_values(result, csv):
     print("kmeans values: OK")
 
 
+def znorm(v):
+    s = v.std()
+    return (v - v.mean()) / s if s > 0 else np.zeros_like(v)
+
+
+def check_pattern(result, csv):
+    f = h5py.File(result)
+    df = pd.read_csv(csv, index_col=0)
+    x = df.to_numpy().T
+    ids = list(df.columns)
+    m = 48  # 2024-01-05T00 .. 2024-01-07T00 hourly
+    q = x[ids.index("gw.level{site=S04}")][96:96 + m]
+    # Brute force: every window of every series, z-normalised Euclidean; greedy top-5 with
+    # the default exclusion ceil(m/2).
+    cands = []
+    for s in range(len(ids)):
+        for i in range(x.shape[1] - m + 1):
+            cands.append((np.linalg.norm(znorm(q) - znorm(x[s][i:i + m])), s, i))
+    cands.sort()
+    picks = []
+    for d, s, i in cands:
+        if all(not (ps == s and abs(pi - i) < (m + 1) // 2) for _, ps, pi in picks):
+            picks.append((d, s, i))
+        if len(picks) == 5:
+            break
+    t = f["ps"]
+    got = list(zip([i.decode() for i in t["id"][()]], t["start"][()]))
+    assert got == [(ids[s], i) for _, s, i in picks], f"pattern_search matches {got}"
+    close("pattern_search distances", t["distance"][()], [d for d, _, _ in picks], 1e-8)
+    assert t["distance"][0] < 1e-6 and got[0] == ("gw.level{site=S04}", 96)
+    # DTW: the pattern's own window is the best match, at distance 0.
+    dt = f["ps_dtw"]
+    assert (dt["id"][0].decode(), dt["start"][0]) == ("gw.level{site=S04}", 96) and dt["distance"][0] < 1e-6
+    assert (np.diff(dt["distance"][()]) >= 0).all() and (np.diff(f["ps_inline"]["distance"][()]) >= 0).all()
+    print("pattern_search: OK")
+
+
+def check_motifs(result, csv):
+    f = h5py.File(result)
+    df = pd.read_csv(csv, index_col=0)
+    ids = list(df.columns)
+    x = df.to_numpy().T
+    t = f["mo"]
+    w, radius = 48, 0.2
+    groups, roles, starts = t["group"][()], t["role"][()], t["start"][()]
+    names, dist = [i.decode() for i in t["id"][()]], t["distance"][()]
+    assert len(set(groups)) == 3 and groups[0] == 1, "three groups, best first"
+    for g in set(groups):
+        rows = np.flatnonzero(groups == g)
+        c = rows[0]
+        assert roles[c] == b"centre" and all(roles[r] == b"member" for r in rows[1:])
+        assert t["series_count"][c] == len(rows) >= 2
+        zc = znorm(x[ids.index(names[c])][starts[c]:starts[c] + w])
+        for r in rows[1:]:
+            d = np.linalg.norm(zc - znorm(x[ids.index(names[r])][starts[r]:starts[r] + w]))
+            assert abs(d - dist[r]) <= 1e-9 * max(1, d), f"group {g}: distance {dist[r]} vs numpy {d}"
+            assert d <= radius * np.sqrt(w) * (1 + 1e-12), "member outside the radius"
+        assert len({names[r] for r in rows}) == len(rows), "one window per series"
+    # The groups grow with the planted factor groups: the best one spans several sensors.
+    assert t["series_count"][0] >= 3
+    print("motifs: OK")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "make":
@@ -145,5 +210,9 @@ if __name__ == "__main__":
         check(sys.argv[2], sys.argv[3])
     elif cmd == "check-kmeans-values":
         check_kmeans_values(sys.argv[2], sys.argv[3])
+    elif cmd == "check-pattern":
+        check_pattern(sys.argv[2], sys.argv[3])
+    elif cmd == "check-motifs":
+        check_motifs(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)

@@ -39,6 +39,12 @@ cat > values.yaml <<'YAML'
 input: {path: full.h5}
 steps:
   - {name: km, op: kmeans, params: {k: 3, seed: 1, n_init: 3}}
+  - {name: ps, op: pattern_search, input: source,
+     params: {pattern: "gw.level{site=S04}", pattern_from: 2024-01-05T00:00:00Z, pattern_to: 2024-01-07T00:00:00Z, top_k: 5}}
+  - {name: ps_dtw, op: pattern_search, input: source,
+     params: {pattern: "gw.level{site=S04}", pattern_from: 2024-01-05T00:00:00Z, pattern_to: 2024-01-07T00:00:00Z, distance: dtw, band: 0.2}}
+  - {name: ps_inline, op: pattern_search, input: source, params: {pattern: "0, 1, 3, 1, 0, -1, -3, -1, 0", exclusion: 20}}
+  - {name: mo, op: motifs, input: source, params: {window: 48, top_k: 3, step: 2}}
 output: {path: values1.h5}
 run: {chunk_series: 4}
 YAML
@@ -46,6 +52,8 @@ expect_exit 0 "$TSBATCH" run values.yaml
 expect_exit 0 "$MPIEXEC" -n 3 "$TSBATCH" run values.yaml --set output.path=values3.h5
 cmp <("$TSBATCH" inspect --digest values1.h5) <("$TSBATCH" inspect --digest values3.h5) || fail "kmeans values: 3 ranks differ"
 /usr/bin/python3 "$HERE/dataset_check.py" check-kmeans-values values1.h5 full.csv || fail "kmeans on values"
+/usr/bin/python3 "$HERE/dataset_check.py" check-pattern values1.h5 full.csv || fail "pattern_search"
+/usr/bin/python3 "$HERE/dataset_check.py" check-motifs values1.h5 full.csv || fail "motifs"
 
 # Bad input. pca on series that do not share timestamps: exit 3 naming the first one.
 make_data ragged.h5 12 300
@@ -66,6 +74,12 @@ expect_output "steps.pca.params.components: must not exceed the number of series
 expect_exit 3 "$MPIEXEC" -n 3 "$TSBATCH" run values.yaml --set input.path=grid.h5 --set output.path=bad.h5
 expect_output "kmeans: series '"
 expect_output "has a missing or non-finite value at"
+# A pattern that names no series, or is longer than every series.
+expect_exit 2 "$TSBATCH" run values.yaml --set 'steps.ps.params.pattern=gw.level{site=nowhere}' --set output.path=bad.h5
+expect_output "steps.ps.params.pattern: 'gw.level{site=nowhere}' is neither a list of numbers nor the id of a series"
+expect_exit 3 "$MPIEXEC" -n 2 "$TSBATCH" run values.yaml --set "steps.ps_inline.params.pattern=$(seq -s, 1 600)" --set output.path=bad.h5
+expect_output "the pattern has 600 points but the longest series has 500"
+[ ! -e bad.h5 ] || fail "a failed run left bad.h5"
 # A dataset-wide step cannot feed another step.
 cat > feed.yaml <<'YAML'
 input: {path: grid.h5}

@@ -1,0 +1,124 @@
+// The dataset-wide `motifs` operator: the kernel (motifs.hpp) finds groups of similar windows
+// across series; this file reads the parameters and writes the groups as one table on rank 0,
+// a row per window (the centre first, then its members in series order).
+#include <string>
+#include <vector>
+
+#include "algo/dataset_support.hpp"
+#include "algo/motifs.hpp"
+#include "algo/operator.hpp"
+
+namespace tsbatch {
+namespace {
+
+class motifs_op final : public dataset_operator {
+public:
+    explicit motifs_op(motif_params p) : p_(p) {}
+
+    std::vector<column_spec> columns(std::size_t) const override {
+        return {{"group", column_type::int64, "", "1 = the group of most series"},
+                {"role", column_type::string, "", "centre or member"},
+                {"series_count", column_type::int64, "", "series in the group, centre included"},
+                {"start", column_type::int64, "", "index of the window's first point in its series"},
+                {"start_time", column_type::int64, "ms", "time of the window's first point"},
+                {"end_time", column_type::int64, "ms", "time of the window's last point"},
+                {"distance", column_type::float64, "", "z-normalised Euclidean distance to the centre (0 for it)"}};
+    }
+
+    void apply(const dataset_input& in, const comm& c, dataset_outputs& out) const override {
+        const series_batch& batch = *in.series;
+        const auto result = find_motifs(c, views_of(batch), in.first_row, p_);
+        // Identities of every window's series, from the ranks holding them.
+        std::vector<std::uint64_t> rows;
+        for (const auto& g : result.groups) {
+            rows.push_back(g.centre.series_row);
+            for (const auto& m : g.members) rows.push_back(m.series_row);
+        }
+        std::vector<std::string> ids(rows.size());
+        std::vector<std::uint64_t> sources(rows.size(), 0);
+        for (std::size_t k = 0; k < rows.size(); ++k)
+            if (rows[k] >= in.first_row && rows[k] < in.first_row + batch.size()) {
+                ids[k] = batch.meta[rows[k] - in.first_row].id;
+                sources[k] = batch.meta[rows[k] - in.first_row].source_index;
+            }
+        const auto all_ids = c.allgather_strings(ids);
+        const auto all_sources = c.allgatherv(std::span<const std::uint64_t>(sources));
+        if (!c.is_root() || rows.empty()) return;
+        const auto identity = [&](std::size_t k) {
+            series_meta m;
+            for (std::size_t r = 0; r < all_ids.size() / rows.size(); ++r)
+                if (!all_ids[r * rows.size() + k].empty()) {
+                    m.id = all_ids[r * rows.size() + k];
+                    m.source_index = all_sources[r * rows.size() + k];
+                }
+            return m;
+        };
+        auto& table = out.table(0);
+        std::size_t k = 0;
+        for (std::size_t g = 0; g < result.groups.size(); ++g) {
+            const auto& grp = result.groups[g];
+            const auto add = [&](const char* role, std::uint64_t start, std::int64_t t0, std::int64_t t1, double d) {
+                table.meta.push_back(identity(k++));
+                row_sink row(table);
+                row.set(0, static_cast<std::int64_t>(g + 1));
+                row.set(1, std::string(role));
+                row.set(2, static_cast<std::int64_t>(grp.series_count()));
+                row.set(3, static_cast<std::int64_t>(start));
+                row.set(4, t0);
+                row.set(5, t1);
+                row.set(6, d);
+            };
+            add("centre", grp.centre.start, grp.centre.start_time, grp.centre.end_time, 0.0);
+            for (const auto& m : grp.members) add("member", m.start, m.start_time, m.end_time, m.distance);
+        }
+    }
+
+private:
+    motif_params p_;
+};
+
+}  // namespace
+
+operator_def make_motifs_def() {
+    operator_def d;
+    d.name = "motifs";
+    d.summary =
+        "dataset-wide: groups of similar windows seen in different series (SAX buckets with probing, exact "
+        "z-normalised distances), the groups of most series first";
+    d.params = {
+        integer_param("window", "window length in points", std::nullopt, static_cast<std::int64_t>(min_motif_window),
+                      static_cast<std::int64_t>(max_motif_window)),
+        integer_param("top_k", "groups reported", 10, 1),
+        number_param("radius", "members lie within radius * sqrt(window) of the centre (0.2: correlation >= 0.98)", 0.2,
+                     0.0, 2.0),
+        integer_param("step", "points between window starts", 1, 1),
+        integer_param("segments", "PAA segments of the SAX word", 8, 1, static_cast<std::int64_t>(max_motif_segments)),
+        integer_param("alphabet", "SAX letters", 4, 2, static_cast<std::int64_t>(max_motif_alphabet)),
+        integer_param("probes", "uncertain segments whose neighbouring letters are probed too", 2, 0,
+                      static_cast<std::int64_t>(max_motif_probes)),
+        integer_param("max_bucket", "windows compared together at most (larger buckets are split)", 1024, 2),
+    };
+    d.params[2].min_exclusive = true;
+    d.input = data_kind::series;
+    d.outputs = {{"", data_kind::table, "one row per window of each group: the centre, then its members"}};
+    d.dataset_wide = true;
+    d.cost = {0.0, 0.0};
+    d.bind = [](const param_values& v) {
+        motif_params p;
+        p.window = static_cast<std::size_t>(v.integer("window"));
+        p.top_k = static_cast<std::size_t>(v.integer("top_k"));
+        p.radius = v.number("radius");
+        p.step = static_cast<std::size_t>(v.integer("step"));
+        p.segments = static_cast<std::size_t>(v.integer("segments"));
+        p.alphabet = static_cast<std::size_t>(v.integer("alphabet"));
+        p.probes = static_cast<std::size_t>(v.integer("probes"));
+        p.max_bucket = static_cast<std::size_t>(v.integer("max_bucket"));
+        check_motif_params(p);
+        bound_operator b;
+        b.dataset = std::make_unique<motifs_op>(p);
+        return b;
+    };
+    return d;
+}
+
+}  // namespace tsbatch

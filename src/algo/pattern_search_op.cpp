@@ -1,0 +1,178 @@
+// The dataset-wide `pattern_search` operator: the kernel (pattern_search.hpp) searches every
+// series of the run; this file reads the parameters, finds the pattern (inline values, or a
+// stretch of a series of the run, wherever it lives) and writes the global matches as a
+// table on rank 0.
+#include <cmath>
+#include <optional>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "algo/dataset_support.hpp"
+#include "algo/operator.hpp"
+#include "algo/pattern_search.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
+
+namespace tsbatch {
+namespace {
+
+struct pattern_settings {
+    std::string pattern;  ///< numbers separated by commas, or a series id
+    std::optional<std::int64_t> from, to;
+    pattern_params p;
+    bool exclusion_given = false;
+};
+
+// "1.5, 2, -3" as numbers; nullopt when any item is not a number (then it names a series).
+std::optional<std::vector<double>> inline_values(const std::string& text) {
+    std::vector<double> v;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+        if (b == std::string::npos) return std::nullopt;
+        const std::string s = item.substr(b, e - b + 1);
+        char* end = nullptr;
+        const double x = std::strtod(s.c_str(), &end);
+        if (end != s.c_str() + s.size()) return std::nullopt;
+        v.push_back(x);
+    }
+    if (v.empty()) return std::nullopt;
+    return v;
+}
+
+class pattern_search_op final : public dataset_operator {
+public:
+    explicit pattern_search_op(pattern_settings s) : s_(std::move(s)) {}
+
+    std::vector<column_spec> columns(std::size_t) const override {
+        return {{"rank", column_type::int64, "", "1 = the closest match"},
+                {"start", column_type::int64, "", "index of the window's first point in its series"},
+                {"start_time", column_type::int64, "ms", "time of the window's first point"},
+                {"end_time", column_type::int64, "ms", "time of the window's last point"},
+                {"distance", column_type::float64, "", "z-normalised Euclidean or DTW distance to the pattern"}};
+    }
+
+    void apply(const dataset_input& in, const comm& c, dataset_outputs& out) const override {
+        const series_batch& batch = *in.series;
+        const auto local = views_of(batch);
+        const std::vector<double> pattern = find_pattern(batch, c);
+        pattern_params p = s_.p;
+        if (!s_.exclusion_given) p.exclusion = default_exclusion(pattern.size());
+        const auto matches = pattern_search(c, local, in.first_row, pattern, p);
+
+        // Identities of the matched series, from the ranks holding them.
+        std::vector<std::string> ids(matches.size());
+        std::vector<std::uint64_t> sources(matches.size(), 0);
+        for (std::size_t k = 0; k < matches.size(); ++k) {
+            const auto row = matches[k].series_row;
+            if (row >= in.first_row && row < in.first_row + batch.size()) {
+                ids[k] = batch.meta[row - in.first_row].id;
+                sources[k] = batch.meta[row - in.first_row].source_index;
+            }
+        }
+        const auto all_ids = c.allgather_strings(ids);
+        const auto all_sources = c.allgatherv(std::span<const std::uint64_t>(sources));
+        if (!c.is_root()) return;
+        auto& table = out.table(0);
+        for (std::size_t k = 0; k < matches.size(); ++k) {
+            series_meta m;
+            for (std::size_t r = 0; r < all_ids.size() / matches.size(); ++r)
+                if (!all_ids[r * matches.size() + k].empty()) {
+                    m.id = all_ids[r * matches.size() + k];
+                    m.source_index = all_sources[r * matches.size() + k];
+                }
+            table.meta.push_back(std::move(m));
+            row_sink row(table);
+            row.set(0, static_cast<std::int64_t>(k + 1));
+            row.set(1, static_cast<std::int64_t>(matches[k].start));
+            row.set(2, matches[k].start_time);
+            row.set(3, matches[k].end_time);
+            row.set(4, matches[k].distance);
+        }
+    }
+
+private:
+    // The pattern's values on every rank: inline numbers, or the points of the series whose id
+    // is `pattern` (within [from, to) when given), sent by the rank that holds it.
+    std::vector<double> find_pattern(const series_batch& batch, const comm& c) const {
+        if (auto v = inline_values(s_.pattern)) return *v;
+        std::vector<double> mine;
+        std::uint64_t held = 0;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (batch.meta[i].id != s_.pattern) continue;
+            ++held;
+            const auto s = batch.series(i);
+            for (std::size_t k = 0; k < s.size(); ++k)
+                if ((!s_.from || s.time[k] >= *s_.from) && (!s_.to || s.time[k] < *s_.to)) mine.push_back(s.value[k]);
+        }
+        if (c.sum(held) == 0)
+            throw param_error("pattern", "'" + s_.pattern +
+                                             "' is neither a list of numbers nor the id of a series of the step's input");
+        const auto all = c.allgatherv(std::span<const double>(mine));
+        if (all.size() < 2)
+            throw param_error("pattern", "series '" + s_.pattern + "' has " + std::to_string(all.size()) +
+                                             " points in the range given by pattern_from/pattern_to; a pattern needs 2 or more");
+        return all;
+    }
+
+    pattern_settings s_;
+};
+
+}  // namespace
+
+operator_def make_pattern_search_def() {
+    operator_def d;
+    d.name = "pattern_search";
+    d.summary =
+        "dataset-wide: the windows of every series most similar to a pattern (z-normalised Euclidean by MASS, "
+        "or DTW with LB_Keogh pruning), as a global top-k";
+    auto exclusion = integer_param("exclusion", "matches of one series closer than this many points to a better one are dropped",
+                                   std::nullopt, 0);
+    exclusion.default_text = "ceil(m/2)";
+    auto from = param_spec{};
+    from.name = "pattern_from";
+    from.type = param_type::timestamp;
+    from.summary = "with a series id as pattern: its first point at or after this time";
+    from.default_text = "its first point";
+    auto to = from;
+    to.name = "pattern_to";
+    to.summary = "with a series id as pattern: its points before this time";
+    to.default_text = "its last point";
+    d.params = {
+        string_param("pattern", "the pattern: numbers separated by commas, or the id of a series of the input", std::nullopt),
+        from,
+        to,
+        choice_param("distance", "euclidean_znorm (MASS) or dtw (Sakoe-Chiba band)", "euclidean_znorm",
+                     {"euclidean_znorm", "dtw"}),
+        number_param("band", "dtw: band half-width as a fraction of the pattern length", 0.1, 0.0, 1.0),
+        integer_param("top_k", "matches reported", 10, 1),
+        exclusion,
+    };
+    d.input = data_kind::series;
+    d.outputs = {{"", data_kind::table, "the matches, best first: series, start, end and distance"}};
+    d.dataset_wide = true;
+    d.cost = {0.0, 0.0};
+    d.bind = [](const param_values& v) {
+        pattern_settings s;
+        s.pattern = v.text("pattern");
+        if (v.has("pattern_from")) s.from = v.timestamp("pattern_from");
+        if (v.has("pattern_to")) s.to = v.timestamp("pattern_to");
+        s.p.distance = v.text("distance") == "dtw" ? pattern_distance::dtw : pattern_distance::euclidean_znorm;
+        s.p.band = v.number("band");
+        s.p.top_k = static_cast<std::size_t>(v.integer("top_k"));
+        if (v.has("exclusion")) {
+            s.p.exclusion = static_cast<std::size_t>(v.integer("exclusion"));
+            s.exclusion_given = true;
+        }
+        if (auto values = inline_values(s.pattern)) check_pattern_params(*values, s.p);
+        bound_operator b;
+        b.dataset = std::make_unique<pattern_search_op>(std::move(s));
+        return b;
+    };
+    return d;
+}
+
+}  // namespace tsbatch
