@@ -162,4 +162,30 @@ std::string id_of_row(const comm& c, const std::vector<series_meta>& local_meta,
     return c.broadcast(id, owner);
 }
 
+std::vector<series_meta> identities_of_rows(const comm& c, const std::vector<series_meta>& local_meta,
+                                            std::uint64_t first_row, std::span<const std::uint64_t> rows) {
+    byte_writer w;
+    for (std::size_t k = 0; k < rows.size(); ++k)
+        if (rows[k] >= first_row && rows[k] - first_row < local_meta.size()) {
+            const series_meta& m = local_meta[static_cast<std::size_t>(rows[k] - first_row)];
+            w.pod(static_cast<std::uint64_t>(k));
+            w.text(m.id);
+            w.text(m.metric);
+            w.text(m.tags);
+            w.pod(m.source_index);
+        }
+    std::vector<series_meta> out(rows.size());
+    for (const auto& part : allgather_bytes(c, w.take())) {
+        byte_reader r(part);
+        while (!r.at_end()) {
+            auto& m = out.at(static_cast<std::size_t>(r.pod<std::uint64_t>()));
+            m.id = r.text();
+            m.metric = r.text();
+            m.tags = r.text();
+            m.source_index = r.pod<std::uint64_t>();
+        }
+    }
+    return out;
+}
+
 }  // namespace tsbatch

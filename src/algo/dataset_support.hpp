@@ -154,6 +154,12 @@ T fold_along_ranks(const comm& c, T running, FoldLocal&& fold_local, Encode&& en
 std::vector<double> row_of_matrix(const comm& c, std::span<const double> local, std::size_t d, std::uint64_t first_row,
                                   std::uint64_t row);
 
+/// Collective: the identity (id, metric, tags, source index) of each global row in `rows`,
+/// from the ranks holding them. Every rank passes the same `rows` and gets the same answer;
+/// only the rows asked for travel, so it serves for a top-k list, not for every row.
+std::vector<series_meta> identities_of_rows(const comm& c, const std::vector<series_meta>& local_meta,
+                                            std::uint64_t first_row, std::span<const std::uint64_t> rows);
+
 /// Collective: the id of global row `row`, from the rank that holds it (every rank gets it).
 std::string id_of_row(const comm& c, const std::vector<series_meta>& local_meta, std::uint64_t first_row,
                       std::uint64_t row);

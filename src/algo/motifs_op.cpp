@@ -28,37 +28,19 @@ public:
     void apply(const dataset_input& in, const comm& c, dataset_outputs& out) const override {
         const series_batch& batch = *in.series;
         const auto result = find_motifs(c, views_of(batch), in.first_row, p_);
-        // Identities of every window's series, from the ranks holding them.
         std::vector<std::uint64_t> rows;
         for (const auto& g : result.groups) {
             rows.push_back(g.centre.series_row);
             for (const auto& m : g.members) rows.push_back(m.series_row);
         }
-        std::vector<std::string> ids(rows.size());
-        std::vector<std::uint64_t> sources(rows.size(), 0);
-        for (std::size_t k = 0; k < rows.size(); ++k)
-            if (rows[k] >= in.first_row && rows[k] < in.first_row + batch.size()) {
-                ids[k] = batch.meta[rows[k] - in.first_row].id;
-                sources[k] = batch.meta[rows[k] - in.first_row].source_index;
-            }
-        const auto all_ids = c.allgather_strings(ids);
-        const auto all_sources = c.allgatherv(std::span<const std::uint64_t>(sources));
+        auto identities = identities_of_rows(c, batch.meta, in.first_row, rows);
         if (!c.is_root() || rows.empty()) return;
-        const auto identity = [&](std::size_t k) {
-            series_meta m;
-            for (std::size_t r = 0; r < all_ids.size() / rows.size(); ++r)
-                if (!all_ids[r * rows.size() + k].empty()) {
-                    m.id = all_ids[r * rows.size() + k];
-                    m.source_index = all_sources[r * rows.size() + k];
-                }
-            return m;
-        };
         auto& table = out.table(0);
         std::size_t k = 0;
         for (std::size_t g = 0; g < result.groups.size(); ++g) {
             const auto& grp = result.groups[g];
             const auto add = [&](const char* role, std::uint64_t start, std::int64_t t0, std::int64_t t1, double d) {
-                table.meta.push_back(identity(k++));
+                table.meta.push_back(std::move(identities[k++]));
                 row_sink row(table);
                 row.set(0, static_cast<std::int64_t>(g + 1));
                 row.set(1, std::string(role));

@@ -63,28 +63,13 @@ public:
         if (!s_.exclusion_given) p.exclusion = default_exclusion(pattern.size());
         const auto matches = pattern_search(c, local, in.first_row, pattern, p);
 
-        // Identities of the matched series, from the ranks holding them.
-        std::vector<std::string> ids(matches.size());
-        std::vector<std::uint64_t> sources(matches.size(), 0);
-        for (std::size_t k = 0; k < matches.size(); ++k) {
-            const auto row = matches[k].series_row;
-            if (row >= in.first_row && row < in.first_row + batch.size()) {
-                ids[k] = batch.meta[row - in.first_row].id;
-                sources[k] = batch.meta[row - in.first_row].source_index;
-            }
-        }
-        const auto all_ids = c.allgather_strings(ids);
-        const auto all_sources = c.allgatherv(std::span<const std::uint64_t>(sources));
+        std::vector<std::uint64_t> rows;
+        for (const auto& m : matches) rows.push_back(m.series_row);
+        auto identities = identities_of_rows(c, batch.meta, in.first_row, rows);
         if (!c.is_root()) return;
         auto& table = out.table(0);
         for (std::size_t k = 0; k < matches.size(); ++k) {
-            series_meta m;
-            for (std::size_t r = 0; r < all_ids.size() / matches.size(); ++r)
-                if (!all_ids[r * matches.size() + k].empty()) {
-                    m.id = all_ids[r * matches.size() + k];
-                    m.source_index = all_sources[r * matches.size() + k];
-                }
-            table.meta.push_back(std::move(m));
+            table.meta.push_back(std::move(identities[k]));
             row_sink row(table);
             row.set(0, static_cast<std::int64_t>(k + 1));
             row.set(1, static_cast<std::int64_t>(matches[k].start));

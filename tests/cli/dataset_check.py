@@ -6,6 +6,8 @@
     dataset_check.py check-kmeans-values RESULT.h5 CSV
     dataset_check.py check-pattern RESULT.h5 CSV
     dataset_check.py check-motifs RESULT.h5 CSV
+    dataset_check.py make-contexts CSV       wide CSV: 4 metrics in each of 6 wells (one lacks ph)
+    dataset_check.py check-contexts RESULT.h5 CSV   correlation group_by: well
 """
 import sys
 
@@ -202,6 +204,63 @@ def check_motifs(result, csv):
     print("motifs: OK")
 
 
+WELLS, METRICS = 6, ["gw.level", "gw.temp", "rain", "water.ph"]
+
+
+def make_contexts(path):
+    """Each well has its own response to shared rain, so r differs between wells."""
+    rng = np.random.default_rng(23)
+    cols = {}
+    for w in range(WELLS):
+        rain = np.cumsum(rng.normal(size=HOURS))
+        for m, metric in enumerate(METRICS):
+            if w == 2 and metric == "water.ph":
+                continue
+            v = rain * (0.2 * (w + 1) if m else 1.0) * (-1) ** m + rng.normal(scale=1 + m, size=HOURS) + 1e3 * m
+            v[rng.random(HOURS) < 0.03] = np.nan
+            cols[f"{metric}{{well=W{w}}}"] = v
+    cols["rain{site=none}"] = rng.normal(size=HOURS)  # no well: left out
+    df = pd.DataFrame(cols, index=pd.date_range("2024-01-01", periods=HOURS, freq="h", tz="UTC"))
+    df.index.name = "time"
+    df.to_csv(path, date_format="%Y-%m-%dT%H:%M:%SZ", na_rep="NaN")
+
+
+def check_contexts(result, csv):
+    """Per well: pandas' pairwise-complete Pearson; across wells: numpy.nanmean and nanvar."""
+    f = h5py.File(result, "r")
+    df = pd.read_csv(csv, index_col=0)
+    contexts = [f"W{w}" for w in range(WELLS)]
+    V = len(METRICS)
+    r = f["ctx/r"][()]
+    assert r.shape == (WELLS * V, V), r.shape
+    assert int(f["ctx/r"].attrs["series_without_context"]) == 1
+    want = np.full((WELLS, V, V), np.nan)
+    for k, well in enumerate(contexts):
+        names = [f"{m}{{well={well}}}" for m in METRICS]
+        present = [i for i, n in enumerate(names) if n in df.columns]
+        sub = df[[names[i] for i in present]].corr(min_periods=10).to_numpy()
+        for a, ia in enumerate(present):
+            for b, ib in enumerate(present):
+                want[k, ia, ib] = sub[a, b]
+    close("r per context", r.reshape(WELLS, V, V), want, 1e-12)
+    with np.errstate(all="ignore"):
+        import warnings
+        warnings.simplefilter("ignore", RuntimeWarning)
+        close("r_mean", f["ctx/r_mean"][()], np.nanmean(want, axis=0), 1e-12)
+        close("r_variance", f["ctx/r_variance"][()], np.nanvar(want, axis=0), 1e-12)
+    close("r_contexts", f["ctx/r_contexts"][()], (~np.isnan(want)).sum(axis=0), 0)
+    t = f["ctx/series"]
+    for i, sid in enumerate(t["id"][()]):
+        sid = sid.decode()
+        if "well=" not in sid:
+            assert t["matrix_row"][i] == -1
+            continue
+        k = contexts.index(sid.split("well=")[1].rstrip("}"))
+        v = METRICS.index(sid.split("{")[0])
+        assert t["matrix_row"][i] == k * V + v, (sid, t["matrix_row"][i])
+    print("correlation group_by: OK")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "make":
@@ -212,6 +271,10 @@ if __name__ == "__main__":
         check_kmeans_values(sys.argv[2], sys.argv[3])
     elif cmd == "check-pattern":
         check_pattern(sys.argv[2], sys.argv[3])
+    elif cmd == "make-contexts":
+        make_contexts(sys.argv[2])
+    elif cmd == "check-contexts":
+        check_contexts(sys.argv[2], sys.argv[3])
     elif cmd == "check-motifs":
         check_motifs(sys.argv[2], sys.argv[3])
     else:

@@ -32,6 +32,25 @@ for n in 2 3; do
 done
 /usr/bin/python3 "$HERE/dataset_check.py" check one.h5 wide.csv || fail "results disagree with the numpy/pandas references"
 
+# correlation per context (group_by): 6 wells of 4 metrics, one without ph, one series
+# without a well; pandas per well and numpy's nanmean/nanvar across wells.
+/usr/bin/python3 "$HERE/dataset_check.py" make-contexts wells.csv
+expect_exit 0 "$TSBATCH" stage-in --from csv --layout wide wells.csv -o wells.h5
+cat > ctx.yaml <<'YAML'
+input: {path: wells.h5}
+steps:
+  - {name: ctx, op: correlation, params: {group_by: well, top_pairs: 5}}
+output: {path: ctx1.h5}
+run: {chunk_series: 3}
+YAML
+expect_exit 0 "$TSBATCH" run ctx.yaml
+for n in 2 3; do
+  expect_exit 0 "$MPIEXEC" -n "$n" "$TSBATCH" run ctx.yaml --set output.path="ctx$n.h5"
+  cmp <("$TSBATCH" inspect --digest ctx1.h5) <("$TSBATCH" inspect --digest "ctx$n.h5") ||
+    fail "correlation group_by: $n ranks differ from 1 rank"
+done
+/usr/bin/python3 "$HERE/dataset_check.py" check-contexts ctx1.h5 wells.csv || fail "correlation group_by"
+
 # kmeans on raw values: every series on one grid without NaN.
 /usr/bin/python3 "$HERE/dataset_check.py" make full.csv --no-nan
 expect_exit 0 "$TSBATCH" stage-in --from csv --layout wide full.csv -o full.h5
@@ -63,6 +82,17 @@ for n in 1 2 3; do
   expect_output "does not share the timestamps of"
   [ ! -e bad.h5 ] || fail "a failed run left bad.h5"
 done
+# correlation group_by: two series of one metric in one context (exit 3, naming both), a
+# tag that no series has (exit 2).
+make_data regions.h5 40 100  # region=west holds several sites, each with a gw.level
+expect_exit 3 "$MPIEXEC" -n 2 "$TSBATCH" run ctx.yaml --set input.path=regions.h5 --set steps.ctx.params.group_by=region \
+  --set output.path=bad.h5
+expect_output "group_by needs at most one series per metric in each context"
+expect_output "both have metric 'gw.level' in context region="
+[ ! -e bad.h5 ] || fail "a failed run left bad.h5"
+expect_exit 2 "$MPIEXEC" -n 3 "$TSBATCH" run ctx.yaml --set steps.ctx.params.group_by=flight --set output.path=bad.h5
+expect_output "steps.ctx.params.group_by: no series of the step's input has the tag 'flight'"
+[ ! -e bad.h5 ] || fail "a failed run left bad.h5"
 # k above the number of series: a config error (exit 2) naming the parameter.
 expect_exit 2 "$MPIEXEC" -n 2 "$TSBATCH" run ds.yaml --set steps.km.params.k=99 --set output.path=bad.h5
 expect_output "steps.km.params.k: must not exceed the number of series (36), got 99"
