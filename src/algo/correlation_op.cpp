@@ -68,7 +68,14 @@ void correlate_all_pairs(const correlation_settings& s, const dataset_input& in,
             const corr_block& rows = lower ? mine : theirs;
             const corr_block& cols = lower ? theirs : mine;
             std::size_t begin = 0, end = rows.series.size();
-            if (R % 2 == 0 && step == R / 2) (lower ? end : begin) = rows.series.size() / 2;
+            if (R % 2 == 0 && step == R / 2) {
+                // Split on the grid of sub-tiles where the block allows, so that the two
+                // halves share no chunk of the matrix file.
+                std::size_t split = rows.series.size() / 2;
+                const std::uint64_t on_grid = (rows.first + split) / corr_sub_tile * corr_sub_tile;
+                if (on_grid > rows.first) split = static_cast<std::size_t>(on_grid - rows.first);
+                (lower ? end : begin) = split;
+            }
             correlate_tile(rows, cols, false, s.corr, target, begin, end);
         }
         if (step < R / 2)

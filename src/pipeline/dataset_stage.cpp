@@ -6,11 +6,13 @@
 #include "algo/dataset_support.hpp"
 #include "cli/run_context.hpp"
 #include "core/error.hpp"
+#include "pipeline/matrix_chunks.hpp"
 
 namespace tsbatch {
 namespace {
 
-// A matrix output of the result file: created collectively, tiles written by their ranks.
+// A matrix output of the result file: created collectively, tiles written by their ranks in
+// whole chunks (matrix_chunks.hpp), the chunks shared between ranks at finish().
 class result_matrix final : public matrix_sink {
 public:
     result_matrix(const comm& c, staged_writer& w, std::string path, std::string op)
@@ -20,12 +22,23 @@ public:
         w_.create_matrix(path_, rows, cols, axes.row_axis, axes.col_axis, op_);
         rows_ = rows;
         created_ = true;
+        chunks_.emplace(rows, cols, matrix_tile,
+                        [this](std::uint64_t r0, std::uint64_t c0, std::uint64_t nr, std::uint64_t nc,
+                               std::span<const double> v) {
+                            // Written by this rank alone while the others compute: a failure
+                            // here cannot be agreed on, so it ends the job (collective_section)
+                            // instead of leaving ranks waiting.
+                            collective_section(c_, [&] { w_.write_matrix_tile(path_, r0, c0, nr, nc, v); });
+                        });
     }
     void write(std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
                std::span<const double> values) override {
-        // Written by this rank alone while the others compute: a failure here cannot be
-        // agreed on, so it ends the job (collective_section) instead of leaving ranks waiting.
-        collective_section(c_, [&] { w_.write_matrix_tile(path_, row0, col0, rows, cols, values); });
+        if (!chunks_) throw internal_error("matrix " + path_ + " written before it was created");
+        chunks_->write(row0, col0, rows, cols, values);
+    }
+    /// Collective, after the operator: the chunks whose tiles came from several ranks.
+    void finish() {
+        if (chunks_) chunks_->finish(c_);
     }
     void set_attr(const std::string& name, const std::string& value) override { w_.set_attr(path_, name, value); }
     void set_attr(const std::string& name, double value) override { w_.set_attr(path_, name, value); }
@@ -39,6 +52,7 @@ private:
     std::string path_, op_;
     std::uint64_t rows_ = 0;
     bool created_ = false;
+    std::optional<matrix_chunk_writer> chunks_;
 };
 
 // The outputs of one dataset-wide step: series and tables in memory until the operator
@@ -69,6 +83,11 @@ public:
     const series_batch& series_of(std::size_t o) const { return series_[o]; }
     const table_batch& table_of(std::size_t o) const { return tables_[o]; }
     const result_matrix* matrix_of(std::size_t o) const { return matrices_[o].get(); }
+    /// Collective: completes every matrix output.
+    void finish_matrices() {
+        for (auto& m : matrices_)
+            if (m) m->finish();
+    }
 
 private:
     const operator_def& def_;
@@ -115,6 +134,7 @@ std::vector<dataset_output_total> run_dataset_steps(const comm& c, const dataset
         } catch (const param_error& e) {
             throw config_error(where_of(in.cfg, st.name) + ": steps." + st.name + ".params." + e.param() + ": " + e.what());
         }
+        outputs.finish_matrices();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         double slowest = 0;
         for (double s : c.allgather(seconds)) slowest = std::max(slowest, s);
