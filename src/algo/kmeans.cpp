@@ -13,6 +13,7 @@
 #include <string>
 
 #include "algo/params.hpp"
+#include "algo/vector_lanes.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {
@@ -142,9 +143,20 @@ std::uint64_t kmeans_run_seed(std::uint64_t seed, std::size_t run) {
     return g();
 }
 
+// Eight independent partial sums (four vectors of two lanes, vector_lanes.hpp) combined in a
+// fixed order, then the tail: a plain running sum waits on the add latency at every step,
+// and this is the inner loop of every Lloyd iteration and k-means++ pass.
 double squared_distance(const double* a, const double* b, std::size_t d) noexcept {
-    double s = 0.0;
-    for (std::size_t j = 0; j < d; ++j) {
+    using namespace detail;
+    vec_d acc[unroll] = {};
+    std::size_t j = 0;
+    for (; j + vec_step <= d; j += vec_step)
+        for (std::size_t u = 0; u < unroll; ++u) {
+            const vec_d t = load(a + j + u * vec_n) - load(b + j + u * vec_n);
+            acc[u] += t * t;
+        }
+    double s = lane_sum(acc);
+    for (; j < d; ++j) {
         const double t = a[j] - b[j];
         s += t * t;
     }
