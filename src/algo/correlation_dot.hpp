@@ -13,11 +13,14 @@
 // series gives zero_variance, too short too_little_overlap. The values differ from
 // correlate()'s in the last bits only (both are within a few ulps times sqrt(T) of the exact r).
 //
-// Determinism: r(a, b) is a fixed sequence of operations on the two vectors: two lanes (even
-// and odd t) summed in t order, the odd tail added to lane 0, then lane 0 + lane 1, clamped to
-// [-1, 1]. The blocked kernel keeps exactly that sequence per pair (it only interleaves pairs
-// and cuts t into cache-sized pieces whose lane sums carry over), so any tiling and any rank
-// count give the same bits, and r(a, b) == r(b, a).
+// Determinism: r(a, b) is a fixed sequence of operations on the two vectors: four lanes (lane
+// l sums the products at t = l mod 4) summed in t order, the n mod 4 tail added to lane 0,
+// then (lane 0 + lane 1) + (lane 2 + lane 3), clamped to [-1, 1]. The blocked kernels keep
+// exactly that sequence per pair (they only interleave pairs and cut t into cache-sized pieces
+// whose lane sums carry over), so any tiling and any rank count give the same bits, and
+// r(a, b) == r(b, a). The lanes are two SSE2 vectors on any x86-64 (or NEON) and one AVX2
+// vector where the CPU has AVX2 (chosen at run time); without FMA a product is rounded before
+// it is added on both, so the two give the same bits, also in one job over mixed nodes.
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -46,8 +49,14 @@ corr_unit_vector make_unit_vector(series_view x, corr_method method, std::size_t
 /// r of two usable unit vectors of length n (see the header comment for the exact order).
 double unit_dot(const double* a, const double* b, std::size_t n) noexcept;
 
+/// Which blocked kernel unit_dot_block runs: the best the CPU has, or one named (tests).
+enum class dot_kernel { automatic, portable, avx2 };
+
+/// Whether this CPU runs the AVX2 kernel.
+bool unit_dot_has_avx2() noexcept;
+
 /// out[i * b.size() + j] = unit_dot(a[i], b[j], n), bit for bit.
 void unit_dot_block(std::span<const double* const> a, std::span<const double* const> b, std::size_t n,
-                    std::span<double> out);
+                    std::span<double> out, dot_kernel kernel = dot_kernel::automatic);
 
 }  // namespace tsbatch

@@ -38,7 +38,7 @@ std::vector<owned_series> random_series(std::size_t count, std::size_t n, std::u
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 TEST(correlation_dot, block_gives_the_bits_of_single_pairs_for_any_shape) {
-    for (std::size_t n : {2u, 3u, 17u, 1024u, 2051u}) {
+    for (std::size_t n : {2u, 3u, 4u, 5u, 17u, 1024u, 2051u, 2054u}) {
         const auto s = random_series(11, n, n);
         std::vector<corr_unit_vector> u;
         for (const auto& x : s) u.push_back(make_unit_vector(x.view(), corr_method::pearson, 2));
@@ -47,17 +47,24 @@ TEST(correlation_dot, block_gives_the_bits_of_single_pairs_for_any_shape) {
             ASSERT_EQ(x.st, corr_unit_vector::state::usable);
             p.push_back(x.z.data());
         }
-        for (std::size_t na : {1u, 4u, 7u, 11u})
-            for (std::size_t nb : {1u, 2u, 5u, 11u}) {
-                std::vector<double> out(na * nb);
-                unit_dot_block(std::span<const double* const>(p.data(), na), std::span<const double* const>(p.data() + 11 - nb, nb),
-                               n, out);
-                for (std::size_t i = 0; i < na; ++i)
-                    for (std::size_t j = 0; j < nb; ++j) {
-                        const double one = unit_dot(p[i], p[11 - nb + j], n);
-                        ASSERT_TRUE(same_bits(out[i * nb + j], one)) << n << " " << na << "x" << nb << " " << i << "," << j;
-                        ASSERT_TRUE(same_bits(one, unit_dot(p[11 - nb + j], p[i], n)));  // symmetric
-                    }
+        for (std::size_t na : {1u, 2u, 3u, 4u, 7u, 11u})
+            for (std::size_t nb : {1u, 2u, 3u, 5u, 11u}) {
+                // Every kernel this CPU runs: the portable one always, AVX2 where it exists.
+                std::vector<dot_kernel> kernels{dot_kernel::portable, dot_kernel::automatic};
+                if (unit_dot_has_avx2()) kernels.push_back(dot_kernel::avx2);
+                for (const auto kernel : kernels) {
+                    std::vector<double> out(na * nb);
+                    unit_dot_block(std::span<const double* const>(p.data(), na),
+                                   std::span<const double* const>(p.data() + 11 - nb, nb), n, out, kernel);
+                    for (std::size_t i = 0; i < na; ++i)
+                        for (std::size_t j = 0; j < nb; ++j) {
+                            const double one = unit_dot(p[i], p[11 - nb + j], n);
+                            ASSERT_TRUE(same_bits(out[i * nb + j], one))
+                                << "kernel " << static_cast<int>(kernel) << " n " << n << " " << na << "x" << nb << " " << i
+                                << "," << j;
+                            ASSERT_TRUE(same_bits(one, unit_dot(p[11 - nb + j], p[i], n)));  // symmetric
+                        }
+                }
             }
     }
 }
