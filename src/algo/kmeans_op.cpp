@@ -164,7 +164,8 @@ private:
     feature_matrix features(const dataset_input& in, const comm& c) const {
         feature_matrix f;
         if (s_.features == feature_kind::table) {
-            if (!in.table) throw internal_error("kmeans: features: table without a table input");
+            if (!in.table)
+                throw param_error("features", "table needs a table input: name its step, as in features: table:<step>");
             table_features(*in.table, c, f);
             return f;
         }
@@ -363,9 +364,10 @@ operator_def make_kmeans_def() {
         "seeded k-means++, the same labels on any rank count";
     d.params = {
         integer_param("k", "number of clusters (<= number of series)", std::nullopt, 1),
-        choice_param("features", "values: the series' values (one time grid); paa: `segments` PAA means; table: the "
-                                 "numeric columns of the table step named by input",
-                     "values", {"values", "paa", "table"}),
+        string_param("features",
+                     "values: the series' values (one time grid); paa: `segments` PAA means; table:<step> (or table "
+                     "with input: <step>): the numeric columns of that table step",
+                     std::string("values")),
         integer_param("segments", "PAA segments per series (features: paa)", 8, 1, max_paa_segments),
         string_param("columns", "table columns to use, comma-separated (features: table); empty: every numeric column",
                      std::string()),
@@ -382,6 +384,7 @@ operator_def make_kmeans_def() {
     };
     d.dataset_wide = true;
     d.reads_tables = true;
+    d.input_param = "features";
     d.cost = {0.0, 0.0};
     d.bind = [](const param_values& v) {
         kmeans_settings s;
@@ -391,7 +394,14 @@ operator_def make_kmeans_def() {
         s.p.n_init = static_cast<std::size_t>(v.integer("n_init"));
         s.p.tol = v.number("tol");
         const auto& feat = v.text("features");
-        s.features = feat == "paa" ? feature_kind::paa : feat == "table" ? feature_kind::table : feature_kind::values;
+        if (feat == "values")
+            s.features = feature_kind::values;
+        else if (feat == "paa")
+            s.features = feature_kind::paa;
+        else if (feat == "table" || (feat.rfind("table:", 0) == 0 && feat.size() > 6))
+            s.features = feature_kind::table;  // the config made the named step the input
+        else
+            throw param_error("features", "must be values, paa, table:<step> or table, got '" + feat + "'");
         s.segments = v.integer("segments");
         s.columns = split_names(v.text("columns"));
         bound_operator b;

@@ -130,6 +130,9 @@ struct operator_def {
     /// A dataset-wide operator that may read a table output of an earlier step (kmeans on
     /// quality_stats columns) as well as series.
     bool reads_tables = false;
+    /// A parameter whose value `table:<step>` names the step's input (kmeans `features`, as
+    /// ALGORITHMS.md spells it); the config resolves it like `input: <step>`.
+    std::string input_param;
     /// Builds the operator from validated parameters (every defaulted parameter present;
     /// derived defaults such as resample's max_gap are absent). Throws param_error for
     /// constraints between parameters.

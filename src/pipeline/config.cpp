@@ -453,6 +453,20 @@ private:
                               const std::vector<const operator_def*>& defs, const ynode& all, std::size_t index,
                               const operator_def& consumer) const {
         const ynode* in = find_entry(item, "input");
+        std::string in_path = path + ".input";
+        // `features: table:q` (kmeans) names the input as `input: q` would.
+        if (const ynode* named = named_input(item, consumer)) {
+            const std::string step = named->text.substr(table_prefix.size());
+            if (in != nullptr && in->type == ynode::kind::scalar && in->text != step)
+                rep_.fail(named->where, path + ".params." + consumer.input_param,
+                          quoted(named->text) + " names step " + quoted(step) + ", but input is " + quoted(in->text) +
+                              "; give one of them");
+            if (in == nullptr) {
+                in = named;
+                in_path = path + ".params." + consumer.input_param;
+                return resolve_named(*in, in_path, step, earlier, defs, all, index, item, consumer);
+            }
+        }
         if (in == nullptr) {
             // DESIGN §5 says an input defaults to the previous step's output. A table cannot
             // feed a series operator, so after a table step (e.g. quality_stats) the default is
@@ -464,8 +478,28 @@ private:
                 if (!defs[j]->dataset_wide && defs[j]->default_series_output() >= 0) return earlier[j].name;
             return source_input;
         }
-        const std::string in_path = path + ".input";
-        const std::string& full = text(*in, in_path);
+        return resolve_named(*in, in_path, text(*in, in_path), earlier, defs, all, index, item, consumer);
+    }
+
+    static constexpr std::string_view table_prefix = "table:";
+
+    // The `table:<step>` value of the consumer's input_param in this step's params, or null.
+    static const ynode* named_input(const ynode& item, const operator_def& consumer) {
+        if (consumer.input_param.empty()) return nullptr;
+        const ynode* params = find_entry(item, "params");
+        if (params == nullptr || params->type != ynode::kind::map) return nullptr;
+        const ynode* v = find_entry(*params, consumer.input_param);
+        if (v == nullptr || v->type != ynode::kind::scalar || v->text.rfind(table_prefix, 0) != 0) return nullptr;
+        return v;
+    }
+
+    // `full` ("step", "step/output" or "source") as the input of a step; `in` is where it
+    // was written.
+    std::string resolve_named(const ynode& in_node, const std::string& in_path, const std::string& full,
+                              const std::vector<step_config>& earlier, const std::vector<const operator_def*>& defs,
+                              const ynode& all, std::size_t index, const ynode& item,
+                              const operator_def& consumer) const {
+        const ynode* in = &in_node;
         if (full == source_input) return full;
         // "step" or "step/output" for one output of a multi-output step.
         const auto slash = full.find('/');

@@ -17,7 +17,7 @@ steps:
   - {name: rank,     op: correlation, input: source, params: {method: spearman, min_overlap: 50}}
   - {name: pca,      op: pca, input: source, params: {components: 3}}
   - {name: km,       op: kmeans, input: source, params: {k: 3, features: paa, segments: 12, seed: 7}}
-  - {name: km_table, op: kmeans, input: q, params: {k: 2, features: table, columns: "mean, std"}}
+  - {name: km_table, op: kmeans, params: {k: 2, features: "table:q", columns: "mean, std"}}
 output: {path: one.h5}
 run: {chunk_series: 5}
 YAML

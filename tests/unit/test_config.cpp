@@ -617,3 +617,36 @@ TEST(ConfigToYaml, WritesTheEffectiveConfiguration) {
 
 }  // namespace
 }  // namespace tsbatch
+
+namespace tsbatch {
+namespace {
+
+// kmeans `features: table:<step>` (ALGORITHMS.md's spelling) names the step's input.
+TEST(Config, KmeansFeaturesTableNamesTheInput) {
+    const auto cfg = parse_run_config(R"(input: {path: in.h5}
+steps:
+  - {name: q, op: quality_stats}
+  - {name: z, op: scale}
+  - {name: km, op: kmeans, params: {k: 2, features: "table:q"}}
+  - {name: km2, op: kmeans, input: q, params: {k: 2, features: "table:q"}}
+output: {path: out.h5}
+)",
+                                      "t.yaml");
+    EXPECT_EQ(cfg.steps[2].input, "q");
+    EXPECT_EQ(cfg.steps[3].input, "q");
+    EXPECT_EQ(cfg.steps[2].params.text("features"), "table:q");
+}
+
+TEST(Config, KmeansFeaturesTableErrors) {
+    const std::string head = "input: {path: in.h5}\nsteps:\n  - {name: q, op: quality_stats}\n";
+    auto e = error_of(head + "  - {name: km, op: kmeans, input: source, params: {k: 2, features: \"table:q\"}}\n"
+                             "output: {path: out.h5}\n");
+    EXPECT_NE(e.find("steps.km.params.features: 'table:q' names step 'q', but input is 'source'"), std::string::npos) << e;
+    e = error_of(head + "  - {name: km, op: kmeans, params: {k: 2, features: \"table:nope\"}}\noutput: {path: out.h5}\n");
+    EXPECT_NE(e.find("steps.km.params.features: no step named 'nope'"), std::string::npos) << e;
+    e = error_of(head + "  - {name: km, op: kmeans, params: {k: 2, features: colour}}\noutput: {path: out.h5}\n");
+    EXPECT_NE(e.find("must be values, paa, table:<step> or table, got 'colour'"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace tsbatch
