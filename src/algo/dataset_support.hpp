@@ -3,6 +3,7 @@
 // collectives, shipping a block of series between ranks, the local chunk grid, and the
 // checks that need every rank (a time axis shared by all series, the identity of a row held
 // by another rank). No MPI here: everything goes through `const comm&`.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -147,6 +148,25 @@ T fold_along_ranks(const comm& c, T running, FoldLocal&& fold_local, Encode&& en
     if (me == R - 1) last = encode(running);
     c.impl().broadcast(last, R - 1);
     return me == R - 1 ? running : decode(last);
+}
+
+/// Collective: fold_along_ranks over this rank's `chunks` partials, `partial(q)` for chunk q,
+/// combined in chunk order (`running.combine(p)`). The fold is a chain from rank to rank, so
+/// with several ranks the partials are computed before it, on every rank at once, as many as
+/// fit in 256 MB at `partial_bytes` each; the rest are computed inside the chain.
+template <class T, class Partial, class Encode, class Decode>
+T fold_chunk_partials(const comm& c, T start, std::size_t chunks, std::size_t partial_bytes, Partial&& partial,
+                      Encode&& encode, Decode&& decode) {
+    constexpr std::size_t budget_bytes = std::size_t{256} << 20;
+    const std::size_t ahead = c.size() == 1 ? 0 : std::max<std::size_t>(1, budget_bytes / std::max<std::size_t>(partial_bytes, 1));
+    std::vector<T> ready;
+    for (std::size_t q = 0; q < chunks && ready.size() < ahead; ++q) ready.push_back(partial(q));
+    return fold_along_ranks(
+        c, std::move(start),
+        [&](T& running) {
+            for (std::size_t q = 0; q < chunks; ++q) running.combine(q < ready.size() ? ready[q] : partial(q));
+        },
+        encode, decode);
 }
 
 /// Collective: the values of global row `row` (of a local row-major matrix of `d` columns)

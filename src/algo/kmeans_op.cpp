@@ -279,27 +279,19 @@ private:
                                std::span<const std::size_t> previous) const {
         const std::size_t k = s_.p.k, d = f.d;
         const auto rows_of = [&](const row_range& ch) { return std::span<const double>(f.x).subspan(ch.begin * d, ch.size() * d); };
-        // The fold runs rank after rank, so everything that needs no running value is done
-        // first on every rank at once: the assignment (k distances per row) and, within a
-        // memory budget, each chunk's partial sums. The fold then mostly combines.
+        // The assignment (k distances per row) needs no running value: every rank does it
+        // before the chain from rank to rank, which then mostly combines chunk partials.
         for (const auto& ch : chunks)
             kmeans_assign(rows_of(ch), d, centroids, std::span<std::size_t>(labels).subspan(ch.begin, ch.size()),
                           std::span<double>(dist2).subspan(ch.begin, ch.size()));
-        const auto chunk_partial = [&](std::size_t q) {
-            const auto ch = chunks[q];
-            return kmeans_accumulate(rows_of(ch), d, k, chunk_first[q],
-                                     std::span<const std::size_t>(labels).subspan(ch.begin, ch.size()),
-                                     std::span<const double>(dist2).subspan(ch.begin, ch.size()),
-                                     previous.empty() ? previous : previous.subspan(ch.begin, ch.size()));
-        };
-        constexpr std::size_t partial_budget_bytes = std::size_t{256} << 20;
-        const std::size_t ahead = c.size() == 1 ? 0 : std::max<std::size_t>(1, partial_budget_bytes / (8 * (k * d + k)));
-        std::vector<kmeans_partial> ready;
-        for (std::size_t q = 0; q < chunks.size() && ready.size() < ahead; ++q) ready.push_back(chunk_partial(q));
-        auto total = fold_along_ranks(
-            c, kmeans_partial(k, d),
-            [&](kmeans_partial& running) {
-                for (std::size_t q = 0; q < chunks.size(); ++q) running.combine(q < ready.size() ? ready[q] : chunk_partial(q));
+        auto total = fold_chunk_partials(
+            c, kmeans_partial(k, d), chunks.size(), 8 * (k * d + k),
+            [&](std::size_t q) {
+                const auto ch = chunks[q];
+                return kmeans_accumulate(rows_of(ch), d, k, chunk_first[q],
+                                         std::span<const std::size_t>(labels).subspan(ch.begin, ch.size()),
+                                         std::span<const double>(dist2).subspan(ch.begin, ch.size()),
+                                         previous.empty() ? previous : previous.subspan(ch.begin, ch.size()));
             },
             encode_partial, decode_partial);
         check_kmeans_inertia(total);

@@ -111,27 +111,17 @@ public:
         start.m = M;
         start.mean.assign(M, 0.0);
         start.comoment.assign(M * M, 0.0);
-        // The fold runs rank after rank, so the chunks' partial sums (the O(rows x M^2) work)
-        // are computed first, on every rank at once, as far as a memory budget allows; the
-        // fold then only combines them. Chunks beyond the budget are summed inside the fold.
-        const auto chunk_partial = [&](std::size_t from) {
-            const std::size_t n = std::min(pca_chunk_rows, mine.size() - from);
-            std::vector<std::span<const double>> chunk;
-            chunk.reserve(M);
-            for (const auto& col : cols) chunk.push_back(col.subspan(from, n));
-            return pca_accumulate(chunk);
-        };
-        constexpr std::size_t partial_budget_bytes = std::size_t{256} << 20;
-        const std::size_t ahead = R == 1 ? 0 : std::max<std::size_t>(1, partial_budget_bytes / (8 * (M * M + M)));
-        std::vector<pca_partial> ready;
-        for (std::size_t from = 0; from < mine.size() && ready.size() < ahead; from += pca_chunk_rows)
-            ready.push_back(chunk_partial(from));
-        const auto total = fold_along_ranks(
-            c, std::move(start),
-            [&](pca_partial& running) {
-                std::size_t q = 0;
-                for (std::size_t from = 0; from < mine.size(); from += pca_chunk_rows, ++q)
-                    running.combine(q < ready.size() ? ready[q] : chunk_partial(from));
+        // The chunks' partial sums (the O(rows x M^2) work) are computed on every rank at
+        // once; the chain from rank to rank only combines them.
+        const std::size_t chunk_count = (mine.size() + pca_chunk_rows - 1) / pca_chunk_rows;
+        const auto total = fold_chunk_partials(
+            c, std::move(start), chunk_count, 8 * (M * M + M),
+            [&](std::size_t q) {
+                const std::size_t from = q * pca_chunk_rows, n = std::min(pca_chunk_rows, mine.size() - from);
+                std::vector<std::span<const double>> chunk;
+                chunk.reserve(M);
+                for (const auto& col : cols) chunk.push_back(col.subspan(from, n));
+                return pca_accumulate(chunk);
             },
             encode_partial, decode_partial);
         const pca_model model = pca_fit(total, s_.components, s_.center);
