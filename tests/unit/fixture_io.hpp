@@ -18,9 +18,7 @@
 #include "algo/operator.hpp"
 #include "pipeline/executor.hpp"
 
-#ifndef TSBATCH_FIXTURES_DIR
-#error "TSBATCH_FIXTURES_DIR must be defined (tests/CMakeLists.txt does)"
-#endif
+#include "fixtures_dir.hpp"
 
 namespace tsbatch::test {
 
@@ -62,7 +60,7 @@ inline std::vector<std::int64_t> fixture_ints(const YAML::Node& n) {
 }
 
 inline std::string fixture_path(const std::string& op) {
-    return std::string(TSBATCH_FIXTURES_DIR) + "/operators/" + op + ".yaml";
+    return fixtures_dir().string() + "/operators/" + op + ".yaml";
 }
 
 /// Loads tests/fixtures/operators/<op>.yaml; throws on a missing or malformed file.
@@ -94,7 +92,7 @@ inline operator_fixture load_operator_fixture(const std::string& op) {
 /// Loads tests/fixtures/dataset/<name>.yaml (written by make_dataset_fixtures.py: the
 /// dataset-wide kernels); throws on a missing or malformed file.
 inline YAML::Node load_dataset_fixture(const std::string& name) {
-    return YAML::LoadFile(std::string(TSBATCH_FIXTURES_DIR) + "/dataset/" + name + ".yaml");
+    return YAML::LoadFile(fixtures_dir().string() + "/dataset/" + name + ".yaml");
 }
 
 /// The named series of a fixture's `series` map ({name: {time: [...], value: [...]}}).

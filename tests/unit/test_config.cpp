@@ -12,6 +12,7 @@
 #include "algo/operator.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
+#include "fixtures_dir.hpp"
 
 namespace tsbatch {
 namespace {
@@ -19,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path& configs_dir() {
-    static const fs::path dir = fs::path(TSBATCH_FIXTURES_DIR) / "configs";
+    static const fs::path dir = test::fixtures_dir() / "configs";
     return dir;
 }
 

@@ -21,6 +21,7 @@
 #include "ingest/time_field.hpp"
 #include "ingest/time_zone.hpp"
 #include "ingest/value_field.hpp"
+#include "fixtures_dir.hpp"
 
 using namespace tsbatch;
 using namespace tsbatch::ingest;
@@ -754,7 +755,7 @@ csv_options fixture_options(const YAML::Node& n) {
 }  // namespace
 
 TEST(ingest_csv_fixtures, match_pandas_exactly) {
-    const std::filesystem::path dir = std::filesystem::path(TSBATCH_FIXTURES_DIR) / "csv";
+    const std::filesystem::path dir = test::fixtures_dir() / "csv";
     std::size_t files = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
         if (entry.path().extension() != ".yaml") continue;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "ingest/rank_merge.hpp"
@@ -63,7 +64,10 @@ void expect_same(const series_batch& got, const series_batch& want) {
 class rank_merge : public ::testing::TestWithParam<std::tuple<int, duplicate_policy>> {};
 
 TEST_P(rank_merge, equals_one_accumulator_over_all_inputs) {
-    const auto [nranks, policy] = GetParam();
+    // Plain variables, not a structured binding: the lambda below captures policy, which
+    // Clang 14 (the sanitizer build) does not allow for a binding.
+    const int nranks = std::get<0>(GetParam());
+    const duplicate_policy policy = std::get<1>(GetParam());
     const auto files = make_files();
 
     accumulator all;
