@@ -37,3 +37,13 @@ endif()
 if(TSBATCH_NATIVE)
   target_compile_options(tsbatch_options INTERFACE -march=native)
 endif()
+
+# Code whose speed does not matter, compiled at -O1 in optimised builds: the tests (they call
+# the libraries, which keep full optimisation, and only check what comes back) and the
+# command-line layer (it parses argv once per process). Their compile time is mostly the
+# code generation of header-only GoogleTest and CLI11 functions at -O3: -O1 takes about a
+# third off each of those files (measured with GCC 12: a test file 5.7 s -> 4.0 s, a
+# subcommand file 5.9 s -> 4.2 s).
+set(TSBATCH_LIGHT_OPTIMISATION $<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:-O1>)
+add_library(tsbatch_light_optimisation INTERFACE)
+target_compile_options(tsbatch_light_optimisation INTERFACE ${TSBATCH_LIGHT_OPTIMISATION})
