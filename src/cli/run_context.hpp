@@ -2,14 +2,11 @@
 // The one exit path of tsbatch (DESIGN §6): every rank catches, the ranks agree on the
 // outcome, and one rank prints. Errors found on some ranks only are shared at agreement
 // points, so no rank is left waiting in a collective.
-#include <exception>
 #include <functional>
-#include <cstdint>
-#include <string>
-#include <vector>
 
 #include "parallel/agreement.hpp"
 #include "parallel/comm.hpp"
+#include "pipeline/collective.hpp"
 
 namespace tsbatch {
 
@@ -18,26 +15,5 @@ int run_parallel(int& argc, char**& argv, const std::function<int(const comm&)>&
 
 /// Runs `body` in this process alone (commands that need no MPI), printing errors.
 int run_serial(const std::function<int()>& body);
-
-/// Runs `f`, a section of collective I/O in which a failure on one rank would leave the
-/// others waiting: on an exception with more than one rank, prints a rank-tagged message
-/// and aborts the job.
-void collective_section(const comm& c, const std::function<void()>& f);
-
-/// How publish_report_lines lists reports (bad rows, rule violations ...).
-struct report_listing {
-    std::string what = "reports";     ///< the noun of "... N more <what>"
-    std::size_t shown = 100;          ///< lines printed to stderr at most
-    std::string report_path;          ///< every line goes to this file when set
-    std::uint64_t not_kept = 0;       ///< lines left out before gathering (counted, not listed)
-    std::vector<std::string> footer;  ///< the file's last lines
-};
-
-/// Collective: every rank's report lines in rank order, the first `shown` printed by rank 0,
-/// all of them in the report file. Throws output_error when the file cannot be written.
-void publish_report_lines(const comm& c, const std::vector<std::string>& mine, const report_listing& how);
-
-/// Prints `tsbatch: error: ...` to stderr.
-void print_error(const std::string& message, int rank = -1);
 
 }  // namespace tsbatch

@@ -34,7 +34,7 @@ bool is_blank_line(std::string_view text) {
     return true;
 }
 
-csv_input::csv_input(byte_source& source, const csv_options& options, record_sink& sink_, parse_context& ctx_)
+csv_input::csv_input(text::byte_source& source, const csv_options& options, record_sink& sink_, parse_context& ctx_)
     : lines(source, options.max_line_bytes),
       times(options.time_format, options.zone, options.dst),
       values(options.decimal_comma, options.nan_markers),
@@ -111,7 +111,7 @@ bool csv_input::next_row() {
     return false;
 }
 
-void read_csv(byte_source& source, const csv_options& options, record_sink& sink, parse_context& ctx) {
+void read_csv(text::byte_source& source, const csv_options& options, record_sink& sink, parse_context& ctx) {
     validate(options);
     csv_input in(source, options, sink, ctx);
     in.read_header(options.separator);

@@ -6,7 +6,7 @@
 // exist, a bad series name in a wide header's syntax) throw input_error / usage_error before
 // any row is read. Each bad row or field afterwards is reported to the parse context as
 // `file:line:column: message (text: '...')` and skipped.
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 #include "ingest/csv_options.hpp"
 #include "ingest/parse_context.hpp"
 #include "ingest/record_sink.hpp"
@@ -14,6 +14,6 @@
 namespace tsbatch::ingest {
 
 /// Reads one CSV input into `sink`.
-void read_csv(byte_source& source, const csv_options& options, record_sink& sink, parse_context& ctx);
+void read_csv(text::byte_source& source, const csv_options& options, record_sink& sink, parse_context& ctx);
 
 }  // namespace tsbatch::ingest

@@ -17,7 +17,7 @@ namespace tsbatch::ingest {
 
 /// One CSV input being read: its lines, its header and the current row's fields.
 struct csv_input {
-    csv_input(byte_source& source, const csv_options& options, record_sink& sink_, parse_context& ctx_);
+    csv_input(text::byte_source& source, const csv_options& options, record_sink& sink_, parse_context& ctx_);
 
     line_reader lines;
     csv_splitter splitter{','};

@@ -7,7 +7,7 @@
 
 namespace tsbatch::ingest {
 
-line_reader::line_reader(byte_source& source, std::size_t max_line_bytes)
+line_reader::line_reader(text::byte_source& source, std::size_t max_line_bytes)
     : source_(source), max_(std::max<std::size_t>(max_line_bytes, 1)) {}
 
 bool line_reader::fetch() {

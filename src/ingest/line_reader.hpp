@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 
 namespace tsbatch::ingest {
 
@@ -24,7 +24,7 @@ struct line {
 
 class line_reader {
 public:
-    explicit line_reader(byte_source& source, std::size_t max_line_bytes = default_max_line_bytes);
+    explicit line_reader(text::byte_source& source, std::size_t max_line_bytes = default_max_line_bytes);
 
     /// The next line; false at the end of the input. `out.text` stays valid until the next
     /// call. Errors of the source (truncated gzip) are rethrown with the line reached.
@@ -38,7 +38,7 @@ private:
     void append_capped(std::string_view part);
     void finish(line& out, std::string_view text);
 
-    byte_source& source_;
+    text::byte_source& source_;
     std::size_t max_;
     std::string_view block_;  // unread rest of the current block
     std::string carry_;       // a line that spans blocks, up to max_ bytes

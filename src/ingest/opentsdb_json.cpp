@@ -13,6 +13,8 @@
 namespace tsbatch::ingest {
 namespace {
 
+using text::json_token;
+
 constexpr std::size_t no_series = std::numeric_limits<std::size_t>::max();
 
 struct position {
@@ -41,7 +43,7 @@ struct series_object {
 
 class json_series_reader {
 public:
-    json_series_reader(byte_source& source, const opentsdb_json_options& o, record_sink& sink, parse_context& ctx)
+    json_series_reader(text::byte_source& source, const opentsdb_json_options& o, record_sink& sink, parse_context& ctx)
         : json_(source, o.limits), sink_(sink), ctx_(ctx) {}
 
     void read() {
@@ -242,7 +244,7 @@ private:
         if (ok) add_point(s, time, value);
     }
 
-    json_reader json_;
+    text::json_reader json_;
     record_sink& sink_;
     parse_context& ctx_;
     key_builder builder_;
@@ -250,7 +252,7 @@ private:
 
 }  // namespace
 
-void read_opentsdb_json(byte_source& source, const opentsdb_json_options& options, record_sink& sink,
+void read_opentsdb_json(text::byte_source& source, const opentsdb_json_options& options, record_sink& sink,
                         parse_context& ctx) {
     json_series_reader(source, options, sink, ctx).read();
 }

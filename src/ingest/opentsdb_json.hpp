@@ -11,19 +11,19 @@
 // "annotations", "query", ...) are skipped. Syntax errors throw input_error at
 // `file:line:column`; a bad point or series object is reported and skipped. An OpenTSDB
 // error response ({"error": {"message": ...}}) throws input_error with its message.
-#include "ingest/byte_source.hpp"
-#include "ingest/json_reader.hpp"
+#include "text/byte_source.hpp"
+#include "text/json_reader.hpp"
 #include "ingest/parse_context.hpp"
 #include "ingest/record_sink.hpp"
 
 namespace tsbatch::ingest {
 
 struct opentsdb_json_options {
-    json_limits limits;
+    text::json_limits limits;
 };
 
 /// Reads one /api/query response (or several, one after another) into `sink`.
-void read_opentsdb_json(byte_source& source, const opentsdb_json_options& options, record_sink& sink,
+void read_opentsdb_json(text::byte_source& source, const opentsdb_json_options& options, record_sink& sink,
                         parse_context& ctx);
 
 }  // namespace tsbatch::ingest

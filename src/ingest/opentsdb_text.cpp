@@ -49,7 +49,7 @@ void split_words(std::string_view line, std::vector<token>& out) {
 
 class text_reader {
 public:
-    text_reader(byte_source& source, const opentsdb_text_options& o, record_sink& sink, parse_context& ctx)
+    text_reader(text::byte_source& source, const opentsdb_text_options& o, record_sink& sink, parse_context& ctx)
         : lines_(source, o.max_line_bytes), sink_(sink), ctx_(ctx) {}
 
     void read() {
@@ -133,7 +133,7 @@ private:
 
 }  // namespace
 
-void read_opentsdb_text(byte_source& source, const opentsdb_text_options& options, record_sink& sink,
+void read_opentsdb_text(text::byte_source& source, const opentsdb_text_options& options, record_sink& sink,
                         parse_context& ctx) {
     text_reader(source, options, sink, ctx).read();
 }

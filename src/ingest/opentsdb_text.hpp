@@ -8,7 +8,7 @@
 // The value is an integer or a decimal number; `NaN` gives a NaN point (OpenTSDB itself
 // refuses NaN) and infinities are refused. Zero tags are accepted (1..8 tags is an export
 // rule); a tag without '=' or a key given twice is malformed. Blank lines are skipped.
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 #include "ingest/line_reader.hpp"
 #include "ingest/parse_context.hpp"
 #include "ingest/record_sink.hpp"
@@ -20,7 +20,7 @@ struct opentsdb_text_options {
 };
 
 /// Reads one `tsdb import` input into `sink`; each bad line is reported and skipped.
-void read_opentsdb_text(byte_source& source, const opentsdb_text_options& options, record_sink& sink,
+void read_opentsdb_text(text::byte_source& source, const opentsdb_text_options& options, record_sink& sink,
                         parse_context& ctx);
 
 /// Reads an OpenTSDB timestamp (seconds below 2^32, else ms up to 9999999999999); returns

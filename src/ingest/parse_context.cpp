@@ -4,7 +4,7 @@
 
 namespace tsbatch::ingest {
 
-parse_context::parse_context(diagnostic_handler handler, name_mode mode) : handler_(std::move(handler)), mode_(mode) {}
+parse_context::parse_context(diagnostic_handler handler, text::name_mode mode) : handler_(std::move(handler)), mode_(mode) {}
 
 void parse_context::report(diagnostic_kind kind, const text_location& where, std::string message,
                            std::string_view text) {
@@ -19,8 +19,8 @@ bool parse_context::first_report_of(std::string_view name) {
 bool parse_context::resolve_name(std::string_view role, std::string_view name, const text_location& where,
                                  std::string& out) {
     std::string why;
-    const name_class c = classify_name(name, &why);
-    if (c == name_class::ok) {
+    const text::name_class c = text::classify_name(name, &why);
+    if (c == text::name_class::ok) {
         out.assign(name);
         return true;
     }
@@ -29,8 +29,8 @@ bool parse_context::resolve_name(std::string_view role, std::string_view name, c
         report(diagnostic_kind::malformed, where, "empty " + role_s, name);
         return false;
     }
-    if (mode_ == name_mode::sanitise) {
-        out = sanitise_name(name);
+    if (mode_ == text::name_mode::sanitise) {
+        out = text::sanitise_name(name);
         if (first_report_of(name))
             report(diagnostic_kind::renamed, where,
                    role_s + " renamed '" + printable_excerpt(out) + "': " + why +
@@ -38,7 +38,7 @@ bool parse_context::resolve_name(std::string_view role, std::string_view name, c
                    name);
         return true;
     }
-    if (c == name_class::structural) {
+    if (c == text::name_class::structural) {
         report(diagnostic_kind::malformed, where,
                role_s + " has " + why + ", which cannot be stored (use the sanitise option to replace it by '_')",
                name);

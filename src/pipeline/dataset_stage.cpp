@@ -4,8 +4,8 @@
 #include <optional>
 
 #include "algo/dataset_support.hpp"
-#include "cli/run_context.hpp"
 #include "core/error.hpp"
+#include "pipeline/collective.hpp"
 #include "pipeline/matrix_chunks.hpp"
 
 namespace tsbatch {

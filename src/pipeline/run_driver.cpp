@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "build_info.hpp"
-#include "cli/run_context.hpp"
 #include "core/error.hpp"
 #include "core/format.hpp"
 #include "core/time.hpp"
@@ -22,6 +21,8 @@
 #include "parallel/mpi_comm.hpp"
 #include "core/stop_request.hpp"
 #include "pipeline/checkpoint.hpp"
+#include "parallel/agreement.hpp"
+#include "pipeline/collective.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/dataset_stage.hpp"
 #include "pipeline/executor.hpp"

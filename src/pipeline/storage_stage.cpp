@@ -9,8 +9,9 @@
 #include <optional>
 #include <set>
 
-#include "cli/run_context.hpp"
 #include "core/error.hpp"
+#include "parallel/agreement.hpp"
+#include "pipeline/collective.hpp"
 #include "storage/export_format.hpp"
 #include "storage/opentsdb_rules.hpp"
 #include "storage/push_journal.hpp"

@@ -6,7 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/time.hpp"
-#include "ingest/names.hpp"
+#include "text/names.hpp"
 
 namespace tsbatch::storage {
 
@@ -105,7 +105,7 @@ public:
     /// `context` says where the name is, e.g. " of tag 'site'" for a tag value.
     void check(std::string_view name, const std::string& context) {
         std::string why;
-        if (ingest::classify_name(name, &why) == ingest::name_class::ok) return;
+        if (text::classify_name(name, &why) == text::name_class::ok) return;
         if (bad_++ > 0) return;
         if (name.empty())
             first_ = what_ + context + " is empty";

@@ -12,15 +12,15 @@
 #include <thread>
 
 #include "core/error.hpp"
-#include "ingest/byte_source.hpp"
-#include "ingest/json_reader.hpp"
+#include "text/byte_source.hpp"
+#include "text/json_reader.hpp"
 
 namespace tsbatch::storage {
 
 namespace {
 
 using steady = std::chrono::steady_clock;
-using ingest::json_token;
+using text::json_token;
 
 constexpr std::size_t max_point_errors = 20;
 constexpr std::size_t snippet_bytes = 200;
@@ -113,7 +113,7 @@ bool permanent(CURLcode code) {
 
 // ---- JSON answers -------------------------------------------------------------------------
 
-std::string number_text(ingest::json_reader& r, json_token t) {
+std::string number_text(text::json_reader& r, json_token t) {
     if (t == json_token::number || t == json_token::string) return std::string(r.text());
     r.skip(t);
     return {};
@@ -131,7 +131,7 @@ struct details_answer {
     std::vector<std::string> errors;  ///< "metric timestamp: reason", at most max_point_errors
 };
 
-std::string read_point_error(ingest::json_reader& r) {
+std::string read_point_error(text::json_reader& r) {
     std::string metric, timestamp, reason;
     for (json_token t = r.next(); t != json_token::end_object; t = r.next()) {
         const std::string key(r.text());
@@ -157,7 +157,7 @@ std::string read_point_error(ingest::json_reader& r) {
     return metric + " " + timestamp + ": " + reason;
 }
 
-void read_point_errors(ingest::json_reader& r, details_answer& a) {
+void read_point_errors(text::json_reader& r, details_answer& a) {
     for (json_token t = r.next(); t != json_token::end_array; t = r.next()) {
         if (t != json_token::begin_object) {
             r.skip(t);
@@ -171,8 +171,8 @@ void read_point_errors(ingest::json_reader& r, details_answer& a) {
 /// Parses a ?details answer; nullopt when the body is something else (text, an error object).
 std::optional<details_answer> parse_details(std::string_view body) {
     try {
-        auto source = ingest::open_memory("response", body);
-        ingest::json_reader r(*source);
+        auto source = text::open_memory("response", body);
+        text::json_reader r(*source);
         if (r.next() != json_token::begin_object) return std::nullopt;
         details_answer a;
         for (json_token t = r.next(); t != json_token::end_object; t = r.next()) {
@@ -203,8 +203,8 @@ struct uid_answer {
 
 std::optional<uid_answer> parse_uid_answer(std::string_view body) {
     try {
-        auto source = ingest::open_memory("response", body);
-        ingest::json_reader r(*source);
+        auto source = text::open_memory("response", body);
+        text::json_reader r(*source);
         if (r.next() != json_token::begin_object) return std::nullopt;
         uid_answer a;
         for (json_token t = r.next(); t != json_token::end_object; t = r.next()) {

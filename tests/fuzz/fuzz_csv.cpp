@@ -13,13 +13,14 @@
 
 #include "core/error.hpp"
 #include "ingest/accumulator.hpp"
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 #include "ingest/csv_reader.hpp"
 #include "ingest/time_field.hpp"
 
 namespace {
 
 using namespace tsbatch::ingest;
+using namespace tsbatch::text;
 
 [[noreturn]] void broken(const char* invariant) {
     std::fprintf(stderr, "fuzz_csv: %s\n", invariant);

@@ -13,12 +13,13 @@
 #include <string_view>
 
 #include "core/error.hpp"
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 #include "ingest/opentsdb_json.hpp"
 
 namespace {
 
 using namespace tsbatch::ingest;
+using namespace tsbatch::text;
 
 [[noreturn]] void broken(const char* invariant) {
     std::fprintf(stderr, "fuzz_opentsdb_json: %s\n", invariant);

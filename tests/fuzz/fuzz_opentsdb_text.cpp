@@ -11,13 +11,14 @@
 #include <string_view>
 
 #include "core/error.hpp"
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 #include "ingest/opentsdb_text.hpp"
 #include "ingest/time_field.hpp"
 
 namespace {
 
 using namespace tsbatch::ingest;
+using namespace tsbatch::text;
 
 [[noreturn]] void broken(const char* invariant) {
     std::fprintf(stderr, "fuzz_opentsdb_text: %s\n", invariant);

@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "ingest/accumulator.hpp"
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 #include "ingest/opentsdb_text.hpp"
 
 using namespace tsbatch;
 using namespace tsbatch::ingest;
+using namespace tsbatch::text;
 
 namespace {
 

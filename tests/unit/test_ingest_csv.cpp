@@ -15,7 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/time.hpp"
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 #include "ingest/csv_reader.hpp"
 #include "ingest/line_reader.hpp"
 #include "ingest/time_field.hpp"
@@ -25,6 +25,7 @@
 
 using namespace tsbatch;
 using namespace tsbatch::ingest;
+using namespace tsbatch::text;
 
 namespace {
 

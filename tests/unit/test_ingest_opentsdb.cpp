@@ -9,15 +9,16 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "ingest/byte_source.hpp"
-#include "ingest/json_reader.hpp"
-#include "ingest/names.hpp"
+#include "text/byte_source.hpp"
+#include "text/json_reader.hpp"
+#include "text/names.hpp"
 #include "ingest/opentsdb_json.hpp"
 #include "ingest/opentsdb_text.hpp"
-#include "ingest/unicode_letters.hpp"
+#include "text/unicode_letters.hpp"
 
 using namespace tsbatch;
 using namespace tsbatch::ingest;
+using namespace tsbatch::text;
 
 namespace {
 
@@ -69,7 +70,7 @@ parsed run(format f, std::string_view input, name_mode mode = name_mode::check,
     return p;
 }
 
-parsed text(std::string_view input, name_mode mode = name_mode::check) {
+parsed parse_text(std::string_view input, name_mode mode = name_mode::check) {
     return run(format::text, input, mode);
 }
 parsed json(std::string_view input, std::size_t block = default_block_size) {
@@ -128,7 +129,7 @@ TEST(ingest_names, opentsdb_characters_and_structural_ones) {
 // ---- tsdb import text -------------------------------------------------------------------------
 
 TEST(ingest_opentsdb_text, points_tags_and_timestamp_units) {
-    const auto p = text(
+    const auto p = parse_text(
         "sys.cpu.user 1346846400 50 host=web01 cpu=0\n"
         "sys.cpu.user 1346846400500 51.5 cpu=0 host=web01\r\n"
         "\n"
@@ -154,7 +155,7 @@ TEST(ingest_opentsdb_text, gzip_input) {
 }
 
 TEST(ingest_opentsdb_text, every_bad_line_is_reported_with_its_place) {
-    const auto p = text(
+    const auto p = parse_text(
         "m 1346846400 1 a=b\n"            // 1 ok
         "m 1346846400\n"                  // 2 too few
         "m 1346846400.5 1 a=b\n"          // 3 not an integer
@@ -197,7 +198,7 @@ TEST(ingest_opentsdb_text, refused_names_are_kept_and_reported_once_or_sanitised
         "cpu:load 1346846400 1 host=web#1\n"
         "cpu:load 1346846401 2 host=web#1\n"
         "cpu:load 1346846402 3 host=web#2\n";
-    const auto check = text(input);
+    const auto check = parse_text(input);
     EXPECT_EQ(check.records, (std::vector<std::string>{rec("cpu:load{host=web#1}", t2012, 1),
                                                        rec("cpu:load{host=web#1}", t2012 + 1000, 2),
                                                        rec("cpu:load{host=web#2}", t2012 + 2000, 3)}));
@@ -211,7 +212,7 @@ TEST(ingest_opentsdb_text, refused_names_are_kept_and_reported_once_or_sanitised
                   ". / and Unicode letters) (text: 'web#2')"}));
     EXPECT_EQ(check.kinds, std::vector<diagnostic_kind>(3, diagnostic_kind::invalid_name));
 
-    const auto fixed = text(input, name_mode::sanitise);
+    const auto fixed = parse_text(input, name_mode::sanitise);
     EXPECT_EQ(fixed.records, (std::vector<std::string>{rec("cpu_load{host=web_1}", t2012, 1),
                                                        rec("cpu_load{host=web_1}", t2012 + 1000, 2),
                                                        rec("cpu_load{host=web_2}", t2012 + 2000, 3)}));

@@ -1,9 +1,10 @@
-#include "cli/staged_output.hpp"
+#include "pipeline/staged_output.hpp"
 
 #include <optional>
 
 #include "build_info.hpp"
-#include "cli/run_context.hpp"
+#include "parallel/agreement.hpp"
+#include "pipeline/collective.hpp"
 
 namespace tsbatch {
 

@@ -12,9 +12,9 @@
 #include <string_view>
 #include <vector>
 
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 
 enum class json_token {
     begin_object,
@@ -89,4 +89,4 @@ private:
     bool started_ = false;
 };
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text

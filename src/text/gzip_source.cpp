@@ -1,10 +1,10 @@
-#include "ingest/gzip_source.hpp"
+#include "text/gzip_source.hpp"
 
 #include <new>
 
 #include "core/error.hpp"
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 
 namespace {
 // 16 + MAX_WBITS: a gzip wrapper (header and CRC-32 trailer are checked), no raw deflate.
@@ -72,4 +72,4 @@ std::string_view gzip_source::next() {
     return {out_.get(), block_size_ - zs_.avail_out};
 }
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text

@@ -1,9 +1,9 @@
-#include "ingest/unicode_letters.hpp"
+#include "text/unicode_letters.hpp"
 
 #include <algorithm>
 #include <iterator>
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 namespace {
 
 struct code_range {
@@ -93,4 +93,4 @@ bool is_unicode_letter(char32_t cp) noexcept {
     return it != std::begin(bmp_letters) && cp <= std::prev(it)->last;
 }
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 
 constexpr std::size_t default_block_size = std::size_t{1} << 20;
 
@@ -31,4 +31,4 @@ std::unique_ptr<byte_source> open_file(const std::string& path, std::size_t bloc
 std::unique_ptr<byte_source> open_memory(std::string name, std::string_view data,
                                          std::size_t block_size = default_block_size);
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text

@@ -1,11 +1,10 @@
-#include "ingest/json_reader.hpp"
+#include "text/json_reader.hpp"
 
 #include <cstring>
 
 #include "core/error.hpp"
-#include "ingest/diagnostic.hpp"
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 namespace {
 
 bool is_digit(int c) {
@@ -316,4 +315,4 @@ void json_reader::skip(json_token first) {
     }
 }
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text

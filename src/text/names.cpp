@@ -1,11 +1,11 @@
-#include "ingest/names.hpp"
+#include "text/names.hpp"
 
 #include <cstdint>
 #include <cstdio>
 
-#include "ingest/unicode_letters.hpp"
+#include "text/unicode_letters.hpp"
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 namespace {
 
 constexpr char32_t invalid_utf8 = 0xFFFFFFFF;
@@ -108,4 +108,4 @@ std::string sanitise_name(std::string_view name) {
     return out;
 }
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text

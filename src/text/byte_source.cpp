@@ -1,4 +1,4 @@
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,9 +9,9 @@
 #include <cstring>
 
 #include "core/error.hpp"
-#include "ingest/gzip_source.hpp"
+#include "text/gzip_source.hpp"
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 namespace {
 
 constexpr unsigned char gzip_magic[2] = {0x1F, 0x8B};
@@ -127,4 +127,4 @@ std::unique_ptr<byte_source> open_memory(std::string name, std::string_view data
     return raw;
 }
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text

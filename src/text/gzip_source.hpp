@@ -1,14 +1,15 @@
 #pragma once
-// Gunzips another byte source block by block (internal to the ingest library).
+// Gunzips another byte source block by block (internal to byte_source: open_file and
+// open_memory wrap a gzip stream in one).
 #include <zlib.h>
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
-#include "ingest/byte_source.hpp"
+#include "text/byte_source.hpp"
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 
 /// Inflates a gzip stream of one or more members (as `cat a.gz b.gz` makes). A truncated or
 /// corrupt stream throws input_error naming the input and the compressed byte offset.
@@ -37,4 +38,4 @@ private:
     bool finished_ = false;
 };
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text

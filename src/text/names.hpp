@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace tsbatch::ingest {
+namespace tsbatch::text {
 
 /// What a name is, from best to worst.
 enum class name_class {
@@ -27,4 +27,4 @@ enum class name_mode {
     sanitise,  ///< replace bad characters by '_' (each change reported once per name)
 };
 
-}  // namespace tsbatch::ingest
+}  // namespace tsbatch::text
