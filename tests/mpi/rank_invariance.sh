@@ -7,14 +7,15 @@ source "$TSBATCH_SOURCE_DIR/tests/cli/lib.sh"
 "$TSBATCH" inspect --digest gen3.h5 > g3.txt
 cmp g1.txt g3.txt || fail "generate differs between 1 and 3 ranks"
 
-for cfg in "$TSBATCH_SOURCE_DIR"/config/*.yaml "$TSBATCH_SOURCE_DIR"/tests/mpi/all_operators.yaml \
-           "$TSBATCH_SOURCE_DIR"/tests/mpi/grouped_operators.yaml; do
+# check_config CONFIG INPUT: the run gives the same result data on 1, 2 and 3 ranks.
+check_config() {
+  local cfg=$1 input=$2 name n rc idle
   name=$(basename "$cfg" .yaml)
   for n in 1 2 3; do
     # Exit 4 (series skipped) is expected where a config skips whole groups.
     rc=0
     # Small chunks, so that every rank gets work: at the default size this data is one chunk.
-    "$MPIEXEC" -n $n "$TSBATCH" run "$cfg" --set input.path=gen1.h5 --set output.path="r_${name}_$n.h5" \
+    "$MPIEXEC" -n $n "$TSBATCH" run "$cfg" --set input.path="$input" --set output.path="r_${name}_$n.h5" \
       --set run.chunk_points=3000 --set run.chunk_series=3 > "out_${name}_$n.txt" || rc=$?
     [ "$rc" -eq 0 ] || [ "$rc" -eq 4 ] || fail "$name: exit $rc on $n ranks"
     # The summary's rank table: every rank must have had series to work on.
@@ -26,7 +27,15 @@ for cfg in "$TSBATCH_SOURCE_DIR"/config/*.yaml "$TSBATCH_SOURCE_DIR"/tests/mpi/a
   cmp "d_${name}_1.txt" "d_${name}_2.txt" || fail "$name: 1 and 2 ranks differ"
   cmp "d_${name}_1.txt" "d_${name}_3.txt" || fail "$name: 1 and 3 ranks differ"
   echo "$name: identical on 1, 2, 3 ranks ($(wc -l < "d_${name}_1.txt") datasets)"
+}
+for cfg in "$TSBATCH_SOURCE_DIR"/config/*.yaml "$TSBATCH_SOURCE_DIR"/tests/mpi/all_operators.yaml \
+           "$TSBATCH_SOURCE_DIR"/tests/mpi/grouped_operators.yaml; do
+  check_config "$cfg" gen1.h5
 done
+# pca and kmeans on values need one time grid: 36 hourly sensors staged from a wide CSV.
+/usr/bin/python3 "$TSBATCH_SOURCE_DIR/tests/cli/dataset_check.py" make wide.csv
+"$TSBATCH" stage-in --from csv --layout wide wide.csv -o grid.h5 >/dev/null
+check_config "$TSBATCH_SOURCE_DIR"/tests/mpi/one_grid_operators.yaml grid.h5
 
 # stage-in: five import files (one of them twice, so series meet duplicates across files and
 # ranks) give the same staged file on 1, 2 and 3 ranks, for each duplicate policy.
