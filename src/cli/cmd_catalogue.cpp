@@ -1,33 +1,20 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "algo/operator.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_context.hpp"
+#include "text/json_writer.hpp"
 
 namespace tsbatch {
 namespace {
 
-std::string json_escape(const std::string& s) {
-    std::string o = "\"";
-    for (const char ch : s) {
-        switch (ch) {
-        case '"': o += "\\\""; break;
-        case '\\': o += "\\\\"; break;
-        case '\n': o += "\\n"; break;
-        case '\t': o += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(ch) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-                o += buf;
-            } else {
-                o += ch;
-            }
-        }
-    }
-    return o + "\"";
+std::string json_escape(std::string_view s) {
+    std::string quoted;
+    text::append_json_string(quoted, s);
+    return quoted;
 }
 
 std::string json_number(double v) {

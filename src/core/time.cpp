@@ -190,22 +190,24 @@ std::int64_t parse_iso8601(std::string_view text, int default_offset_minutes) {
            static_cast<std::int64_t>(offset) * ms_per_minute;
 }
 
+civil_date civil_from_days(std::int64_t days) noexcept {
+    const std::int64_t z = days + 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    return {static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2 ? 1 : 0), m, d};
+}
+
 std::string format_iso8601(std::int64_t ms) {
     const std::int64_t days = floor_div(ms, ms_per_day);
     // ms % ms_per_day, made non-negative: days * ms_per_day would overflow near INT64_MIN.
     std::int64_t rem = ms % ms_per_day;
     if (rem < 0) rem += ms_per_day;
-    // civil_from_days (H. Hinnant)
-    const std::int64_t z = days + 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const std::int64_t y0 = static_cast<std::int64_t>(yoe) + era * 400;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    const std::int64_t y = y0 + (m <= 2);
+    const civil_date c = civil_from_days(days);
     const auto h = rem / ms_per_hour;
     rem %= ms_per_hour;
     const auto mi = rem / ms_per_minute;
@@ -213,7 +215,7 @@ std::string format_iso8601(std::int64_t ms) {
     const auto sec = rem / ms_per_second;
     const auto frac = rem % ms_per_second;
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y), m, d,
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(c.y), c.m, c.d,
                   static_cast<long long>(h), static_cast<long long>(mi), static_cast<long long>(sec),
                   static_cast<long long>(frac));
     return buf;

@@ -38,6 +38,16 @@ std::string format_iso8601(std::int64_t ms);
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept;
 
+/// A proleptic Gregorian date: year, month 1-12, day 1-31.
+struct civil_date {
+    std::int64_t y;
+    unsigned m, d;
+};
+
+/// The date `days` after 1970-01-01 (H. Hinnant's civil_from_days, the inverse of
+/// days_from_civil).
+civil_date civil_from_days(std::int64_t days) noexcept;
+
 /// Floor division and modulo for negative timestamps (C++ `/` truncates toward zero).
 constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) noexcept {
     const std::int64_t q = a / b;

@@ -115,17 +115,6 @@ std::int64_t change_day(const posix_tz_rule::change& c, std::int64_t y) {
     return first + day - 1;
 }
 
-// The civil year holding `days` since 1970-01-01 (H. Hinnant's civil_from_days, year only).
-std::int64_t year_of(std::int64_t days) {
-    const std::int64_t z = days + 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(z - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    return static_cast<std::int64_t>(yoe) + era * 400 + (mp >= 10 ? 1 : 0);
-}
-
 }  // namespace
 
 offset_period posix_tz_rule::period_at(std::int64_t t) const {
@@ -137,7 +126,7 @@ offset_period posix_tz_rule::period_at(std::int64_t t) const {
         std::int32_t offset;
     };
     // Changes of the years around t, in UTC: start is given in standard time, end in daylight time.
-    const std::int64_t y = year_of(floor_div(t + std_offset, seconds_per_day));
+    const std::int64_t y = civil_from_days(floor_div(t + std_offset, seconds_per_day)).y;
     std::array<edge, 6> edges{};
     for (int k = 0; k < 3; ++k) {
         const std::int64_t yy = y - 1 + k;

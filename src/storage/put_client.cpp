@@ -14,12 +14,14 @@
 #include "core/error.hpp"
 #include "text/byte_source.hpp"
 #include "text/json_reader.hpp"
+#include "text/json_writer.hpp"
 
 namespace tsbatch::storage {
 
 namespace {
 
 using steady = std::chrono::steady_clock;
+using text::append_json_string;
 using text::json_token;
 
 constexpr std::size_t max_point_errors = 20;

@@ -7,8 +7,11 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "text/json_writer.hpp"
 
 namespace tsbatch::storage {
+
+using text::append_json_string;
 
 namespace {
 
@@ -118,46 +121,6 @@ private:
 };
 
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    for (const char c : s) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (u < 0x20) {
-                    out += "\\u00";
-                    out += hex[u >> 4];
-                    out += hex[u & 0xF];
-                } else {
-                    out += c;  // UTF-8 bytes go through as they are (RFC 8259 8.1)
-                }
-        }
-    }
-    out += '"';
-}
 
 void append_put_json(std::string& out, const put_series& s, std::size_t begin, std::size_t end, time_encoding enc) {
     const series_json j = make_series_json(s);

@@ -43,9 +43,6 @@ void append_put_json(std::string& out, const put_series& s, std::size_t begin, s
 std::vector<put_request> plan_put_requests(const std::vector<put_series>& series, const request_limits& limits,
                                            time_encoding enc);
 
-/// Appends `s` as a JSON string (RFC 8259): quotes, `\"` `\\`, control characters escaped;
-/// other bytes, UTF-8 included, as they are.
-void append_json_string(std::string& out, std::string_view s);
 
 /// gzip (RFC 1952) of `data` at `level`.
 std::string gzip_compress(std::string_view data, int level);

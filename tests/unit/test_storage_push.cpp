@@ -20,6 +20,7 @@
 #include "storage/put_client.hpp"
 #include "storage/put_requests.hpp"
 #include "stub_http_server.hpp"
+#include "text/json_writer.hpp"
 
 namespace tsbatch::storage {
 namespace {
@@ -108,7 +109,7 @@ TEST(PutJson, RangeAndWholeSeconds) {
 
 TEST(PutJson, EscapesEveryControlCharacter) {
     std::string out;
-    append_json_string(out, std::string("a\"\\/\b\f\n\r\t\x1f\x7f\0z", 13));
+    text::append_json_string(out, std::string("a\"\\/\b\f\n\r\t\x1f\x7f\0z", 13));
     EXPECT_EQ(out, std::string("\"a\\\"\\\\/\\b\\f\\n\\r\\t\\u001f\x7f\\u0000z\""));
 }
 
