@@ -2,7 +2,8 @@
 // The communicator every distributed part of tsbatch talks to. Algorithms and the pipeline
 // take `const comm&` and never include mpi.h: the same code runs on one process (local),
 // under MPI (mpi_comm.hpp, in tsbatch_mpi) and on N simulated ranks in one process
-// (simulated_comm.hpp, for unit tests). All members except rank()/size() are collective.
+// (tests/support/simulated_comm.hpp, for unit tests). All members except rank()/size() are
+// collective.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -15,7 +15,7 @@
 #include "algo/dataset_operator.hpp"
 #include "algo/operator.hpp"
 #include "parallel/partition.hpp"
-#include "parallel/simulated_comm.hpp"
+#include "simulated_comm.hpp"
 
 namespace tsbatch::test {
 

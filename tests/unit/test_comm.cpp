@@ -8,7 +8,7 @@
 #include "parallel/comm.hpp"
 #include "parallel/ordered_reduce.hpp"
 #include "parallel/partition.hpp"
-#include "parallel/simulated_comm.hpp"
+#include "simulated_comm.hpp"
 
 using namespace tsbatch;
 

@@ -11,7 +11,7 @@
 #include "fixture_io.hpp"
 #include "core/error.hpp"
 #include "core/tags.hpp"
-#include "parallel/simulated_comm.hpp"
+#include "simulated_comm.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 

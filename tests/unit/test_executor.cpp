@@ -7,7 +7,7 @@
 
 #include "algo/generate.hpp"
 #include "core/error.hpp"
-#include "parallel/simulated_comm.hpp"
+#include "simulated_comm.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/checkpoint.hpp"
 #include "pipeline/executor.hpp"

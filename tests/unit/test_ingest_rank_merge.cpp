@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "ingest/rank_merge.hpp"
-#include "parallel/simulated_comm.hpp"
+#include "simulated_comm.hpp"
 
 using namespace tsbatch;
 using namespace tsbatch::ingest;

@@ -6,7 +6,7 @@
 #include <mutex>
 #include <random>
 
-#include "parallel/simulated_comm.hpp"
+#include "simulated_comm.hpp"
 #include "pipeline/matrix_chunks.hpp"
 
 namespace tsbatch {

@@ -21,7 +21,7 @@
 #include "core/error.hpp"
 #include "fixture_io.hpp"
 #include "parallel/agreement.hpp"
-#include "parallel/simulated_comm.hpp"
+#include "simulated_comm.hpp"
 
 namespace tsbatch {
 namespace {

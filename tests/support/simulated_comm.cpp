@@ -1,4 +1,4 @@
-#include "parallel/simulated_comm.hpp"
+#include "simulated_comm.hpp"
 
 #include <barrier>
 #include <exception>
