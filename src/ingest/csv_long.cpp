@@ -1,15 +1,12 @@
 // Long-form CSV rows: one point per row.
-#include <limits>
 #include <string>
-#include <unordered_map>
 
 #include "ingest/csv_rows.hpp"
 #include "ingest/key_builder.hpp"
+#include "ingest/series_lookup.hpp"
 
 namespace tsbatch::ingest {
 namespace {
-
-constexpr std::size_t no_series = std::numeric_limits<std::size_t>::max();
 
 class long_rows {
 public:
@@ -43,9 +40,7 @@ private:
         if (s != no_series) in_.sink.point(s, t, v);
     }
 
-    // The row's series. Rows of one series usually follow each other, so the raw names are
-    // compared with the previous row's before any hashing; the canonical key is built once
-    // per distinct set of names.
+    // The row's series, by its raw names (series_lookup).
     std::size_t series_of_row() {
         raw_.clear();
         if (metric_ != no_series) raw_ += in_.fields[metric_].text;
@@ -53,16 +48,7 @@ private:
             raw_ += '\x1F';
             raw_ += in_.fields[t.column].text;
         }
-        if (last_series_ != no_series && raw_ == last_raw_) return last_series_;
-        auto it = cache_.find(raw_);
-        if (it == cache_.end()) {
-            const std::size_t s = new_series();
-            if (s == no_series) return no_series;  // reported; not cached, so each row is reported
-            it = cache_.emplace(raw_, s).first;
-        }
-        last_raw_ = raw_;
-        last_series_ = it->second;
-        return last_series_;
+        return series_.find_or_make(raw_, [this] { return new_series(); });
     }
 
     std::size_t new_series() {
@@ -87,9 +73,7 @@ private:
     key_builder builder_;
     series_key key_;
     std::string raw_;
-    std::string last_raw_;
-    std::size_t last_series_ = no_series;
-    std::unordered_map<std::string, std::size_t> cache_;
+    series_lookup series_;
 };
 
 }  // namespace

@@ -1,17 +1,15 @@
 // Wide-form CSV rows: one row per time, one column per series.
 #include <algorithm>
-#include <limits>
 #include <map>
 #include <string>
 
 #include "core/error.hpp"
 #include "ingest/csv_rows.hpp"
 #include "ingest/key_builder.hpp"
+#include "ingest/series_lookup.hpp"
 
 namespace tsbatch::ingest {
 namespace {
-
-constexpr std::size_t no_series = std::numeric_limits<std::size_t>::max();
 
 class wide_rows {
 public:

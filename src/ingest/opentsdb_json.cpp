@@ -8,14 +8,13 @@
 #include "core/error.hpp"
 #include "ingest/key_builder.hpp"
 #include "ingest/opentsdb_text.hpp"
+#include "ingest/series_lookup.hpp"
 #include "ingest/value_field.hpp"
 
 namespace tsbatch::ingest {
 namespace {
 
 using text::json_token;
-
-constexpr std::size_t no_series = std::numeric_limits<std::size_t>::max();
 
 struct position {
     std::uint64_t line = 0;

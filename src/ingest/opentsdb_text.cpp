@@ -2,13 +2,12 @@
 
 #include <charconv>
 #include <cmath>
-#include <limits>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/time.hpp"
 #include "ingest/key_builder.hpp"
+#include "ingest/series_lookup.hpp"
 #include "ingest/time_field.hpp"
 #include "ingest/value_field.hpp"
 
@@ -28,8 +27,6 @@ const char* parse_opentsdb_timestamp(std::string_view text, std::int64_t& ms) {
 }
 
 namespace {
-
-constexpr std::size_t no_series = std::numeric_limits<std::size_t>::max();
 
 struct token {
     std::string_view text;
@@ -83,24 +80,15 @@ private:
         if (s != no_series) sink_.point(s, t, v);
     }
 
-    // As in the CSV reader: the raw names (metric and the tag words, as written) are looked
-    // up before any key is built.
+    // The line's series, by its raw names: the metric and the tag words as written
+    // (series_lookup).
     std::size_t series_of_line() {
         raw_.assign(words_[0].text);
         for (std::size_t i = 3; i < words_.size(); ++i) {
             raw_ += ' ';
             raw_ += words_[i].text;
         }
-        if (last_series_ != no_series && raw_ == last_raw_) return last_series_;
-        auto it = cache_.find(raw_);
-        if (it == cache_.end()) {
-            const std::size_t s = new_series();
-            if (s == no_series) return no_series;
-            it = cache_.emplace(raw_, s).first;
-        }
-        last_raw_ = raw_;
-        last_series_ = it->second;
-        return last_series_;
+        return series_.find_or_make(raw_, [this] { return new_series(); });
     }
 
     std::size_t new_series() {
@@ -126,9 +114,7 @@ private:
     key_builder builder_;
     series_key key_;
     std::string raw_;
-    std::string last_raw_;
-    std::size_t last_series_ = no_series;
-    std::unordered_map<std::string, std::size_t> cache_;
+    series_lookup series_;
 };
 
 }  // namespace
