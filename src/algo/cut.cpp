@@ -1,11 +1,12 @@
 // `cut`: keeps the points of one time range.
 //
 // Contract (tests/fixtures/make_operator_fixtures.py is an independent numpy reference):
-// - Exactly one of `to` and `nb_points` is given, and to > from (bind throws param_error
+// - At most one of `to` and `nb_points` is given, and to > from (bind throws param_error
 //   otherwise, naming the parameter).
 // - With to: the points with from <= t < to (half-open, so consecutive cuts never share a
 //   point; IKATS kept both ends). With nb_points: the first nb_points points with t >= from,
-//   fewer when the series ends first (IKATS warned; here it is normal).
+//   fewer when the series ends first (IKATS warned; here it is normal). With neither: every
+//   point with t >= from ("from 1980 onwards").
 // - Points are kept as they are, NaN values included: cut selects by time, not by value.
 // - A series with no point in the range gives an empty series, which is written like any
 //   other (IKATS silently dropped it from the output).
@@ -47,8 +48,7 @@ auto read_param(const std::string& name, F&& get) {
 
 void check_cut_params(const cut_params& p) {
     if (p.to && p.nb_points)
-        throw param_error("nb_points", "cannot be given together with to: give exactly one of to and nb_points");
-    if (!p.to && !p.nb_points) throw param_error("to", "is missing: give exactly one of to and nb_points");
+        throw param_error("nb_points", "cannot be given together with to: give at most one of to and nb_points");
     if (p.to && *p.to <= p.from)
         throw param_error(
             "to", "must be after from (" + format_timestamp_param(p.from) + "), got " + format_timestamp_param(*p.to));
@@ -73,6 +73,8 @@ cut_range cut_indices(std::span<const std::int64_t> time, const cut_params& p) {
     auto last = first;
     if (p.to) {
         last = std::lower_bound(first, time.end(), *p.to);
+    } else if (!p.nb_points) {
+        last = time.end();
     } else {
         const auto left = static_cast<std::uint64_t>(time.end() - first);
         last = first + static_cast<std::ptrdiff_t>(std::min(left, static_cast<std::uint64_t>(*p.nb_points)));
@@ -89,7 +91,8 @@ void cut(series_view in, const cut_params& p, series_sink& out) {
 operator_def make_cut_def() {
     operator_def d;
     d.name = "cut";
-    d.summary = "keep the points in [from, to), or the first nb_points at or after from (empty results are kept)";
+    d.summary = "keep the points in [from, to), the first nb_points at or after from, or all from `from` on "
+                "(empty results are kept)";
     d.params.push_back(param_spec{
         .name = "from",
         .type = param_type::timestamp,
@@ -105,9 +108,10 @@ operator_def make_cut_def() {
     d.params.push_back(param_spec{
         .name = "to",
         .type = param_type::timestamp,
-        .summary = "end of the range (exclusive), after from; give exactly one of to and nb_points",
+        .summary = "end of the range (exclusive), after from; give at most one of to and nb_points (neither: "
+                   "to the end of the series)",
         .default_value = std::nullopt,
-        .default_text = "none (or nb_points)",
+        .default_text = "end of the series (or nb_points)",
         .min = std::nullopt,
         .max = std::nullopt,
         .min_exclusive = false,

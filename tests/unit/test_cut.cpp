@@ -107,6 +107,31 @@ TEST(Cut, HandWorkedNbPoints) {
     EXPECT_TRUE(run(t, v, count(2001, 3)).time.empty());
 }
 
+// `from` alone keeps every point from `from` on ("from 1980 onwards").
+TEST(Cut, FromAloneRunsToTheEnd) {
+    const std::vector<std::int64_t> t{-2000, -1000, 0, 1000, 2000};
+    const std::vector<double> v{1.0, nan_v, 3.0, 4.0, 5.0};
+    cut_params p;
+    p.from = -1000;  // inclusive
+    auto o = run(t, v, p);
+    EXPECT_EQ(o.time, (std::vector<std::int64_t>{-1000, 0, 1000, 2000}));
+    expect_values({nan_v, 3.0, 4.0, 5.0}, o.value);
+    p.from = -1500;  // between points
+    EXPECT_EQ(run(t, v, p).time, (std::vector<std::int64_t>{-1000, 0, 1000, 2000}));
+    p.from = std::numeric_limits<std::int64_t>::min();
+    EXPECT_EQ(run(t, v, p).time, t);
+    p.from = 2001;
+    EXPECT_TRUE(run(t, v, p).time.empty());
+    // Bound from a config: the same as a to past every point.
+    const operator_def* def = find_operator("cut");
+    ASSERT_NE(def, nullptr);
+    const auto bound = cut_params_from(params_from_text(*def, YAML::Load("{from: 1970-01-01T00:00:00.001Z}")));
+    EXPECT_EQ(bound.from, 1);
+    EXPECT_FALSE(bound.to);
+    EXPECT_FALSE(bound.nb_points);
+    EXPECT_EQ(run(t, v, bound).time, (std::vector<std::int64_t>{1000, 2000}));
+}
+
 TEST(Cut, EmptyOnePointAllNan) {
     EXPECT_TRUE(run({}, {}, range(0, 10)).time.empty());
     EXPECT_TRUE(run({}, {}, count(0, 10)).time.empty());
@@ -237,7 +262,6 @@ TEST(Cut, BadParametersThrowNamingThem) {
         }
     };
     expect_error("{from: 2015-01-01, to: 2015-01-02, nb_points: 3}", "nb_points");  // both
-    expect_error("{from: 2015-01-01}", "to");                                       // neither
     expect_error("{from: 2015-01-01, to: 2015-01-01}", "to");                       // to == from
     expect_error("{from: 2015-01-02, to: 2015-01-01}", "to");                       // to < from
     expect_error("{from: 0, to: -1}", "to");
@@ -261,7 +285,11 @@ TEST(Cut, BadParametersThrowNamingThem) {
     std::vector<double> ov;
     series_sink sink(ot, ov);
     EXPECT_THROW(cut(series_view{}, range(5, 5), sink), param_error);
-    EXPECT_THROW(cut(series_view{}, cut_params{}, sink), param_error);
+    cut_params both = range(0, 5);
+    both.nb_points = 3;
+    EXPECT_THROW(cut(series_view{}, both, sink), param_error);
+    EXPECT_NO_THROW(cut(series_view{}, cut_params{}, sink));  // from alone (here 0) is valid
+    EXPECT_TRUE(ot.empty());
 }
 
 const char* cut_yaml = R"(
@@ -302,7 +330,7 @@ TEST(Cut, ConfigErrorsNameTheParameter) {
     };
     EXPECT_NE(error_of("{from: 2015-99-01, to: 2016-01-01}").find("steps.c.params.from"), std::string::npos)
         << error_of("{from: 2015-99-01, to: 2016-01-01}");
-    EXPECT_NE(error_of("{from: 2015-01-01}").find("params.to"), std::string::npos) << error_of("{from: 2015-01-01}");
+    EXPECT_EQ(error_of("{from: 2015-01-01}"), "");  // from alone: to the end of the series
     EXPECT_NE(error_of("{from: 2016-01-01, to: 2015-01-01}").find("params.to"), std::string::npos);
     EXPECT_NE(error_of("{from: 2015-01-01, to: 2016-01-01, nb_points: 4}").find("params.nb_points"), std::string::npos);
     EXPECT_NE(error_of("{to: 2016-01-01}").find("params.from"), std::string::npos) << error_of("{to: 2016-01-01}");
