@@ -164,6 +164,7 @@ void check_names(std::string_view id, std::string_view metric, std::string_view 
 
 struct point_findings {
     point_rule early, late, collide, infinite;
+    std::uint64_t early_in_seconds = 0;  ///< early points that whole-second timestamps can write
     std::uint64_t nan = 0;
     std::uint64_t finite = 0;
 };
@@ -186,7 +187,10 @@ point_findings scan_points(series_view points, time_encoding enc) {
             f.infinite.hit(t);
         else
             ++f.finite;
-        if (t < first_ms) f.early.hit(t);
+        if (t < first_ms) {
+            f.early.hit(t);
+            if (t >= opentsdb_first_second * ms_per_second) ++f.early_in_seconds;
+        }
         if (t > last_ms) f.late.hit(t);
         if (enc.whole_seconds) {
             const std::int64_t second = floor_div(t, ms_per_second);
@@ -215,10 +219,15 @@ void report_points(std::string_view id, const point_findings& f, time_encoding e
             plural(f.collide.count, "point falls", "points fall") +
                 " in the same second as the point before, so whole-second timestamps would collide");
     } else {
+        // --whole-seconds helps only the points from 1970-01-01T00:00:01Z on.
+        std::string hint;
+        if (f.early_in_seconds == f.early.count)
+            hint = " (whole-second timestamps can write them)";
+        else if (f.early_in_seconds > 0)
+            hint = " (whole-second timestamps can write " + std::to_string(f.early_in_seconds) + " of them)";
         add(rule::time_too_early, f.early,
             plural(f.early.count, "point", "points") +
-                " before 1970-02-19T17:02:47.296Z (4294967296 ms), the earliest time OpenTSDB reads as ms "
-                "(whole-second timestamps can write them)");
+                " before 1970-02-19T17:02:47.296Z (4294967296 ms), the earliest time OpenTSDB reads as ms" + hint);
         add(rule::time_too_late, f.late,
             plural(f.late.count, "point", "points") +
                 " after 2286-11-20T17:46:39.999Z (9999999999999 ms, OpenTSDB's 13-digit limit)");

@@ -203,6 +203,19 @@ TEST(StorageRules, TimeOf1000MsIsTooEarlyAsMs) {
     EXPECT_NE(v.detail.find("3 points"), std::string::npos) << v.detail;
 }
 
+// The hint to use whole seconds is given only for the points they would help: those from
+// 1970-01-01T00:00:01Z on.
+TEST(StorageRules, WholeSecondsHintOnlyWhereItHelps) {
+    const std::string hint = "whole-second timestamps can write";
+    const auto& helped = only(check("m", "k=v", points{{1000, 2000}, {1.0, 2.0}}));
+    EXPECT_NE(helped.detail.find(hint + " them)"), std::string::npos) << helped.detail;
+    const auto& before_1970 = only(check("m", "k=v", points{{-5000, 999}, {1.0, 2.0}}));
+    EXPECT_EQ(before_1970.broken, rule::time_too_early);
+    EXPECT_EQ(before_1970.detail.find(hint), std::string::npos) << before_1970.detail;
+    const auto& some = only(check("m", "k=v", points{{-5000, 1000, 60000}, {1.0, 2.0, 3.0}}));
+    EXPECT_NE(some.detail.find(hint + " 2 of them)"), std::string::npos) << some.detail;
+}
+
 TEST(StorageRules, WholeSecondsStartAtOneSecond) {
     const points ok{{1000, 2000}, {1.0, 2.0}};
     EXPECT_TRUE(check("m", "k=v", ok, seconds_options()).ok());
