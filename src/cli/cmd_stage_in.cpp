@@ -48,7 +48,10 @@ void setup_stage_in(CLI::App& app, command_action& action) {
     sub->add_option("--nan-marker", req->nan_markers, "Extra missing-value marker, e.g. -9999 or n/a (repeatable)")->group(g);
     sub->add_option("--series-map", req->series_map, "HEADER=SERIES, e.g. 'BH01=gw.level{site=BH01}' (wide form)")->group(g);
     sub->add_option("--ignore-column", req->ignore_columns, "Column that is not a series (wide form)")->group(g);
-    sub->add_flag("--keep-empty-cells", req->keep_empty_cells, "An empty cell is a NaN point (wide form)")->group(g);
+    sub->add_flag("--keep-empty-cells", req->keep_empty_cells,
+                  "An empty cell is a NaN point (wide form; without it an empty cell is no point, "
+                  "so pandas' to_csv NaN would be lost)")
+        ->group(g);
     sub->final_callback([&action, req] {
         action = [req](invocation& inv) {
             req->command_line = inv.command_line;

@@ -80,4 +80,16 @@ expect_output "ETA"
 expect_exit 0 "$TSBATCH" run run.yaml --set steps.h.params.period=30min
 "$TSBATCH" inspect --digest out/result.h5 > second.txt
 cmp first.txt second.txt || fail "re-running gave different data"
+# Wide CSV: an empty cell is no point unless --keep-empty-cells (README and --help say so).
+expect_exit 0 "$TSBATCH" stage-in --help
+expect_output "without it an empty cell is no point"
+printf 'time,a,b\n2020-01-01T00:00:00Z,1.5,\n2020-01-01T01:00:00Z,,2.5\n2020-01-01T02:00:00Z,NaN,3.5\n' > wide_empty.csv
+expect_exit 0 "$TSBATCH" stage-in --from csv --layout wide wide_empty.csv -o wide_skip.h5
+expect_exit 0 "$TSBATCH" stage-in --from csv --layout wide wide_empty.csv -o wide_keep.h5 --keep-empty-cells
+/usr/bin/python3 - <<'PY' || fail "wide CSV: empty cells"
+import h5py
+for path, want in (("wide_skip.h5", [2, 2]), ("wide_keep.h5", [3, 3])):
+    got = list(h5py.File(path)["series/count"][()])
+    assert got == want, f"{path}: points per series {got}, expected {want}"
+PY
 echo "commands: OK"
