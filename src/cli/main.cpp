@@ -4,6 +4,7 @@
 #include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/redact.hpp"
 #include "parallel/mpi_comm.hpp"
 
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
 
     std::string command_line;
     for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+    command_line = redact_urls_in(command_line);  // it is printed and kept as provenance
 
     try {
         app.parse(argc, argv);

@@ -13,6 +13,7 @@
 
 #include "algo/operator.hpp"
 #include "core/error.hpp"
+#include "core/redact.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -100,12 +101,12 @@ public:
     }
 
     [[noreturn]] void fail_set(int set_index, const std::string& what) const {
-        throw config_error("--set " + overrides_.at(static_cast<std::size_t>(set_index)) + ": " + what);
+        throw config_error(shown_set(set_index) + ": " + what);
     }
 
     // "line 7" or "--set k=v": names an earlier occurrence inside a message.
     std::string short_where(const pos& at) const {
-        if (at.set_index >= 0) return "--set " + overrides_.at(static_cast<std::size_t>(at.set_index));
+        if (at.set_index >= 0) return shown_set(at.set_index);
         if (at.line > 0) return "line " + std::to_string(at.line);
         return file_;
     }
@@ -113,8 +114,13 @@ public:
     const std::string& file() const noexcept { return file_; }
 
 private:
+    // "--set k=v" as messages show it: a URL in the value is redacted (it may hold a token).
+    std::string shown_set(int set_index) const {
+        return "--set " + redact_urls_in(overrides_.at(static_cast<std::size_t>(set_index)));
+    }
+
     std::string prefix(const pos& at) const {
-        if (at.set_index >= 0) return "--set " + overrides_.at(static_cast<std::size_t>(at.set_index)) + ": ";
+        if (at.set_index >= 0) return shown_set(at.set_index) + ": ";
         if (at.line > 0) return file_ + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": ";
         return file_ + ": ";
     }
@@ -649,7 +655,13 @@ private:
         if (const ynode* v = find_entry(n, "url")) {
             o.url = nonempty_text(*v, p + ".url");
             if (o.url.rfind("http://", 0) != 0 && o.url.rfind("https://", 0) != 0)
-                rep_.fail(v->where, p + ".url", "expected an http:// or https:// URL, got " + quoted(o.url));
+                rep_.fail(v->where, p + ".url",
+                          "expected an http:// or https:// URL, got " + quoted(redact_url(o.url)));
+            else if (url_has_user_info(o.url))
+                rep_.fail(v->where, p + ".url",
+                          "holds a user name or password (user:password@); give credentials through "
+                          "TSBATCH_OPENTSDB_USER and TSBATCH_OPENTSDB_PASSWORD, or TSBATCH_OPENTSDB_TOKEN "
+                          "(environment variables), never in the config");
         }
         if (o.import_dir.empty() && o.url.empty())
             rep_.fail(n.where, p, "give import_dir, url or both (otherwise leave output.opentsdb out)");
@@ -836,7 +848,7 @@ std::string to_yaml(const run_config& cfg) {
     if (const auto& o = cfg.output.opentsdb) {
         e << YAML::Key << "opentsdb" << YAML::Value << YAML::BeginMap;
         if (!o->import_dir.empty()) e << YAML::Key << "import_dir" << YAML::Value << o->import_dir;
-        if (!o->url.empty()) e << YAML::Key << "url" << YAML::Value << o->url;
+        if (!o->url.empty()) e << YAML::Key << "url" << YAML::Value << redact_url(o->url);
         e << YAML::Key << "metric" << YAML::Value << o->metric;
         if (o->steps) {
             e << YAML::Key << "steps" << YAML::Value << YAML::Flow << YAML::BeginSeq;

@@ -15,6 +15,7 @@
 #include "build_info.hpp"
 #include "core/error.hpp"
 #include "core/format.hpp"
+#include "core/redact.hpp"
 #include "core/time.hpp"
 #include "io/h5.hpp"
 #include "io/staged.hpp"
@@ -523,9 +524,10 @@ private:
             } catch (const storage_error& e) {
                 std::string resume = "tsbatch push";
                 for (const auto& src : sources) resume += " " + src.name();
-                resume += " --url " + s.client.url + " --journal " + s.journal + " --metric '" + s.metric_template + "'" +
-                          " --batch-points " + std::to_string(s.limits.max_points) + " --max-request-bytes " +
-                          std::to_string(s.limits.max_body_bytes) + (s.whole_seconds ? " --whole-seconds" : "");
+                resume += " --url " + redact_url(s.client.url) + " --journal " + s.journal + " --metric '" +
+                          s.metric_template + "'" + " --batch-points " + std::to_string(s.limits.max_points) +
+                          " --max-request-bytes " + std::to_string(s.limits.max_body_bytes) +
+                          (s.whole_seconds ? " --whole-seconds" : "");
                 throw storage_error(std::string(e.what()) + ". The result file " + cfg_.output.path +
                                     " is complete; to send only the rest, run: " + resume);
             }

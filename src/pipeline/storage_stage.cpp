@@ -10,6 +10,7 @@
 #include <set>
 
 #include "core/error.hpp"
+#include "core/redact.hpp"
 #include "parallel/agreement.hpp"
 #include "pipeline/collective.hpp"
 #include "storage/export_format.hpp"
@@ -344,7 +345,7 @@ void push_collections(const comm& c, const std::vector<staged_location>& where, 
         }
         journal->sync();
         if (!first_failure.empty())
-            throw storage_error("push to " + s.client.url + " failed: " + first_failure +
+            throw storage_error("push to " + redact_url(s.client.url) + " failed: " + first_failure +
                                 "; the acknowledged requests are recorded in " + s.journal +
                                 ", rerun the same command to send the rest");
     });
@@ -356,14 +357,14 @@ void push_collections(const comm& c, const std::vector<staged_location>& where, 
     if (c.is_root()) {
         std::printf("pushed %s to %s: %llu points in %llu requests in %.2f s (%.2f M points/s); %llu requests "
                     "skipped as already answered (journal %s had %llu entries)\n",
-                    sources_text(where).c_str(), s.client.url.c_str(), static_cast<unsigned long long>(points),
+                    sources_text(where).c_str(), redact_url(s.client.url).c_str(), static_cast<unsigned long long>(points),
                     static_cast<unsigned long long>(requests), sec, static_cast<double>(points) / std::max(sec, 1e-9) / 1e6,
                     static_cast<unsigned long long>(skipped), s.journal.c_str(), static_cast<unsigned long long>(recorded));
         for (const auto& e : errors) std::fprintf(stderr, "tsbatch: refused point: %s\n", e.c_str());
         std::fflush(stdout);
     }
     if (failed != 0)
-        throw storage_error(std::to_string(failed) + " points were refused by " + s.client.url +
+        throw storage_error(std::to_string(failed) + " points were refused by " + redact_url(s.client.url) +
                             " (examples above); the other points were stored and their requests are recorded in " + s.journal);
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/redact.hpp"
 #include "text/byte_source.hpp"
 #include "text/json_reader.hpp"
 #include "text/json_writer.hpp"
@@ -63,15 +64,6 @@ std::string base64(std::string_view in) {
     return out;
 }
 
-/// The URL without a trailing slash and without `user:password@`, for messages.
-std::string strip_user_info(std::string url) {
-    const auto scheme = url.find("://");
-    const auto start = scheme == std::string::npos ? 0 : scheme + 3;
-    const auto end = url.find_first_of("/?#", start);
-    const auto at = url.rfind('@', end == std::string::npos ? url.size() : end);
-    if (at != std::string::npos && at >= start) url.erase(start, at + 1 - start);
-    return url;
-}
 
 /// The first bytes of a server's answer on one line, cut at a UTF-8 character boundary.
 std::string snippet(std::string_view body) {
@@ -314,11 +306,17 @@ struct put_client::impl {
 
     impl(put_client_options o, credentials c) : opt(std::move(o)), cred(std::move(c)), rng(std::random_device{}()) {
         if (opt.url.empty()) throw usage_error("no OpenTSDB URL given");
+        // The message never repeats the URL: it holds the secret.
+        if (url_has_user_info(opt.url))
+            throw usage_error(
+                "the OpenTSDB URL holds a user name or password (user:password@); give credentials through "
+                "TSBATCH_OPENTSDB_USER and TSBATCH_OPENTSDB_PASSWORD, or TSBATCH_OPENTSDB_TOKEN (environment "
+                "variables), never in the URL");
         if (opt.connections < 1) throw usage_error("the number of connections must be at least 1");
         if (opt.max_retries < 0) throw usage_error("the number of retries must not be negative");
         base_url = opt.url;
         while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
-        shown_url = strip_user_info(base_url);
+        shown_url = redact_url(base_url);
         if (env("TSBATCH_OPENTSDB_INSECURE") == "1") opt.verify_tls = false;
         for (const auto* s : {&cred.password, &cred.token})
             if (!s->empty()) secrets.push_back(*s);
