@@ -60,6 +60,12 @@ bool parse_whole_int64(const std::string& text, std::int64_t& out) {
     return ec == std::errc() && p == text.data() + text.size() && !text.empty();
 }
 
+std::string choice_list_text(const param_spec& spec) {
+    std::string list;
+    for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
+    return list;
+}
+
 }  // namespace
 
 std::string format_timestamp_param(std::int64_t ms) {
@@ -75,6 +81,19 @@ std::string format_timestamp_param(std::int64_t ms) {
         }
     }
     return std::to_string(ms);
+}
+
+void check_param_value(const param_spec& spec, const param_value& v) {
+    const std::string shown = "'" + format_param(spec, v) + "'";
+    if (const auto* i = std::get_if<std::int64_t>(&v)) check_range(spec, static_cast<double>(*i), shown);
+    if (const auto* d = std::get_if<double>(&v)) check_range(spec, *d, shown);
+    if (spec.type == param_type::choice) {
+        const auto* text = std::get_if<std::string>(&v);
+        if (text == nullptr) return;  // the caller reports the wrong type
+        for (const auto& c : spec.choices)
+            if (c == *text) return;
+        throw param_error(spec.name, "must be one of {" + choice_list_text(spec) + "}, got " + shown);
+    }
 }
 
 param_value parse_param(const param_spec& spec, std::string_view raw) {
@@ -112,9 +131,7 @@ param_value parse_param(const param_spec& spec, std::string_view raw) {
     case param_type::choice: {
         for (const auto& c : spec.choices)
             if (c == text) return text;
-        std::string list;
-        for (const auto& c : spec.choices) list += (list.empty() ? "" : ", ") + c;
-        throw param_error(spec.name, "must be one of {" + list + "}, got " + shown);
+        throw param_error(spec.name, "must be one of {" + choice_list_text(spec) + "}, got " + shown);
     }
     case param_type::string: return text;
     case param_type::timestamp: {

@@ -71,6 +71,10 @@ private:
 /// and checks its range and choices. Throws param_error.
 param_value parse_param(const param_spec& spec, std::string_view text);
 
+/// Checks a value already of the spec's type against its range and choices (what
+/// parse_param checks after converting text). Throws param_error.
+void check_param_value(const param_spec& spec, const param_value& v);
+
 /// Renders a value as it would be written in a config (durations as `15min`, timestamps as
 /// `2015-01-01T00:00:00.000Z`, or as epoch ms where ISO 8601 cannot say it: years past 9999).
 std::string format_param(const param_spec& spec, const param_value& v);

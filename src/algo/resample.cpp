@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/vector_lanes.hpp"
 #include "core/time.hpp"
 
@@ -364,50 +365,6 @@ private:
     std::int64_t label_offset_ = 0;
 };
 
-template <class T>
-T get_param(const param_values& values, const std::string& name, T (param_values::*getter)(const std::string&) const) {
-    try {
-        return (values.*getter)(name);
-    } catch (const std::bad_variant_access&) {
-        throw param_error(name, "has the wrong type");
-    } catch (const std::out_of_range&) {
-        throw param_error(name, "is required");
-    }
-}
-
-const std::string& get_text(const param_values& values, const std::string& name) {
-    try {
-        return values.text(name);
-    } catch (const std::bad_variant_access&) {
-        throw param_error(name, "has the wrong type");
-    } catch (const std::out_of_range&) {
-        throw param_error(name, "is required");
-    }
-}
-
-// The value of choice parameter `name` (default `fallback` when absent) as an enum.
-template <class E, std::size_t N>
-E choice_param(const param_values& values, const std::string& name, const char* const (&names)[N], E fallback) {
-    if (!values.has(name)) return fallback;
-    const std::string& text = get_text(values, name);
-    for (std::size_t k = 0; k < N; ++k)
-        if (text == names[k]) return static_cast<E>(k);
-    std::string list;
-    for (const char* c : names) list += (list.empty() ? "" : ", ") + std::string(c);
-    throw param_error(name, "must be one of {" + list + "}, got '" + text + "'");
-}
-
-// Choice names in enum order.
-constexpr const char* aggregation_names[] = {"mean", "min", "max", "median", "sum", "count", "first", "last", "std"};
-constexpr const char* label_names[] = {"start", "mid", "end"};
-constexpr const char* fill_names[] = {"none", "linear", "previous", "next"};
-constexpr const char* origin_names[] = {"epoch", "first"};
-
-template <std::size_t N>
-std::vector<std::string> choice_list(const char* const (&names)[N]) {
-    return std::vector<std::string>(std::begin(names), std::end(names));
-}
-
 class resample_op final : public series_operator {
 public:
     explicit resample_op(resample_params p) : p_(p) {}
@@ -430,14 +387,36 @@ void check_resample_params(const resample_params& p) {
     if (p.max_gap && *p.max_gap <= 0) throw param_error("max_gap", "must be > 0, got " + format_duration(*p.max_gap));
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<resample_params>& resample_fields() {
+    using P = resample_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .duration("period", &P::period, "bucket length of the output grid")
+            .required()
+            .above(0)
+            .unit("ms")
+            .choice("aggregation", &P::aggregation, resample_aggregation_names,
+                    "how the non-NaN values of a bucket are combined (std: sample, ddof 1)")
+            .choice("label", &P::label, resample_label_names, "output timestamp of a bucket: its start, middle or end")
+            .choice("fill", &P::fill, resample_fill_names,
+                    "how empty buckets between two points at most max_gap apart are filled")
+            .duration("max_gap", &P::max_gap,
+                      "longest distance between the real points around empty buckets that still get filled")
+            .derived("2*period when fill != none")
+            .above(0)
+            .unit("ms")
+            .choice("origin", &P::origin, resample_origin_names,
+                    "grid origin: the Unix epoch, or the first timestamp of each series");
+    return fields;
+}
+
+}  // namespace
+
 resample_params resample_params_from(const param_values& values) {
-    resample_params p;
-    p.period = get_param(values, "period", &param_values::duration);
-    p.aggregation = choice_param(values, "aggregation", aggregation_names, resample_aggregation::mean);
-    p.label = choice_param(values, "label", label_names, resample_label::start);
-    p.fill = choice_param(values, "fill", fill_names, resample_fill::none);
-    if (values.has("max_gap")) p.max_gap = get_param(values, "max_gap", &param_values::duration);
-    p.origin = choice_param(values, "origin", origin_names, resample_origin::epoch);
+    resample_params p = resample_fields().read(values);
     check_resample_params(p);
     return p;
 }
@@ -481,53 +460,7 @@ operator_def make_resample_def() {
     operator_def d;
     d.name = "resample";
     d.summary = "aggregate onto a regular time grid (mean, min, max, ...), optionally filling empty buckets";
-    const auto choice = [](const char* name, const char* summary, std::vector<std::string> choices) {
-        std::string first = choices.front();
-        return param_spec{
-            .name = name,
-            .type = param_type::choice,
-            .summary = summary,
-            .default_value = param_value(first),
-            .default_text = first,
-            .min = std::nullopt,
-            .max = std::nullopt,
-            .min_exclusive = false,
-            .choices = std::move(choices),
-            .unit = "",
-        };
-    };
-    d.params.push_back(param_spec{
-        .name = "period",
-        .type = param_type::duration,
-        .summary = "bucket length of the output grid",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = 0.0,
-        .max = std::nullopt,
-        .min_exclusive = true,
-        .choices = {},
-        .unit = "ms",
-    });
-    d.params.push_back(choice("aggregation", "how the non-NaN values of a bucket are combined (std: sample, ddof 1)",
-                              choice_list(aggregation_names)));
-    d.params.push_back(
-        choice("label", "output timestamp of a bucket: its start, middle or end", choice_list(label_names)));
-    d.params.push_back(choice("fill", "how empty buckets between two points at most max_gap apart are filled",
-                              choice_list(fill_names)));
-    d.params.push_back(param_spec{
-        .name = "max_gap",
-        .type = param_type::duration,
-        .summary = "longest distance between the real points around empty buckets that still get filled",
-        .default_value = std::nullopt,
-        .default_text = "2*period when fill != none",
-        .min = 0.0,
-        .max = std::nullopt,
-        .min_exclusive = true,
-        .choices = {},
-        .unit = "ms",
-    });
-    d.params.push_back(choice("origin", "grid origin: the Unix epoch, or the first timestamp of each series",
-                              choice_list(origin_names)));
+    d.params = resample_fields().specs();
     d.input = data_kind::series;
     d.outputs = {{"", data_kind::series, ""}};
     // About one pass over the values; timestamps are mostly skipped (median costs more).

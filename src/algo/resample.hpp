@@ -2,6 +2,7 @@
 // `resample`: aggregates a series onto a regular grid of buckets (down-sampling) and
 // optionally fills empty buckets from the surrounding points (up-sampling, small holes).
 // See resample.cpp for the exact contract.
+#include <array>
 #include <cstdint>
 #include <optional>
 
@@ -14,6 +15,12 @@ enum class resample_aggregation { mean, min, max, median, sum, count, first, las
 enum class resample_label { start, mid, end };
 enum class resample_fill { none, linear, previous, next };
 enum class resample_origin { epoch, first };
+// Their names, in enum order (the parameter choices).
+inline constexpr std::array resample_aggregation_names{"mean", "min",   "max",  "median", "sum",
+                                                       "count", "first", "last", "std"};
+inline constexpr std::array resample_label_names{"start", "mid", "end"};
+inline constexpr std::array resample_fill_names{"none", "linear", "previous", "next"};
+inline constexpr std::array resample_origin_names{"epoch", "first"};
 
 struct resample_params {
     std::int64_t period = 0;  ///< ms, > 0
