@@ -36,6 +36,7 @@
 //
 // Determinism: every result depends only on the two series and the parameters; the block
 // kernel runs the very same code per pair, so any tiling of the matrix gives the same bits.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -49,6 +50,9 @@ namespace tsbatch {
 
 enum class corr_method { pearson, spearman };
 enum class corr_align { timestamps, index };
+// Their names, in enum order (the parameter choices).
+inline constexpr std::array corr_method_names{"pearson", "spearman"};
+inline constexpr std::array corr_align_names{"timestamps", "index"};
 
 enum class corr_status : std::uint8_t { ok, too_little_overlap, zero_variance, non_finite };
 inline constexpr std::size_t corr_status_count = 4;
@@ -106,8 +110,7 @@ void align_series(series_view x, series_view y, corr_align align, aligned_pairs&
 corr_value pearson(std::span<const double> x, std::span<const double> y, std::size_t min_overlap);
 
 /// Spearman's rho on complete pairs: Pearson on average ranks. NaN gives non_finite.
-corr_value spearman(std::span<const double> x, std::span<const double> y, std::size_t min_overlap,
-                    corr_workspace& ws);
+corr_value spearman(std::span<const double> x, std::span<const double> y, std::size_t min_overlap, corr_workspace& ws);
 
 /// The correlation of x and y as `p` says (pairing, method, lags).
 corr_result correlate(series_view x, series_view y, const corr_params& p, corr_workspace& ws);

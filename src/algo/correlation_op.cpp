@@ -24,6 +24,7 @@
 #include "algo/correlation_op.hpp"
 #include "algo/dataset_support.hpp"
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 
 namespace tsbatch {
 namespace {
@@ -92,13 +93,14 @@ public:
         if (output == corr_out_series) {
             std::vector<column_spec> cols{{"points", column_type::int64, "", "points of the series"}};
             if (!s_.group_by.empty())
-                cols.insert(cols.end(),
-                            {{"context", column_type::string, "", "value of the group_by tag (empty: none, left out)"},
-                             {"variable", column_type::string, "", "the series' metric"},
-                             {"context_index", column_type::int64, "", "place of the context in sorted order (-1: none)"},
-                             {"variable_index", column_type::int64, "", "place of the metric in sorted order (-1: none)"},
-                             {"matrix_row", column_type::int64, "",
-                              "row of the series in r: context_index * variables + variable_index (-1: none)"}});
+                cols.insert(
+                    cols.end(),
+                    {{"context", column_type::string, "", "value of the group_by tag (empty: none, left out)"},
+                     {"variable", column_type::string, "", "the series' metric"},
+                     {"context_index", column_type::int64, "", "place of the context in sorted order (-1: none)"},
+                     {"variable_index", column_type::int64, "", "place of the metric in sorted order (-1: none)"},
+                     {"matrix_row", column_type::int64, "",
+                      "row of the series in r: context_index * variables + variable_index (-1: none)"}});
             return cols;
         }
         return {
@@ -141,7 +143,8 @@ void finish_pair_outputs(const comm& c, const correlation_settings& s,
     for (std::size_t k = 0; k < corr_status_count; ++k) status_counts[k] = c.sum(status_counts[k]);
     auto& rm = out.matrix(corr_out_r);
     for (std::size_t k = 0; k < corr_status_count; ++k)
-        rm.set_attr(std::string("pairs_") + to_string(static_cast<corr_status>(k)), static_cast<double>(status_counts[k]));
+        rm.set_attr(std::string("pairs_") + to_string(static_cast<corr_status>(k)),
+                    static_cast<double>(status_counts[k]));
     rm.set_attr("method", s.corr.method == corr_method::pearson ? "pearson" : "spearman");
     rm.set_attr("align", s.corr.align == corr_align::timestamps ? "timestamps" : "index");
     if (s.top_pairs == 0) return;
@@ -172,6 +175,37 @@ void finish_pair_outputs(const comm& c, const correlation_settings& s,
     }
 }
 
+namespace {
+
+const param_fields<correlation_settings>& correlation_fields() {
+    using P = correlation_settings;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .choice(
+                "method", [](P & p) -> auto& { return p.corr.method; }, corr_method_names,
+                "pearson, or spearman (Pearson on average ranks)")
+            .choice(
+                "align", [](P & p) -> auto& { return p.corr.align; }, corr_align_names,
+                "timestamps: pairs share a timestamp; index: the i-th points pair up (IKATS)")
+            .integer(
+                "min_overlap", [](P & p) -> auto& { return p.corr.min_overlap; },
+                "fewer pairs than this (and than 2) give NaN")
+            .min(0)
+            .integer(
+                "max_lag", [](P & p) -> auto& { return p.corr.max_lag; },
+                "also search lags -max_lag..max_lag (in samples of the aligned series)")
+            .min(0)
+            .integer("top_pairs", &P::top_pairs, "rows of the top_pairs table: the pairs of largest |r| (0: none)")
+            .min(0)
+            .string("group_by", &P::group_by,
+                    "tag whose value is a series' context (a flight, a well): one variables x variables matrix per "
+                    "context, a variable being a metric, plus r_mean, r_variance and r_contexts across contexts")
+            .derived("none: one context, every pair of series");
+    return fields;
+}
+
+}  // namespace
+
 operator_def make_correlation_def() {
     operator_def d;
     d.name = "correlation";
@@ -179,22 +213,7 @@ operator_def make_correlation_def() {
         "dataset-wide: Pearson or Spearman correlation of every pair of series (aligned on equal timestamps), "
         "as N x N matrices (or one per context of a tag, with the mean and variance across contexts), "
         "with the best lag and the most correlated pairs";
-    d.params = {
-        choice_param("method", "pearson, or spearman (Pearson on average ranks)", "pearson", {"pearson", "spearman"}),
-        choice_param("align", "timestamps: pairs share a timestamp; index: the i-th points pair up (IKATS)",
-                     "timestamps", {"timestamps", "index"}),
-        integer_param("min_overlap", "fewer pairs than this (and than 2) give NaN", 10, 0),
-        integer_param("max_lag", "also search lags -max_lag..max_lag (in samples of the aligned series)", 0, 0),
-        integer_param("top_pairs", "rows of the top_pairs table: the pairs of largest |r| (0: none)", 100, 0),
-    };
-    auto group_by = string_param("group_by",
-                                 "tag whose value is a series' context (a flight, a well): one variables x variables "
-                                 "matrix per context, a variable being a metric, plus r_mean, r_variance and "
-                                 "r_contexts across contexts",
-                                 std::nullopt);
-    group_by.default_text = "none: one context, every pair of series";
-    d.params.push_back(std::move(group_by));
-    d.input = data_kind::series;
+    d.params = correlation_fields().specs();
     d.outputs = {
         {"series", data_kind::table, "the matrix axis: one row per series, in matrix order"},
         {"r", data_kind::matrix, "correlation at lag 0 (NaN: see the attrs pairs_* for why)"},
@@ -209,14 +228,8 @@ operator_def make_correlation_def() {
     d.dataset_wide = true;
     d.cost = {0.0, 0.0};
     d.bind = [](const param_values& v) {
-        correlation_settings s;
-        s.corr.method = v.text("method") == "spearman" ? corr_method::spearman : corr_method::pearson;
-        s.corr.align = v.text("align") == "index" ? corr_align::index : corr_align::timestamps;
-        s.corr.min_overlap = static_cast<std::size_t>(v.integer("min_overlap"));
-        s.corr.max_lag = static_cast<std::size_t>(v.integer("max_lag"));
-        s.top_pairs = static_cast<std::size_t>(v.integer("top_pairs"));
+        correlation_settings s = correlation_fields().read(v);
         if (v.has("group_by")) {
-            s.group_by = v.text("group_by");
             if (s.group_by.empty() || s.group_by.find_first_of("=,{} \t") != std::string::npos)
                 throw param_error("group_by", "must be a tag name, got '" + s.group_by + "'");
         }

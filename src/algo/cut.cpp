@@ -22,30 +22,9 @@
 #include <string>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 
 namespace tsbatch {
-namespace {
-
-class cut_op final : public series_operator {
-public:
-    explicit cut_op(cut_params p) : p_(p) {}
-    void apply(series_view in, series_sink& out) const override { cut(in, p_, out); }
-
-private:
-    cut_params p_;
-};
-
-template <class F>
-auto read_param(const std::string& name, F&& get) {
-    try {
-        return get();
-    } catch (const std::bad_variant_access&) {
-        throw param_error(name, "has the wrong type");
-    }
-}
-
-}  // namespace
-
 void check_cut_params(const cut_params& p) {
     if (p.to && p.nb_points)
         throw param_error("nb_points", "cannot be given together with to: give at most one of to and nb_points");
@@ -56,12 +35,30 @@ void check_cut_params(const cut_params& p) {
         throw param_error("nb_points", "must be >= 1, got " + std::to_string(*p.nb_points));
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<cut_params>& cut_fields() {
+    using P = cut_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .timestamp("from", &P::from, "first instant kept (inclusive); ISO 8601, UTC without a zone, or epoch ms")
+            .required()
+            .timestamp("to", &P::to,
+                       "end of the range (exclusive), after from; give at most one of to and nb_points (neither: "
+                       "to the end of the series)")
+            .derived("end of the series (or nb_points)")
+            .integer("nb_points", &P::nb_points,
+                     "number of points kept from `from` on (fewer where the series ends); instead of to")
+            .derived("none (or to)")
+            .min(1);
+    return fields;
+}
+
+}  // namespace
+
 cut_params cut_params_from(const param_values& values) {
-    cut_params p;
-    if (!values.has("from")) throw param_error("from", "is required");
-    p.from = read_param("from", [&] { return values.timestamp("from"); });
-    if (values.has("to")) p.to = read_param("to", [&] { return values.timestamp("to"); });
-    if (values.has("nb_points")) p.nb_points = read_param("nb_points", [&] { return values.integer("nb_points"); });
+    cut_params p = cut_fields().read(values);
     check_cut_params(p);
     return p;
 }
@@ -91,55 +88,14 @@ void cut(series_view in, const cut_params& p, series_sink& out) {
 operator_def make_cut_def() {
     operator_def d;
     d.name = "cut";
-    d.summary = "keep the points in [from, to), the first nb_points at or after from, or all from `from` on "
-                "(empty results are kept)";
-    d.params.push_back(param_spec{
-        .name = "from",
-        .type = param_type::timestamp,
-        .summary = "first instant kept (inclusive); ISO 8601, UTC without a zone, or epoch ms",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "to",
-        .type = param_type::timestamp,
-        .summary = "end of the range (exclusive), after from; give at most one of to and nb_points (neither: "
-                   "to the end of the series)",
-        .default_value = std::nullopt,
-        .default_text = "end of the series (or nb_points)",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "nb_points",
-        .type = param_type::integer,
-        .summary = "number of points kept from `from` on (fewer where the series ends); instead of to",
-        .default_value = std::nullopt,
-        .default_text = "none (or to)",
-        .min = 1.0,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.input = data_kind::series;
-    d.outputs = {{"", data_kind::series, ""}};
+    d.summary =
+        "keep the points in [from, to), the first nb_points at or after from, or all from `from` on "
+        "(empty results are kept)";
+    d.params = cut_fields().specs();
     // A binary search and one block copy of the kept points: at most a cheap pass over the
     // input, usually much less.
     d.cost = {0.5, 10.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.series = std::make_unique<cut_op>(cut_params_from(values));
-        return b;
-    };
+    d.bind = bind_series<cut_params_from, cut>;
     return d;
 }
 

@@ -25,6 +25,7 @@
 
 #include "algo/cut_y.hpp"
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "core/glob.hpp"
 #include "core/tags.hpp"
 
@@ -40,7 +41,9 @@ std::string_view trim(std::string_view s) {
 class cut_by_reference_op final : public group_operator {
 public:
     cut_by_reference_op(std::string reference_text, series_selector reference, std::string tag, condition cond)
-        : reference_text_(std::move(reference_text)), reference_(std::move(reference)), tag_(std::move(tag)),
+        : reference_text_(std::move(reference_text)),
+          reference_(std::move(reference)),
+          tag_(std::move(tag)),
           cond_(std::move(cond)) {}
 
     const std::string& group_tag() const override { return tag_; }
@@ -114,7 +117,8 @@ void keep_in_intervals(series_view s, const std::vector<time_interval>& runs, se
 series_selector series_selector::parse(std::string_view text) {
     series_selector sel;
     text = trim(text);
-    if (text.empty()) throw std::invalid_argument("is empty; write a metric (glob), metric{tag=value,...} or {tag=value}");
+    if (text.empty())
+        throw std::invalid_argument("is empty; write a metric (glob), metric{tag=value,...} or {tag=value}");
     const auto brace = text.find('{');
     const auto metric = trim(text.substr(0, brace));
     if (!metric.empty()) sel.metric_ = std::string(metric);
@@ -122,8 +126,7 @@ series_selector series_selector::parse(std::string_view text) {
         if (metric.find('}') != std::string_view::npos) throw std::invalid_argument("has a '}' without a '{'");
         return sel;
     }
-    if (text.back() != '}')
-        throw std::invalid_argument("must end with '}' after the tags, as in gw.level{site=BH*}");
+    if (text.back() != '}') throw std::invalid_argument("must end with '}' after the tags, as in gw.level{site=BH*}");
     auto body = text.substr(brace + 1, text.size() - brace - 2);
     while (!trim(body).empty()) {
         const auto comma = body.find(',');
@@ -144,64 +147,54 @@ bool series_selector::matches(std::string_view metric, std::string_view tags) co
     return glob_match(metric_, metric) && tags_match(tags, tags_);
 }
 
+namespace {
+
+// The parameters as written; bind() parses the selector and the condition.
+struct cut_by_reference_settings {
+    std::string reference;
+    std::string group_by;
+    std::string condition;
+};
+
+const param_fields<cut_by_reference_settings>& cut_by_reference_fields() {
+    using P = cut_by_reference_settings;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .string("reference", &P::reference,
+                    "selects the reference series of a group: metric glob, metric{tag=glob,...} or {tag=glob,...}")
+            .required()
+            .string("group_by", &P::group_by,
+                    "tag whose value groups the series (each group needs exactly one reference)")
+            .required()
+            .string("condition", &P::condition,
+                    "expression over the reference's values y (as cut_y); its maximal runs, ends included, are kept")
+            .required();
+    return fields;
+}
+
+}  // namespace
+
 operator_def make_cut_by_reference_def() {
     operator_def d;
     d.name = "cut_by_reference";
     d.summary = "cut the series of each group to the intervals where the group's reference meets a condition";
-    d.params.push_back(param_spec{
-        .name = "reference",
-        .type = param_type::string,
-        .summary = "selects the reference series of a group: metric glob, metric{tag=glob,...} or {tag=glob,...}",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "group_by",
-        .type = param_type::string,
-        .summary = "tag whose value groups the series (each group needs exactly one reference)",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "condition",
-        .type = param_type::string,
-        .summary = "expression over the reference's values y (as cut_y); its maximal runs, ends included, are kept",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.input = data_kind::series;
-    d.outputs = {{"", data_kind::series, ""}};
+    d.params = cut_by_reference_fields().specs();
     d.cost = {.per_point = 1.5, .per_series = 80.0};
     d.bind = [](const param_values& v) {
-        if (!v.has("reference")) throw param_error("reference", "is required");
-        if (!v.has("group_by")) throw param_error("group_by", "is required");
-        const std::string& ref = v.text("reference");
+        const cut_by_reference_settings given = cut_by_reference_fields().read(v);
+        const std::string& ref = given.reference;
         series_selector sel;
         try {
             sel = series_selector::parse(ref);
         } catch (const std::invalid_argument& e) {
             throw param_error("reference", "'" + ref + "' " + e.what());
         }
-        const std::string tag(trim(v.text("group_by")));
+        const std::string tag(trim(given.group_by));
         if (tag.empty() || tag.find_first_of("=,{} ") != std::string::npos)
-            throw param_error("group_by", "must be a tag name, got '" + v.text("group_by") + "'");
+            throw param_error("group_by", "must be a tag name, got '" + given.group_by + "'");
         bound_operator b;
-        b.group = std::make_unique<cut_by_reference_op>(ref, std::move(sel), tag, parse_condition_param(v, "condition"));
+        b.group =
+            std::make_unique<cut_by_reference_op>(ref, std::move(sel), tag, parse_condition_param(v, "condition"));
         return b;
     };
     return d;

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 
 namespace tsbatch {
 namespace {
@@ -31,7 +32,9 @@ class cut_y_op final : public multi_operator {
 public:
     explicit cut_y_op(condition c) : cond_(std::move(c)) {}
     std::vector<column_spec> columns(std::size_t) const override { return {}; }
-    void apply(series_view in, const output_sinks& out) const override { cut_y(in, cond_, out.series(0), out.series(1)); }
+    void apply(series_view in, const output_sinks& out) const override {
+        cut_y(in, cond_, out.series(0), out.series(1));
+    }
 
 private:
     condition cond_;
@@ -97,27 +100,34 @@ void cut_y(series_view in, const condition& cond, series_sink& match, series_sin
     }
 }
 
+namespace {
+
+// The condition as written; bind() parses it (parse_condition_param, shared with cut_by_reference).
+struct cut_y_settings {
+    std::string condition;
+};
+
+const param_fields<cut_y_settings>& cut_y_fields() {
+    static const param_fields<cut_y_settings> fields =
+        param_fields<cut_y_settings>()
+            .string("condition", &cut_y_settings::condition,
+                    "expression over y: comparisons (chained as in 1 < y <= 10), and, or, not, abs(), isnan(), + - * /")
+            .required();
+    return fields;
+}
+
+}  // namespace
+
 operator_def make_cut_y_def() {
     operator_def d;
     d.name = "cut_y";
     d.summary = "split each series by a condition on its values into match and complement (NaN goes to complement)";
-    d.params.push_back(param_spec{
-        .name = "condition",
-        .type = param_type::string,
-        .summary = "expression over y: comparisons (chained as in 1 < y <= 10), and, or, not, abs(), isnan(), + - * /",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.input = data_kind::series;
+    d.params = cut_y_fields().specs();
     d.outputs = {{"match", data_kind::series, "the points where the condition holds"},
                  {"complement", data_kind::series, "every other point, NaN values included"}};
     d.cost = {.per_point = 1.5, .per_series = 50.0};
     d.bind = [](const param_values& v) {
+        (void)cut_y_fields().read(v);  // reports a missing or mistyped condition
         bound_operator b;
         b.multi = std::make_unique<cut_y_op>(parse_condition_param(v, "condition"));
         return b;

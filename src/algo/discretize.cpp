@@ -28,6 +28,7 @@
 
 #include "algo/operator.hpp"
 #include "algo/paa.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/quality_stats.hpp"
 
 namespace tsbatch {
@@ -110,22 +111,30 @@ void check_discretize_params(const discretize_params& p) {
                 throw param_error("aggregations", std::string("lists '") + name_of(p.aggregations[i]) + "' twice");
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<discretize_params>& discretize_fields() {
+    using P = discretize_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .integer("buckets", &P::buckets, "number of equal-duration buckets")
+            .required()
+            .min(1)
+            .max(max_paa_segments)
+            .custom(param_type::string, "aggregations",
+                    "comma-separated list of {min, max, mean, std} (std: population); columns in this order",
+                    [](P& p, const param_value& v) {
+                        p.aggregations = parse_discretize_aggregations(std::get<std::string>(v));
+                    })
+            .defaults_to(std::string("mean"));
+    return fields;
+}
+
+}  // namespace
+
 discretize_params discretize_params_from(const param_values& values) {
-    discretize_params p;
-    try {
-        p.buckets = values.integer("buckets");
-    } catch (const std::bad_variant_access&) {
-        throw param_error("buckets", "has the wrong type");
-    } catch (const std::out_of_range&) {
-        throw param_error("buckets", "is required");
-    }
-    if (values.has("aggregations")) {
-        try {
-            p.aggregations = parse_discretize_aggregations(values.text("aggregations"));
-        } catch (const std::bad_variant_access&) {
-            throw param_error("aggregations", "has the wrong type");
-        }
-    }
+    discretize_params p = discretize_fields().read(values);
     check_discretize_params(p);
     return p;
 }
@@ -203,31 +212,7 @@ operator_def make_discretize_def() {
     operator_def d;
     d.name = "discretize";
     d.summary = "aggregations of equal-duration buckets over [start, end]: one row per series, columns {agg}_b{n}";
-    d.params.push_back(param_spec{
-        .name = "buckets",
-        .type = param_type::integer,
-        .summary = "number of equal-duration buckets",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = 1.0,
-        .max = static_cast<double>(max_paa_segments),
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "aggregations",
-        .type = param_type::string,
-        .summary = "comma-separated list of {min, max, mean, std} (std: population); columns in this order",
-        .default_value = param_value(std::string("mean")),
-        .default_text = "mean",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.input = data_kind::series;
+    d.params = discretize_fields().specs();
     d.outputs = {{"", data_kind::table, ""}};
     // One streaming pass over the values; bucket boundaries by search on the timestamps.
     d.cost = {1.2, 50.0};

@@ -10,9 +10,7 @@ namespace {
 
 class identity_op final : public series_operator {
 public:
-    void apply(series_view in, series_sink& out) const override {
-        out.append(in.time, in.value);
-    }
+    void apply(series_view in, series_sink& out) const override { out.append(in.time, in.value); }
 };
 
 }  // namespace
@@ -21,8 +19,6 @@ operator_def make_identity_def() {
     operator_def d;
     d.name = "identity";
     d.summary = "copy every series unchanged (re-stage a selection; pipeline tests)";
-    d.input = data_kind::series;
-    d.outputs = {{"", data_kind::series, ""}};
     d.cost = {1.0, 10.0};
     d.bind = [](const param_values&) {
         bound_operator b;

@@ -20,6 +20,7 @@
 #include "algo/kmeans.hpp"
 #include "algo/operator.hpp"
 #include "algo/paa.hpp"
+#include "algo/param_fields.hpp"
 #include "core/time.hpp"
 #include "parallel/agreement.hpp"
 
@@ -30,8 +31,13 @@ enum output : std::size_t { out_labels, out_centroids };
 
 enum class feature_kind { values, paa, table };
 
+// How the first centroids are drawn; k-means++ is the one method.
+enum class kmeans_init { kmeans_plus_plus };
+inline constexpr std::array kmeans_init_names{"kmeans++"};
+
 struct kmeans_settings {
     kmeans_params p;
+    kmeans_init init = kmeans_init::kmeans_plus_plus;
     feature_kind features = feature_kind::values;
     std::int64_t segments = 8;
     std::vector<std::string> columns;  ///< table columns; empty = every numeric column
@@ -106,8 +112,8 @@ public:
     void apply(const dataset_input& in, const comm& c, dataset_outputs& out) const override {
         const std::size_t n = in.total_rows;
         if (s_.p.k > n)
-            throw param_error("k", "must not exceed the number of series (" + std::to_string(n) + "), got " +
-                                       std::to_string(s_.p.k));
+            throw param_error(
+                "k", "must not exceed the number of series (" + std::to_string(n) + "), got " + std::to_string(s_.p.k));
         const feature_matrix f = features(in, c);
         const auto chunks = local_chunks(in);
         std::vector<std::uint64_t> chunk_first;  // global row of each local chunk's first row
@@ -153,9 +159,12 @@ private:
 
     std::string feature_axis() const {
         switch (s_.features) {
-        case feature_kind::values: return "time";
-        case feature_kind::paa: return "segment";
-        case feature_kind::table: return "column";
+            case feature_kind::values:
+                return "time";
+            case feature_kind::paa:
+                return "segment";
+            case feature_kind::table:
+                return "column";
         }
         return "feature";
     }
@@ -169,8 +178,9 @@ private:
             table_features(*in.table, c, f);
             return f;
         }
-        if (!in.series) throw param_error("features", "'" + std::string(s_.features == feature_kind::paa ? "paa" : "values") +
-                                                          "' needs a series input; the input is a table (use features: table)");
+        if (!in.series)
+            throw param_error("features", "'" + std::string(s_.features == feature_kind::paa ? "paa" : "values") +
+                                              "' needs a series input; the input is a table (use features: table)");
         const series_batch& b = *in.series;
         const auto local = views_of(b);
         if (s_.features == feature_kind::values) {
@@ -179,8 +189,8 @@ private:
             if (bad >= 0) {
                 const auto id0 = id_of_row(c, b.meta, in.first_row, 0);
                 const auto idb = id_of_row(c, b.meta, in.first_row, static_cast<std::uint64_t>(bad));
-                throw input_error("kmeans: features: values needs series on one time grid, but series '" + idb + "' (row " +
-                                  std::to_string(bad) + ") does not share the timestamps of '" + id0 +
+                throw input_error("kmeans: features: values needs series on one time grid, but series '" + idb +
+                                  "' (row " + std::to_string(bad) + ") does not share the timestamps of '" + id0 +
                                   "' (row 0); resample them first, or use features: paa");
             }
             f.d = axis.size();
@@ -201,8 +211,8 @@ private:
                     const std::string where = s_.features == feature_kind::values
                                                   ? "at " + format_iso8601(local[row].time[col])
                                                   : "in PAA segment " + std::to_string(col + 1);
-                    throw input_error("kmeans: series '" + b.meta[row].id + "' has a missing or non-finite value " + where +
-                                      "; fill or drop missing values before clustering");
+                    throw input_error("kmeans: series '" + b.meta[row].id + "' has a missing or non-finite value " +
+                                      where + "; fill or drop missing values before clustering");
                 }
         });
         return f;
@@ -223,7 +233,9 @@ private:
                 if (k == t.columns.size() || t.columns[k].spec.type == column_type::string) {
                     std::string list;
                     for (const auto& nm : numeric) list += (list.empty() ? "" : ", ") + nm;
-                    throw param_error("columns", "'" + name + "' is not a numeric column of the input table; its numeric columns are " + list);
+                    throw param_error(
+                        "columns",
+                        "'" + name + "' is not a numeric column of the input table; its numeric columns are " + list);
                 }
                 use.push_back(k);
             }
@@ -234,7 +246,8 @@ private:
         for (std::size_t i = 0; i < t.size(); ++i)
             for (std::size_t j = 0; j < use.size(); ++j) {
                 const auto& col = t.columns[use[j]];
-                f.x[i * f.d + j] = col.spec.type == column_type::int64 ? static_cast<double>(col.ints[i]) : col.floats[i];
+                f.x[i * f.d + j] =
+                    col.spec.type == column_type::int64 ? static_cast<double>(col.ints[i]) : col.floats[i];
             }
         agreed_phase(c, [&] {
             for (std::size_t i = 0; i < f.x.size(); ++i)
@@ -245,8 +258,9 @@ private:
     }
 
     // One restart: distributed k-means++, then Lloyd iterations (the kernel's run_once).
-    run_result run_once(const comm& c, const feature_matrix& f, const dataset_input& in, const std::vector<row_range>& chunks,
-                        const std::vector<std::uint64_t>& chunk_first, std::uint64_t seed) const {
+    run_result run_once(const comm& c, const feature_matrix& f, const dataset_input& in,
+                        const std::vector<row_range>& chunks, const std::vector<std::uint64_t>& chunk_first,
+                        std::uint64_t seed) const {
         std::mt19937_64 g(seed);
         run_result r;
         r.centroids = init(c, f, in, chunks, g);
@@ -278,7 +292,9 @@ private:
                                std::vector<std::size_t>& labels, std::vector<double>& dist2,
                                std::span<const std::size_t> previous) const {
         const std::size_t k = s_.p.k, d = f.d;
-        const auto rows_of = [&](const row_range& ch) { return std::span<const double>(f.x).subspan(ch.begin * d, ch.size() * d); };
+        const auto rows_of = [&](const row_range& ch) {
+            return std::span<const double>(f.x).subspan(ch.begin * d, ch.size() * d);
+        };
         // The assignment (k distances per row) needs no running value: every rank does it
         // before the chain from rank to rank, which then mostly combines chunk partials.
         for (const auto& ch : chunks)
@@ -318,7 +334,8 @@ private:
         for (std::size_t cc = 1; cc < k; ++cc) {
             kmeanspp_distances(f.x, d, std::span<const double>(centres).subspan((cc - 1) * d, d), dist2, cc == 1);
             std::vector<double> sums;
-            for (const auto& ch : chunks) sums.push_back(kmeans_fold(std::span<const double>(dist2).subspan(ch.begin, ch.size())));
+            for (const auto& ch : chunks)
+                sums.push_back(kmeans_fold(std::span<const double>(dist2).subspan(ch.begin, ch.size())));
             const auto all_sums = c.allgatherv(std::span<const double>(sums));
             const kmeanspp_choice choice = kmeanspp_choose_chunk(all_sums, kmeans_uniform(g));
             if (choice.none) {
@@ -330,13 +347,15 @@ private:
             // The owner of the chosen chunk picks the row; everyone learns it.
             std::size_t before = 0;
             int owner = 0;
-            while (before + chunk_counts[static_cast<std::size_t>(owner)] <= choice.chunk) before += chunk_counts[static_cast<std::size_t>(owner++)];
+            while (before + chunk_counts[static_cast<std::size_t>(owner)] <= choice.chunk)
+                before += chunk_counts[static_cast<std::size_t>(owner++)];
             std::int64_t row = 0;
             if (c.rank() == owner) {
                 const auto ch = chunks[choice.chunk - before];
-                row = static_cast<std::int64_t>(in.first_row + ch.begin +
-                                                 kmeanspp_choose_in_chunk(std::span<const double>(dist2).subspan(ch.begin, ch.size()),
-                                                                          choice.remainder));
+                row = static_cast<std::int64_t>(
+                    in.first_row + ch.begin +
+                    kmeanspp_choose_in_chunk(std::span<const double>(dist2).subspan(ch.begin, ch.size()),
+                                             choice.remainder));
             }
             take(static_cast<std::uint64_t>(c.max(c.rank() == owner ? row : -1)));
         }
@@ -346,6 +365,52 @@ private:
     kmeans_settings s_;
 };
 
+// `features` as written: values, paa, table or table:<step> (the config has already made that
+// step the input).
+feature_kind parse_features(const std::string& text) {
+    if (text == "values") return feature_kind::values;
+    if (text == "paa") return feature_kind::paa;
+    if (text == "table" || (text.rfind("table:", 0) == 0 && text.size() > 6)) return feature_kind::table;
+    throw param_error("features", "must be values, paa, table:<step> or table, got '" + text + "'");
+}
+
+const param_fields<kmeans_settings>& kmeans_fields() {
+    using P = kmeans_settings;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .integer(
+                "k", [](P & s) -> auto& { return s.p.k; }, "number of clusters (<= number of series)")
+            .required()
+            .min(1)
+            .custom(param_type::string, "features",
+                    "values: the series' values (one time grid); paa: `segments` PAA means; table:<step> (or table "
+                    "with input: <step>): the numeric columns of that table step",
+                    [](P& s, const param_value& v) { s.features = parse_features(std::get<std::string>(v)); })
+            .defaults_to(std::string("values"))
+            .integer("segments", &P::segments, "PAA segments per series (features: paa)")
+            .min(1)
+            .max(max_paa_segments)
+            .custom(param_type::string, "columns",
+                    "table columns to use, comma-separated (features: table); empty: every numeric column",
+                    [](P& s, const param_value& v) { s.columns = split_names(std::get<std::string>(v)); })
+            .defaults_to(std::string())
+            .choice("init", &P::init, kmeans_init_names, "initial centroids")
+            .integer(
+                "seed", [](P & s) -> auto& { return s.p.seed; }, "seed of the random draws (same seed, same clusters)")
+            .min(0)
+            .integer(
+                "max_iter", [](P & s) -> auto& { return s.p.max_iter; }, "centroid updates per restart at most")
+            .min(1)
+            .integer(
+                "n_init", [](P & s) -> auto& { return s.p.n_init; }, "restarts; the lowest inertia wins")
+            .min(1)
+            .number(
+                "tol", [](P & s) -> auto& { return s.p.tol; },
+                "stop when the inertia falls by at most tol times its previous value")
+            .min(0);
+    return fields;
+}
+
 }  // namespace
 
 operator_def make_kmeans_def() {
@@ -354,22 +419,7 @@ operator_def make_kmeans_def() {
     d.summary =
         "dataset-wide: k-means clustering of the series (their values, PAA means, or columns of a table step); "
         "seeded k-means++, the same labels on any rank count";
-    d.params = {
-        integer_param("k", "number of clusters (<= number of series)", std::nullopt, 1),
-        string_param("features",
-                     "values: the series' values (one time grid); paa: `segments` PAA means; table:<step> (or table "
-                     "with input: <step>): the numeric columns of that table step",
-                     std::string("values")),
-        integer_param("segments", "PAA segments per series (features: paa)", 8, 1, max_paa_segments),
-        string_param("columns", "table columns to use, comma-separated (features: table); empty: every numeric column",
-                     std::string()),
-        choice_param("init", "initial centroids", "kmeans++", {"kmeans++"}),
-        integer_param("seed", "seed of the random draws (same seed, same clusters)", 0, 0),
-        integer_param("max_iter", "centroid updates per restart at most", 300, 1),
-        integer_param("n_init", "restarts; the lowest inertia wins", 4, 1),
-        number_param("tol", "stop when the inertia falls by at most tol times its previous value", 1e-4, 0.0),
-    };
-    d.input = data_kind::series;
+    d.params = kmeans_fields().specs();
     d.outputs = {
         {"labels", data_kind::table, "cluster and distance to its centroid, one row per series"},
         {"centroids", data_kind::matrix, "k x features"},
@@ -379,23 +429,7 @@ operator_def make_kmeans_def() {
     d.input_param = "features";
     d.cost = {0.0, 0.0};
     d.bind = [](const param_values& v) {
-        kmeans_settings s;
-        s.p.k = static_cast<std::size_t>(v.integer("k"));
-        s.p.seed = static_cast<std::uint64_t>(v.integer("seed"));
-        s.p.max_iter = static_cast<std::size_t>(v.integer("max_iter"));
-        s.p.n_init = static_cast<std::size_t>(v.integer("n_init"));
-        s.p.tol = v.number("tol");
-        const auto& feat = v.text("features");
-        if (feat == "values")
-            s.features = feature_kind::values;
-        else if (feat == "paa")
-            s.features = feature_kind::paa;
-        else if (feat == "table" || (feat.rfind("table:", 0) == 0 && feat.size() > 6))
-            s.features = feature_kind::table;  // the config made the named step the input
-        else
-            throw param_error("features", "must be values, paa, table:<step> or table, got '" + feat + "'");
-        s.segments = v.integer("segments");
-        s.columns = split_names(v.text("columns"));
+        kmeans_settings s = kmeans_fields().read(v);
         bound_operator b;
         b.dataset = std::make_unique<kmeans_op>(std::move(s));
         return b;

@@ -7,6 +7,7 @@
 #include "algo/dataset_support.hpp"
 #include "algo/motifs.hpp"
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 
 namespace tsbatch {
 namespace {
@@ -59,6 +60,36 @@ private:
     motif_params p_;
 };
 
+const param_fields<motif_params>& motif_fields() {
+    using P = motif_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .integer("window", &P::window, "window length in points")
+            .required()
+            .min(min_motif_window)
+            .max(max_motif_window)
+            .integer("top_k", &P::top_k, "groups reported")
+            .min(1)
+            .number("radius", &P::radius,
+                    "members lie within radius * sqrt(window) of the centre (0.2: correlation >= 0.98)")
+            .above(0)
+            .max(2)
+            .integer("step", &P::step, "points between window starts")
+            .min(1)
+            .integer("segments", &P::segments, "PAA segments of the SAX word")
+            .min(1)
+            .max(max_motif_segments)
+            .integer("alphabet", &P::alphabet, "SAX letters")
+            .min(2)
+            .max(max_motif_alphabet)
+            .integer("probes", &P::probes, "uncertain segments whose neighbouring letters are probed too")
+            .min(0)
+            .max(max_motif_probes)
+            .integer("max_bucket", &P::max_bucket, "windows compared together at most (larger buckets are split)")
+            .min(2);
+    return fields;
+}
+
 }  // namespace
 
 operator_def make_motifs_def() {
@@ -67,34 +98,12 @@ operator_def make_motifs_def() {
     d.summary =
         "dataset-wide: groups of similar windows seen in different series (SAX buckets with probing, exact "
         "z-normalised distances), the groups of most series first";
-    d.params = {
-        integer_param("window", "window length in points", std::nullopt, static_cast<std::int64_t>(min_motif_window),
-                      static_cast<std::int64_t>(max_motif_window)),
-        integer_param("top_k", "groups reported", 10, 1),
-        number_param("radius", "members lie within radius * sqrt(window) of the centre (0.2: correlation >= 0.98)", 0.2,
-                     0.0, 2.0),
-        integer_param("step", "points between window starts", 1, 1),
-        integer_param("segments", "PAA segments of the SAX word", 8, 1, static_cast<std::int64_t>(max_motif_segments)),
-        integer_param("alphabet", "SAX letters", 4, 2, static_cast<std::int64_t>(max_motif_alphabet)),
-        integer_param("probes", "uncertain segments whose neighbouring letters are probed too", 2, 0,
-                      static_cast<std::int64_t>(max_motif_probes)),
-        integer_param("max_bucket", "windows compared together at most (larger buckets are split)", 1024, 2),
-    };
-    d.params[2].min_exclusive = true;
-    d.input = data_kind::series;
+    d.params = motif_fields().specs();
     d.outputs = {{"", data_kind::table, "one row per window of each group: the centre, then its members"}};
     d.dataset_wide = true;
     d.cost = {0.0, 0.0};
     d.bind = [](const param_values& v) {
-        motif_params p;
-        p.window = static_cast<std::size_t>(v.integer("window"));
-        p.top_k = static_cast<std::size_t>(v.integer("top_k"));
-        p.radius = v.number("radius");
-        p.step = static_cast<std::size_t>(v.integer("step"));
-        p.segments = static_cast<std::size_t>(v.integer("segments"));
-        p.alphabet = static_cast<std::size_t>(v.integer("alphabet"));
-        p.probes = static_cast<std::size_t>(v.integer("probes"));
-        p.max_bucket = static_cast<std::size_t>(v.integer("max_bucket"));
+        const motif_params p = motif_fields().read(v);
         check_motif_params(p);
         bound_operator b;
         b.dataset = std::make_unique<motifs_op>(p);

@@ -146,32 +146,33 @@ struct operator_def {
     bool multi_output() const noexcept { return outputs.size() > 1; }
 };
 
+/// The series operator most operators are: one function fn(in, params, out) of a series and
+/// the operator's parameter struct P.
+template <auto fn, class P>
+class series_function final : public series_operator {
+public:
+    explicit series_function(P p) : p_(std::move(p)) {}
+    void apply(series_view in, series_sink& out) const override { fn(in, p_, out); }
+
+private:
+    P p_;
+};
+
+/// operator_def::bind of a series_function: `read` turns the values into checked parameters.
+template <auto read, auto fn>
+bound_operator bind_series(const param_values& values) {
+    using P = decltype(read(values));
+    bound_operator b;
+    b.series = std::make_unique<series_function<fn, P>>(read(values));
+    return b;
+}
+
 /// Every operator, in catalogue order.
 const std::vector<operator_def>& operator_catalogue();
 
 /// The operator called `name`, or nullptr.
 const operator_def* find_operator(const std::string& name);
 
-// Registration hooks, one per operator file; operator_catalogue() calls them in order.
-operator_def make_identity_def();
-operator_def make_quality_stats_def();
-operator_def make_resample_def();
-operator_def make_scale_def();
-operator_def make_slope_def();
-operator_def make_unwrap_def();
-operator_def make_cut_def();
-operator_def make_cut_y_def();
-operator_def make_cut_by_reference_def();
-operator_def make_rolling_def();
-operator_def make_paa_def();
-operator_def make_discretize_def();
-operator_def make_sax_def();
-operator_def make_outliers_def();
-operator_def make_sta_lta_def();
-operator_def make_correlation_def();
-operator_def make_pca_def();
-operator_def make_kmeans_def();
-operator_def make_pattern_search_def();
-operator_def make_motifs_def();
+// Each operator file defines `operator_def make_<name>_def()`; registry.cpp lists them.
 
 }  // namespace tsbatch

@@ -54,14 +54,12 @@
 #include <string>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 
 namespace tsbatch {
 namespace {
 
 constexpr double inf_v = std::numeric_limits<double>::infinity();
-
-constexpr const char* method_names[] = {"hampel", "mad", "iqr"};
-constexpr const char* action_names[] = {"flag", "remove", "replace"};
 
 // Output indexes, as in operator_def::outputs.
 constexpr std::size_t series_output = 0;
@@ -71,21 +69,6 @@ constexpr std::size_t flags_output = 1;
 // step) still cost less than the Fenwick tree's O(log W log N) scattered loads up to about
 // here (measured: equal speed near 10,000 points).
 constexpr std::size_t sorted_window_limit = 8192;
-
-template <class E, std::size_t N>
-E parse_choice(const param_values& values, const char* name, const char* const (&names)[N], E fallback) {
-    if (!values.has(name)) return fallback;
-    try {
-        const std::string& text = values.text(name);
-        for (std::size_t k = 0; k < N; ++k)
-            if (text == names[k]) return static_cast<E>(k);
-        std::string list;
-        for (const char* n : names) list += (list.empty() ? "" : ", ") + std::string(n);
-        throw param_error(name, "must be one of {" + list + "}, got '" + text + "'");
-    } catch (const std::bad_variant_access&) {
-        throw param_error(name, "has the wrong type");
-    }
-}
 
 // numpy's linear interpolation between neighbouring order statistics (as in scale.cpp).
 double lerp(double a, double b, double g) {
@@ -424,24 +407,35 @@ void check_outliers_params(const outliers_params& p) {
     if (a < 0 || a > static_cast<int>(outlier_action::replace)) throw param_error("action", "is not a known action");
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<outliers_params>& outliers_fields() {
+    using P = outliers_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .choice("method", &P::method, outlier_method_names,
+                    "hampel: median and MAD of a centred window; mad: of the whole series; iqr: Tukey's fences "
+                    "[Q1 - t IQR, Q3 + t IQR]")
+            .custom(param_type::string, "window",
+                    "hampel's centred window: a number of points (`7`) or a duration following the timestamps "
+                    "(`1h`); ignored by mad and iqr",
+                    [](P& p, const param_value& v) { p.window = parse_rolling_window(std::get<std::string>(v)); })
+            .defaults_to(std::string("7"))
+            .number("threshold", &P::threshold,
+                    "a point is an outlier when its score exceeds this: robust standard deviations (hampel, mad) "
+                    "or the IQR fence multiplier (iqr; Tukey: 1.5)")
+            .above(0)
+            .choice("action", &P::action, outlier_action_names,
+                    "the series output: flag = unchanged, remove = outliers dropped, replace = outliers set to "
+                    "their reference median");
+    return fields;
+}
+
+}  // namespace
+
 outliers_params outliers_params_from(const param_values& values) {
-    outliers_params p;
-    p.method = parse_choice(values, "method", method_names, p.method);
-    if (values.has("window")) {
-        try {
-            p.window = parse_rolling_window(values.text("window"));
-        } catch (const std::bad_variant_access&) {
-            throw param_error("window", "has the wrong type");
-        }
-    }
-    if (values.has("threshold")) {
-        try {
-            p.threshold = values.number("threshold");
-        } catch (const std::bad_variant_access&) {
-            throw param_error("threshold", "has the wrong type");
-        }
-    }
-    p.action = parse_choice(values, "action", action_names, p.action);
+    outliers_params p = outliers_fields().read(values);
     check_outliers_params(p);
     return p;
 }
@@ -496,59 +490,7 @@ operator_def make_outliers_def() {
     d.summary =
         "robust outliers (Hampel window median/MAD, global median/MAD, or IQR fences): the series flagged, "
         "cleaned or repaired, plus a table of the outliers";
-    d.params.push_back(param_spec{
-        .name = "method",
-        .type = param_type::choice,
-        .summary = "hampel: median and MAD of a centred window; mad: of the whole series; iqr: Tukey's fences "
-                   "[Q1 - t IQR, Q3 + t IQR]",
-        .default_value = param_value(std::string("hampel")),
-        .default_text = "hampel",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(method_names), std::end(method_names)),
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "window",
-        .type = param_type::string,
-        .summary = "hampel's centred window: a number of points (`7`) or a duration following the timestamps "
-                   "(`1h`); ignored by mad and iqr",
-        .default_value = param_value(std::string("7")),
-        .default_text = "7",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "threshold",
-        .type = param_type::number,
-        .summary = "a point is an outlier when its score exceeds this: robust standard deviations (hampel, mad) "
-                   "or the IQR fence multiplier (iqr; Tukey: 1.5)",
-        .default_value = param_value(3.0),
-        .default_text = "3",
-        .min = 0.0,
-        .max = std::nullopt,
-        .min_exclusive = true,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "action",
-        .type = param_type::choice,
-        .summary = "the series output: flag = unchanged, remove = outliers dropped, replace = outliers set to "
-                   "their reference median",
-        .default_value = param_value(std::string("flag")),
-        .default_text = "flag",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(action_names), std::end(action_names)),
-        .unit = "",
-    });
-    d.input = data_kind::series;
+    d.params = outliers_fields().specs();
     d.outputs = {
         {"series", data_kind::series, "the input series, with outliers kept, removed or replaced (`action`)"},
         {"flags", data_kind::table, "one row per outlier: time, value, reference, score"},

@@ -3,6 +3,7 @@
 // or Tukey's IQR fences) with two outputs: the series (unchanged, outliers removed, or outliers
 // replaced by their reference median) and a table with one row per outlier. See outliers.cpp
 // for the exact contract.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -16,6 +17,9 @@ namespace tsbatch {
 
 enum class outlier_method { hampel, mad, iqr };
 enum class outlier_action { flag, remove, replace };
+// Their names, in enum order (the parameter choices).
+inline constexpr std::array outlier_method_names{"hampel", "mad", "iqr"};
+inline constexpr std::array outlier_action_names{"flag", "remove", "replace"};
 
 struct outliers_params {
     outlier_method method = outlier_method::hampel;

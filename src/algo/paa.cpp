@@ -26,14 +26,13 @@
 #include <string>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/vector_lanes.hpp"
 
 namespace tsbatch {
 namespace {
 
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
-
-constexpr const char* by_names[] = {"points", "time"};
 
 class paa_op final : public table_operator {
 public:
@@ -206,29 +205,27 @@ void check_paa_params(const paa_params& p) {
             "segments", "must be in [1, " + std::to_string(max_paa_segments) + "], got " + std::to_string(p.segments));
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<paa_params>& paa_fields() {
+    using P = paa_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .integer("segments", &P::segments, "number of segments (output columns)")
+            .required()
+            .min(1)
+            .max(max_paa_segments)
+            .choice("by", &P::by, paa_by_names,
+                    "points: equal point counts, fractional boundaries weighted (classic PAA); "
+                    "time: equal durations over [start, end] (IKATS)");
+    return fields;
+}
+
+}  // namespace
+
 paa_params paa_params_from(const param_values& values) {
-    paa_params p;
-    try {
-        p.segments = values.integer("segments");
-    } catch (const std::bad_variant_access&) {
-        throw param_error("segments", "has the wrong type");
-    } catch (const std::out_of_range&) {
-        throw param_error("segments", "is required");
-    }
-    if (values.has("by")) {
-        std::string by;
-        try {
-            by = values.text("by");
-        } catch (const std::bad_variant_access&) {
-            throw param_error("by", "has the wrong type");
-        }
-        if (by == by_names[0])
-            p.by = paa_by::points;
-        else if (by == by_names[1])
-            p.by = paa_by::time;
-        else
-            throw param_error("by", "must be one of {points, time}, got '" + by + "'");
-    }
+    paa_params p = paa_fields().read(values);
     check_paa_params(p);
     return p;
 }
@@ -258,32 +255,7 @@ operator_def make_paa_def() {
     operator_def d;
     d.name = "paa";
     d.summary = "piecewise aggregate approximation: one row of `segments` means per series (columns paa_1..paa_S)";
-    d.params.push_back(param_spec{
-        .name = "segments",
-        .type = param_type::integer,
-        .summary = "number of segments (output columns)",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = 1.0,
-        .max = static_cast<double>(max_paa_segments),
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "by",
-        .type = param_type::choice,
-        .summary = "points: equal point counts, fractional boundaries weighted (classic PAA); "
-                   "time: equal durations over [start, end] (IKATS)",
-        .default_value = param_value(std::string("points")),
-        .default_text = "points",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {"points", "time"},
-        .unit = "",
-    });
-    d.input = data_kind::series;
+    d.params = paa_fields().specs();
     d.outputs = {{"", data_kind::table, ""}};
     // One streaming pass over the values (by=time reads only O(S log) timestamps).
     d.cost = {1.2, 50.0};

@@ -3,6 +3,7 @@
 // by equal point counts (classic PAA, fractional boundaries weighted) or by equal durations
 // (IKATS's PAA). See paa.cpp for the exact contract. The equal-duration segmentation and the
 // NaN-skipping sum are shared with `discretize`.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -15,6 +16,7 @@
 namespace tsbatch {
 
 enum class paa_by { points, time };
+inline constexpr std::array paa_by_names{"points", "time"};  // enum order
 
 struct paa_params {
     std::int64_t segments = 1;  ///< >= 1

@@ -59,10 +59,14 @@ void store_param(T& field, const param_value& v) {
 // The param_value a field's default reads as.
 template <class T>
 param_value param_value_of(const T& field) {
-    if constexpr (std::is_same_v<T, bool>) return field;
-    else if constexpr (std::is_integral_v<T>) return static_cast<std::int64_t>(field);
-    else if constexpr (std::is_floating_point_v<T>) return static_cast<double>(field);
-    else return std::string(field);
+    if constexpr (std::is_same_v<T, bool>)
+        return field;
+    else if constexpr (std::is_integral_v<T>)
+        return static_cast<std::int64_t>(field);
+    else if constexpr (std::is_floating_point_v<T>)
+        return static_cast<double>(field);
+    else
+        return std::string(field);
 }
 
 }  // namespace detail
@@ -72,51 +76,56 @@ class param_fields {
 public:
     using setter = std::function<void(P&, const param_value&)>;
 
+    // `field` is a data member pointer (&P::period) or a callable returning a reference to
+    // the value inside P ([](P& p) -> double& { return p.inner.band; }).
+
     /// An integer stored in `field` (any integral type).
-    template <class T>
-    param_fields& integer(std::string name, T P::*field, std::string summary) {
+    template <class F>
+    param_fields& integer(std::string name, F field, std::string summary) {
         return add_field(param_type::integer, std::move(name), field, std::move(summary));
     }
     /// A number stored in `field`.
-    template <class T>
-    param_fields& number(std::string name, T P::*field, std::string summary) {
+    template <class F>
+    param_fields& number(std::string name, F field, std::string summary) {
         return add_field(param_type::number, std::move(name), field, std::move(summary));
     }
     /// A boolean stored in `field`.
-    param_fields& boolean(std::string name, bool P::*field, std::string summary) {
+    template <class F>
+    param_fields& boolean(std::string name, F field, std::string summary) {
         return add_field(param_type::boolean, std::move(name), field, std::move(summary));
     }
     /// A duration (int64 ms) stored in `field`.
-    template <class T>
-    param_fields& duration(std::string name, T P::*field, std::string summary) {
+    template <class F>
+    param_fields& duration(std::string name, F field, std::string summary) {
         return add_field(param_type::duration, std::move(name), field, std::move(summary));
     }
     /// A timestamp (int64 ms since the epoch) stored in `field`.
-    template <class T>
-    param_fields& timestamp(std::string name, T P::*field, std::string summary) {
+    template <class F>
+    param_fields& timestamp(std::string name, F field, std::string summary) {
         return add_field(param_type::timestamp, std::move(name), field, std::move(summary));
     }
     /// A string stored in `field`.
-    template <class T>
-    param_fields& string(std::string name, T P::*field, std::string summary) {
+    template <class F>
+    param_fields& string(std::string name, F field, std::string summary) {
         return add_field(param_type::string, std::move(name), field, std::move(summary));
     }
     /// One of `names` (the enum's names in enum order), stored in `field` as the enum.
-    template <class E, std::size_t N>
-    param_fields& choice(std::string name, E P::*field, const std::array<const char*, N>& names,
-                         std::string summary) {
+    template <class F, std::size_t N>
+    param_fields& choice(std::string name, F field, const std::array<const char*, N>& names, std::string summary) {
+        using E = field_type<F>;
         param_spec s;
         s.name = std::move(name);
         s.type = param_type::choice;
         s.summary = std::move(summary);
         s.choices.assign(names.begin(), names.end());
-        const auto def = static_cast<std::size_t>(P{}.*field);
+        P defaults{};
+        const auto def = static_cast<std::size_t>(std::invoke(field, defaults));
         s.default_text = s.choices.at(def);
         s.default_value = param_value(s.default_text);
         return add(std::move(s), [field, names](P& p, const param_value& v) {
             const auto& text = std::get<std::string>(v);
             for (std::size_t k = 0; k < N; ++k)
-                if (text == names[k]) p.*field = static_cast<E>(k);
+                if (text == names[k]) std::invoke(field, p) = static_cast<E>(k);
         });
     }
     /// A parameter read by `set` (a value that needs its own parsing, e.g. a window written
@@ -142,6 +151,12 @@ public:
     param_fields& derived(std::string text) {
         last().default_value.reset();
         last().default_text = std::move(text);
+        return *this;
+    }
+    /// The default of a custom parameter, as the value it is written as.
+    param_fields& defaults_to(param_value v) {
+        last().default_text = default_text_of(last(), v);
+        last().default_value = std::move(v);
         return *this;
     }
     /// Inclusive lower bound.
@@ -201,17 +216,23 @@ private:
         setter set;
     };
 
-    template <class T>
-    param_fields& add_field(param_type type, std::string name, T P::*member, std::string summary) {
+    template <class F>
+    using field_type = std::remove_cvref_t<std::invoke_result_t<F, P&>>;
+
+    template <class F>
+    param_fields& add_field(param_type type, std::string name, F field, std::string summary) {
+        using T = field_type<F>;
         param_spec s;
         s.name = std::move(name);
         s.type = type;
         s.summary = std::move(summary);
         if constexpr (!detail::is_optional<T>::value) {
-            s.default_value = detail::param_value_of(P{}.*member);
+            P defaults{};
+            s.default_value = detail::param_value_of(std::invoke(field, defaults));
             s.default_text = default_text_of(s, *s.default_value);
         }
-        return add(std::move(s), [member](P& p, const param_value& v) { detail::store_param(p.*member, v); });
+        return add(std::move(s),
+                   [field](P& p, const param_value& v) { detail::store_param(std::invoke(field, p), v); });
     }
 
     static std::string default_text_of(const param_spec& s, const param_value& v) {

@@ -10,13 +10,20 @@ namespace tsbatch {
 
 const char* to_string(param_type t) noexcept {
     switch (t) {
-    case param_type::integer: return "integer";
-    case param_type::number: return "number";
-    case param_type::boolean: return "boolean";
-    case param_type::duration: return "duration";
-    case param_type::choice: return "choice";
-    case param_type::string: return "string";
-    case param_type::timestamp: return "timestamp";
+        case param_type::integer:
+            return "integer";
+        case param_type::number:
+            return "number";
+        case param_type::boolean:
+            return "boolean";
+        case param_type::duration:
+            return "duration";
+        case param_type::choice:
+            return "choice";
+        case param_type::string:
+            return "string";
+        case param_type::timestamp:
+            return "timestamp";
     }
     return "?";
 }
@@ -84,7 +91,8 @@ std::string format_timestamp_param(std::int64_t ms) {
 }
 
 void check_param_value(const param_spec& spec, const param_value& v) {
-    const std::string shown = "'" + format_param(spec, v) + "'";
+    // Numbers read as they are written in a config; texts are quoted (as parse_param does).
+    const std::string shown = format_param(spec, v);
     if (const auto* i = std::get_if<std::int64_t>(&v)) check_range(spec, static_cast<double>(*i), shown);
     if (const auto* d = std::get_if<double>(&v)) check_range(spec, *d, shown);
     if (spec.type == param_type::choice) {
@@ -92,7 +100,7 @@ void check_param_value(const param_spec& spec, const param_value& v) {
         if (text == nullptr) return;  // the caller reports the wrong type
         for (const auto& c : spec.choices)
             if (c == *text) return;
-        throw param_error(spec.name, "must be one of {" + choice_list_text(spec) + "}, got " + shown);
+        throw param_error(spec.name, "must be one of {" + choice_list_text(spec) + "}, got '" + *text + "'");
     }
 }
 
@@ -100,54 +108,55 @@ param_value parse_param(const param_spec& spec, std::string_view raw) {
     const std::string text = trim(raw);
     const std::string shown = "'" + text + "'";
     switch (spec.type) {
-    case param_type::integer: {
-        std::int64_t v = 0;
-        if (!parse_whole_int64(text, v)) throw param_error(spec.name, "expected an integer, got " + shown);
-        check_range(spec, static_cast<double>(v), shown);
-        return v;
-    }
-    case param_type::number: {
-        char* end = nullptr;
-        const double v = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
-            throw param_error(spec.name, "expected a finite number, got " + shown);
-        check_range(spec, v, shown);
-        return v;
-    }
-    case param_type::boolean:
-        if (text == "true" || text == "True" || text == "yes" || text == "on") return true;
-        if (text == "false" || text == "False" || text == "no" || text == "off") return false;
-        throw param_error(spec.name, "expected true or false, got " + shown);
-    case param_type::duration: {
-        std::int64_t v = 0;
-        try {
-            v = parse_duration(text);
-        } catch (const parse_error& e) {
-            throw param_error(spec.name, e.what());
+        case param_type::integer: {
+            std::int64_t v = 0;
+            if (!parse_whole_int64(text, v)) throw param_error(spec.name, "expected an integer, got " + shown);
+            check_range(spec, static_cast<double>(v), shown);
+            return v;
         }
-        check_range(spec, static_cast<double>(v), shown);
-        return v;
-    }
-    case param_type::choice: {
-        for (const auto& c : spec.choices)
-            if (c == text) return text;
-        throw param_error(spec.name, "must be one of {" + choice_list_text(spec) + "}, got " + shown);
-    }
-    case param_type::string: return text;
-    case param_type::timestamp: {
-        // Plain integers are epoch ms (as input.select.time); anything else is ISO 8601,
-        // UTC when it has no zone, so a config means the same on every machine.
-        std::int64_t v = 0;
-        if (!parse_whole_int64(text, v)) {
+        case param_type::number: {
+            char* end = nullptr;
+            const double v = std::strtod(text.c_str(), &end);
+            if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+                throw param_error(spec.name, "expected a finite number, got " + shown);
+            check_range(spec, v, shown);
+            return v;
+        }
+        case param_type::boolean:
+            if (text == "true" || text == "True" || text == "yes" || text == "on") return true;
+            if (text == "false" || text == "False" || text == "no" || text == "off") return false;
+            throw param_error(spec.name, "expected true or false, got " + shown);
+        case param_type::duration: {
+            std::int64_t v = 0;
             try {
-                v = parse_iso8601(text);
+                v = parse_duration(text);
             } catch (const parse_error& e) {
-                throw param_error(spec.name, std::string(e.what()) + " (nor an integer of epoch milliseconds)");
+                throw param_error(spec.name, e.what());
             }
+            check_range(spec, static_cast<double>(v), shown);
+            return v;
         }
-        check_range(spec, static_cast<double>(v), shown);
-        return v;
-    }
+        case param_type::choice: {
+            for (const auto& c : spec.choices)
+                if (c == text) return text;
+            throw param_error(spec.name, "must be one of {" + choice_list_text(spec) + "}, got " + shown);
+        }
+        case param_type::string:
+            return text;
+        case param_type::timestamp: {
+            // Plain integers are epoch ms (as input.select.time); anything else is ISO 8601,
+            // UTC when it has no zone, so a config means the same on every machine.
+            std::int64_t v = 0;
+            if (!parse_whole_int64(text, v)) {
+                try {
+                    v = parse_iso8601(text);
+                } catch (const parse_error& e) {
+                    throw param_error(spec.name, std::string(e.what()) + " (nor an integer of epoch milliseconds)");
+                }
+            }
+            check_range(spec, static_cast<double>(v), shown);
+            return v;
+        }
     }
     throw param_error(spec.name, "unsupported parameter type");
 }
@@ -156,79 +165,18 @@ std::string format_param(const param_spec& spec, const param_value& v) {
     return std::visit(
         [&](const auto& x) -> std::string {
             using T = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
+            if constexpr (std::is_same_v<T, bool>)
+                return x ? "true" : "false";
             else if constexpr (std::is_same_v<T, std::int64_t>) {
                 if (spec.type == param_type::duration) return format_duration(x);
                 if (spec.type == param_type::timestamp) return format_timestamp_param(x);
                 return std::to_string(x);
-            }
-            else if constexpr (std::is_same_v<T, double>) return number_text(x);
-            else return x;
+            } else if constexpr (std::is_same_v<T, double>)
+                return number_text(x);
+            else
+                return x;
         },
         v);
-}
-
-param_spec choice_param(std::string name, std::string summary, std::string def, std::vector<std::string> choices) {
-    param_spec p;
-    p.name = std::move(name);
-    p.type = param_type::choice;
-    p.summary = std::move(summary);
-    p.default_text = def;
-    p.default_value = param_value(std::move(def));
-    p.choices = std::move(choices);
-    return p;
-}
-
-param_spec integer_param(std::string name, std::string summary, std::optional<std::int64_t> def, std::int64_t min,
-                         std::optional<std::int64_t> max) {
-    param_spec p;
-    p.name = std::move(name);
-    p.type = param_type::integer;
-    p.summary = std::move(summary);
-    if (def) {
-        p.default_value = param_value(*def);
-        p.default_text = std::to_string(*def);
-    }
-    p.min = static_cast<double>(min);
-    if (max) p.max = static_cast<double>(*max);
-    return p;
-}
-
-param_spec number_param(std::string name, std::string summary, std::optional<double> def, std::optional<double> min,
-                        std::optional<double> max) {
-    param_spec p;
-    p.name = std::move(name);
-    p.type = param_type::number;
-    p.summary = std::move(summary);
-    if (def) {
-        p.default_value = param_value(*def);
-        p.default_text = format_param(p, *p.default_value);
-    }
-    p.min = min;
-    p.max = max;
-    return p;
-}
-
-param_spec boolean_param(std::string name, std::string summary, bool def) {
-    param_spec p;
-    p.name = std::move(name);
-    p.type = param_type::boolean;
-    p.summary = std::move(summary);
-    p.default_value = param_value(def);
-    p.default_text = def ? "true" : "false";
-    return p;
-}
-
-param_spec string_param(std::string name, std::string summary, std::optional<std::string> def) {
-    param_spec p;
-    p.name = std::move(name);
-    p.type = param_type::string;
-    p.summary = std::move(summary);
-    if (def) {
-        p.default_text = def->empty() ? "\"\"" : *def;
-        p.default_value = param_value(std::move(*def));
-    }
-    return p;
 }
 
 }  // namespace tsbatch

@@ -41,21 +41,6 @@ struct param_spec {
     bool required() const noexcept { return !default_value && default_text.empty(); }
 };
 
-// Spec factories for the common shapes, so that an operator's schema reads as a list.
-
-/// A choice among `choices`, defaulting to `def`.
-param_spec choice_param(std::string name, std::string summary, std::string def, std::vector<std::string> choices);
-/// An integer in [min, max] (max optional) defaulting to `def`; without `def` it is required.
-param_spec integer_param(std::string name, std::string summary, std::optional<std::int64_t> def, std::int64_t min,
-                         std::optional<std::int64_t> max = std::nullopt);
-/// A number in [min, max] (either optional) defaulting to `def`; without `def` it is required.
-param_spec number_param(std::string name, std::string summary, std::optional<double> def,
-                        std::optional<double> min = std::nullopt, std::optional<double> max = std::nullopt);
-/// A boolean defaulting to `def`.
-param_spec boolean_param(std::string name, std::string summary, bool def);
-/// A string defaulting to `def` (required when `def` is absent).
-param_spec string_param(std::string name, std::string summary, std::optional<std::string> def);
-
 /// A parameter value or constraint is wrong. `param` names it; the config layer adds the
 /// step name, file and line.
 class param_error : public std::invalid_argument {

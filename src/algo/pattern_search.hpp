@@ -91,6 +91,7 @@
 // margin of 16 m eps, larger than the rounding of either sum; and a window abandoned this way
 // has a true distance > T, so every rank's local top-k, hence the answer, is the one an
 // unpruned search gives, bit for bit (pattern_params::prune = false checks it).
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -102,6 +103,7 @@
 namespace tsbatch {
 
 enum class pattern_distance { euclidean_znorm, dtw };
+inline constexpr std::array pattern_distance_names{"euclidean_znorm", "dtw"};  // enum order
 
 /// "euclidean_znorm", "dtw".
 const char* to_string(pattern_distance d) noexcept;
@@ -115,7 +117,9 @@ struct pattern_params {
 };
 
 /// The recommended exclusion zone for a pattern of m points: ceil(m / 2).
-constexpr std::size_t default_exclusion(std::size_t m) noexcept { return m / 2 + m % 2; }
+constexpr std::size_t default_exclusion(std::size_t m) noexcept {
+    return m / 2 + m % 2;
+}
 
 /// The DTW band half-width floor(band * m) (m - 1 at most).
 std::size_t dtw_band_width(std::size_t m, double band) noexcept;

@@ -3,14 +3,15 @@
 // stretch of a series of the run, wherever it lives) and writes the global matches as a
 // table on rank 0.
 #include <cmath>
-#include <optional>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "algo/dataset_support.hpp"
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/pattern_search.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
@@ -21,8 +22,8 @@ namespace {
 struct pattern_settings {
     std::string pattern;  ///< numbers separated by commas, or a series id
     std::optional<std::int64_t> from, to;
-    pattern_params p;
-    bool exclusion_given = false;
+    pattern_params p;                       ///< p.exclusion is replaced by `exclusion` or its default
+    std::optional<std::int64_t> exclusion;  ///< absent: default_exclusion(m)
 };
 
 // "1.5, 2, -3" as numbers; nullopt when any item is not a number (then it names a series).
@@ -60,7 +61,7 @@ public:
         const auto local = views_of(batch);
         const std::vector<double> pattern = find_pattern(batch, c);
         pattern_params p = s_.p;
-        if (!s_.exclusion_given) p.exclusion = default_exclusion(pattern.size());
+        p.exclusion = s_.exclusion ? static_cast<std::size_t>(*s_.exclusion) : default_exclusion(pattern.size());
         const auto matches = pattern_search(c, local, in.first_row, pattern, p);
 
         std::vector<std::uint64_t> rows;
@@ -94,17 +95,48 @@ private:
                 if ((!s_.from || s.time[k] >= *s_.from) && (!s_.to || s.time[k] < *s_.to)) mine.push_back(s.value[k]);
         }
         if (c.sum(held) == 0)
-            throw param_error("pattern", "'" + s_.pattern +
-                                             "' is neither a list of numbers nor the id of a series of the step's input");
+            throw param_error(
+                "pattern",
+                "'" + s_.pattern + "' is neither a list of numbers nor the id of a series of the step's input");
         const auto all = c.allgatherv(std::span<const double>(mine));
         if (all.size() < 2)
-            throw param_error("pattern", "series '" + s_.pattern + "' has " + std::to_string(all.size()) +
-                                             " points in the range given by pattern_from/pattern_to; a pattern needs 2 or more");
+            throw param_error("pattern",
+                              "series '" + s_.pattern + "' has " + std::to_string(all.size()) +
+                                  " points in the range given by pattern_from/pattern_to; a pattern needs 2 or more");
         return all;
     }
 
     pattern_settings s_;
 };
+
+const param_fields<pattern_settings>& pattern_fields() {
+    using P = pattern_settings;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .string("pattern", &P::pattern,
+                    "the pattern: numbers separated by commas, or the id of a series of the input")
+            .required()
+            .timestamp("pattern_from", &P::from, "with a series id as pattern: its first point at or after this time")
+            .derived("its first point")
+            .timestamp("pattern_to", &P::to, "with a series id as pattern: its points before this time")
+            .derived("its last point")
+            .choice(
+                "distance", [](P & p) -> auto& { return p.p.distance; }, pattern_distance_names,
+                "euclidean_znorm (MASS) or dtw (Sakoe-Chiba band)")
+            .number(
+                "band", [](P & p) -> auto& { return p.p.band; },
+                "dtw: band half-width as a fraction of the pattern length")
+            .min(0)
+            .max(1)
+            .integer(
+                "top_k", [](P & p) -> auto& { return p.p.top_k; }, "matches reported")
+            .min(1)
+            .integer("exclusion", &P::exclusion,
+                     "matches of one series closer than this many points to a better one are dropped")
+            .derived("ceil(m/2)")
+            .min(0);
+    return fields;
+}
 
 }  // namespace
 
@@ -114,44 +146,12 @@ operator_def make_pattern_search_def() {
     d.summary =
         "dataset-wide: the windows of every series most similar to a pattern (z-normalised Euclidean by MASS, "
         "or DTW with LB_Keogh pruning), as a global top-k";
-    auto exclusion = integer_param("exclusion", "matches of one series closer than this many points to a better one are dropped",
-                                   std::nullopt, 0);
-    exclusion.default_text = "ceil(m/2)";
-    auto from = param_spec{};
-    from.name = "pattern_from";
-    from.type = param_type::timestamp;
-    from.summary = "with a series id as pattern: its first point at or after this time";
-    from.default_text = "its first point";
-    auto to = from;
-    to.name = "pattern_to";
-    to.summary = "with a series id as pattern: its points before this time";
-    to.default_text = "its last point";
-    d.params = {
-        string_param("pattern", "the pattern: numbers separated by commas, or the id of a series of the input", std::nullopt),
-        from,
-        to,
-        choice_param("distance", "euclidean_znorm (MASS) or dtw (Sakoe-Chiba band)", "euclidean_znorm",
-                     {"euclidean_znorm", "dtw"}),
-        number_param("band", "dtw: band half-width as a fraction of the pattern length", 0.1, 0.0, 1.0),
-        integer_param("top_k", "matches reported", 10, 1),
-        exclusion,
-    };
-    d.input = data_kind::series;
+    d.params = pattern_fields().specs();
     d.outputs = {{"", data_kind::table, "the matches, best first: series, start, end and distance"}};
     d.dataset_wide = true;
     d.cost = {0.0, 0.0};
     d.bind = [](const param_values& v) {
-        pattern_settings s;
-        s.pattern = v.text("pattern");
-        if (v.has("pattern_from")) s.from = v.timestamp("pattern_from");
-        if (v.has("pattern_to")) s.to = v.timestamp("pattern_to");
-        s.p.distance = v.text("distance") == "dtw" ? pattern_distance::dtw : pattern_distance::euclidean_znorm;
-        s.p.band = v.number("band");
-        s.p.top_k = static_cast<std::size_t>(v.integer("top_k"));
-        if (v.has("exclusion")) {
-            s.p.exclusion = static_cast<std::size_t>(v.integer("exclusion"));
-            s.exclusion_given = true;
-        }
+        pattern_settings s = pattern_fields().read(v);
         if (auto values = inline_values(s.pattern)) check_pattern_params(*values, s.p);
         bound_operator b;
         b.dataset = std::make_unique<pattern_search_op>(std::move(s));

@@ -12,6 +12,7 @@
 
 #include "algo/dataset_support.hpp"
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/pca.hpp"
 #include "parallel/agreement.hpp"
 
@@ -59,7 +60,8 @@ public:
     explicit pca_op(pca_settings s) : s_(s) {}
 
     std::vector<column_spec> columns(std::size_t output) const override {
-        if (output == out_series) return {{"mean", column_type::float64, "", "mean of the series' complete rows (0 when not centred)"}};
+        if (output == out_series)
+            return {{"mean", column_type::float64, "", "mean of the series' complete rows (0 when not centred)"}};
         return {
             {"component", column_type::int64, "", "1 = the component of largest variance"},
             {"explained_variance", column_type::float64, "", "variance along the component (eigenvalue)"},
@@ -75,14 +77,15 @@ public:
         if (M == 0) throw input_error("pca: the input holds no series");
         if (s_.components > M)
             throw param_error("components", "must not exceed the number of series (" + std::to_string(M) + "), got " +
-                                                 std::to_string(s_.components));
+                                                std::to_string(s_.components));
         const auto axis = time_axis_of_row0(c, local);
         const auto bad = first_time_axis_mismatch(c, local, in.first_row, axis);
         if (bad >= 0) {
             const auto id0 = id_of_row(c, batch.meta, in.first_row, 0);
             const auto idb = id_of_row(c, batch.meta, in.first_row, static_cast<std::uint64_t>(bad));
-            throw input_error("pca: series '" + idb + "' (row " + std::to_string(bad) + ") does not share the timestamps of '" +
-                              id0 + "' (row 0); PCA needs every series on one time grid (resample them first)");
+            throw input_error("pca: series '" + idb + "' (row " + std::to_string(bad) +
+                              ") does not share the timestamps of '" + id0 +
+                              "' (row 0); PCA needs every series on one time grid (resample them first)");
         }
         const std::size_t T = axis.size();
         const int R = c.size(), me = c.rank();
@@ -180,6 +183,18 @@ private:
     pca_settings s_;
 };
 
+const param_fields<pca_settings>& pca_fields() {
+    using P = pca_settings;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .integer("components", &P::components, "number of components (<= number of series)")
+            .required()
+            .min(1)
+            .boolean("center", &P::center,
+                     "subtract each series' mean (sample covariance); false: second moments (pyspark)");
+    return fields;
+}
+
 }  // namespace
 
 operator_def make_pca_def() {
@@ -188,11 +203,7 @@ operator_def make_pca_def() {
     d.summary =
         "dataset-wide: principal components of series that share their timestamps (series = variables, "
         "timestamps = observations)";
-    d.params = {
-        integer_param("components", "number of components (<= number of series)", std::nullopt, 1),
-        boolean_param("center", "subtract each series' mean (sample covariance); false: second moments (pyspark)", true),
-    };
-    d.input = data_kind::series;
+    d.params = pca_fields().specs();
     d.outputs = {
         {"components", data_kind::series, "one series per component: the projections at every timestamp"},
         {"variance", data_kind::table, "explained variance and its ratio per component"},
@@ -202,9 +213,7 @@ operator_def make_pca_def() {
     d.dataset_wide = true;
     d.cost = {0.0, 0.0};
     d.bind = [](const param_values& v) {
-        pca_settings s;
-        s.components = static_cast<std::size_t>(v.integer("components"));
-        s.center = v.boolean("center");
+        const pca_settings s = pca_fields().read(v);
         bound_operator b;
         b.dataset = std::make_unique<pca_op>(s);
         return b;

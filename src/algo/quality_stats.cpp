@@ -40,6 +40,7 @@
 #include <unordered_map>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/vector_lanes.hpp"
 
 namespace tsbatch {
@@ -440,35 +441,33 @@ void write_quality_stats_row(const quality_stats_result& r, row_sink& row) {
     row.set(14, r.longest_gap);
 }
 
+namespace {
+
+struct quality_stats_params {
+    double gap_factor = 3.0;
+};
+
+const param_fields<quality_stats_params>& quality_stats_fields() {
+    using P = quality_stats_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .number("gap_factor", &P::gap_factor, "a time step longer than gap_factor * ref_period counts as a gap")
+            .above(0);
+    return fields;
+}
+
+}  // namespace
+
 operator_def make_quality_stats_def() {
     operator_def d;
     d.name = "quality_stats";
     d.summary = "one row per series: point and NaN counts, value statistics, sampling period and gaps";
-    d.params.push_back(param_spec{
-        .name = "gap_factor",
-        .type = param_type::number,
-        .summary = "a time step longer than gap_factor * ref_period counts as a gap",
-        .default_value = 3.0,
-        .default_text = "3",
-        .min = 0.0,
-        .max = std::nullopt,
-        .min_exclusive = true,
-        .choices = {},
-        .unit = "",
-    });
-    d.input = data_kind::series;
+    d.params = quality_stats_fields().specs();
     d.outputs = {{"", data_kind::table, ""}};
     // One pass over values and timestamps (two arithmetic passes over each L1-resident block).
     d.cost = {1.5, 60.0};
     d.bind = [](const param_values& values) {
-        double gap_factor = 3.0;
-        if (values.has("gap_factor")) {
-            try {
-                gap_factor = values.number("gap_factor");
-            } catch (const std::bad_variant_access&) {
-                throw param_error("gap_factor", "must be a number");
-            }
-        }
+        const double gap_factor = quality_stats_fields().read(values).gap_factor;
         check_gap_factor(gap_factor);
         bound_operator b;
         b.table = std::make_unique<quality_stats_op>(gap_factor);

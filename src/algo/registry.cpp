@@ -4,18 +4,24 @@ namespace tsbatch {
 
 const char* to_string(data_kind k) noexcept {
     switch (k) {
-    case data_kind::series: return "series";
-    case data_kind::table: return "table";
-    case data_kind::matrix: return "matrix";
+        case data_kind::series:
+            return "series";
+        case data_kind::table:
+            return "table";
+        case data_kind::matrix:
+            return "matrix";
     }
     return "?";
 }
 
 const char* to_string(column_type t) noexcept {
     switch (t) {
-    case column_type::int64: return "int64";
-    case column_type::float64: return "float64";
-    case column_type::string: return "string";
+        case column_type::int64:
+            return "int64";
+        case column_type::float64:
+            return "float64";
+        case column_type::string:
+            return "string";
     }
     return "?";
 }
@@ -39,29 +45,40 @@ int operator_def::find_output(const std::string& oname) const {
     return -1;
 }
 
+// The catalogue, in the order `tsbatch catalogue` lists it. Registering an operator is one
+// line here: X(name) declares make_<name>_def(), which the operator's file defines.
+#define TSBATCH_OPERATORS(X) \
+    X(identity)              \
+    X(quality_stats)         \
+    X(resample)              \
+    X(scale)                 \
+    X(slope)                 \
+    X(unwrap)                \
+    X(cut)                   \
+    X(cut_y)                 \
+    X(cut_by_reference)      \
+    X(rolling)               \
+    X(paa)                   \
+    X(discretize)            \
+    X(sax)                   \
+    X(outliers)              \
+    X(sta_lta)               \
+    X(correlation)           \
+    X(pca)                   \
+    X(kmeans)                \
+    X(pattern_search)        \
+    X(motifs)
+
+#define TSBATCH_DECLARE_OPERATOR(name) operator_def make_##name##_def();
+TSBATCH_OPERATORS(TSBATCH_DECLARE_OPERATOR)
+#undef TSBATCH_DECLARE_OPERATOR
+
 const std::vector<operator_def>& operator_catalogue() {
     static const std::vector<operator_def> defs = [] {
         std::vector<operator_def> v;
-        v.push_back(make_identity_def());
-        v.push_back(make_quality_stats_def());
-        v.push_back(make_resample_def());
-        v.push_back(make_scale_def());
-        v.push_back(make_slope_def());
-        v.push_back(make_unwrap_def());
-        v.push_back(make_cut_def());
-        v.push_back(make_cut_y_def());
-        v.push_back(make_cut_by_reference_def());
-        v.push_back(make_rolling_def());
-        v.push_back(make_paa_def());
-        v.push_back(make_discretize_def());
-        v.push_back(make_sax_def());
-        v.push_back(make_outliers_def());
-        v.push_back(make_sta_lta_def());
-        v.push_back(make_correlation_def());
-        v.push_back(make_pca_def());
-        v.push_back(make_kmeans_def());
-        v.push_back(make_pattern_search_def());
-        v.push_back(make_motifs_def());
+#define TSBATCH_ADD_OPERATOR(name) v.push_back(make_##name##_def());
+        TSBATCH_OPERATORS(TSBATCH_ADD_OPERATOR)
+#undef TSBATCH_ADD_OPERATOR
         return v;
     }();
     return defs;

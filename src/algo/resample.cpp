@@ -365,15 +365,6 @@ private:
     std::int64_t label_offset_ = 0;
 };
 
-class resample_op final : public series_operator {
-public:
-    explicit resample_op(resample_params p) : p_(p) {}
-    void apply(series_view in, series_sink& out) const override { resample(in, p_, out); }
-
-private:
-    resample_params p_;
-};
-
 }  // namespace
 
 std::int64_t resample_params::effective_max_gap() const noexcept {
@@ -461,15 +452,9 @@ operator_def make_resample_def() {
     d.name = "resample";
     d.summary = "aggregate onto a regular time grid (mean, min, max, ...), optionally filling empty buckets";
     d.params = resample_fields().specs();
-    d.input = data_kind::series;
-    d.outputs = {{"", data_kind::series, ""}};
     // About one pass over the values; timestamps are mostly skipped (median costs more).
     d.cost = {1.5, 50.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.series = std::make_unique<resample_op>(resample_params_from(values));
-        return b;
-    };
+    d.bind = bind_series<resample_params_from, resample>;
     return d;
 }
 

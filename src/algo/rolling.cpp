@@ -45,28 +45,13 @@
 #include <vector>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
 namespace {
 
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
-
-constexpr const char* aggregation_names[] = {"mean", "sum", "min", "max", "std", "median"};
-constexpr const char* align_names[] = {"left", "center", "right"};
-
-template <class E, std::size_t N>
-E parse_choice(const param_values& values, const char* name, const char* const (&names)[N], E fallback) {
-    if (!values.has(name)) return fallback;
-    try {
-        const std::string& text = values.text(name);
-        for (std::size_t k = 0; k < N; ++k)
-            if (text == names[k]) return static_cast<E>(k);
-        throw param_error(name, "is not one of its choices: '" + text + "'");
-    } catch (const std::bad_variant_access&) {
-        throw param_error(name, "has the wrong type");
-    }
-}
 
 // Window extents around a label, in points (index distance) or ms (time distance): the
 // window of label i holds the points j with -back <= pos[j] - pos[i] <= fwd.
@@ -405,15 +390,6 @@ struct point_runner {
     }
 };
 
-class rolling_op final : public series_operator {
-public:
-    explicit rolling_op(rolling_params p) : p_(p) {}
-    void apply(series_view in, series_sink& out) const override { rolling(in, p_, out); }
-
-private:
-    rolling_params p_;
-};
-
 }  // namespace
 
 rolling_window parse_rolling_window(std::string_view text) {
@@ -461,24 +437,32 @@ std::int64_t effective_min_points(const rolling_params& p) noexcept {
     return p.window.points > 0 ? p.window.points : 1;
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<rolling_params>& rolling_fields() {
+    using P = rolling_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .custom(param_type::string, "window",
+                    "window: a number of points (`12`) or a duration following the timestamps (`1h`, `PT15M`)",
+                    [](P& p, const param_value& v) { p.window = parse_rolling_window(std::get<std::string>(v)); })
+            .choice("aggregation", &P::aggregation, rolling_aggregation_names,
+                    "aggregate of the window's non-NaN values (std: sample, ddof 1; median: mean of the middle two)")
+            .choice("align", &P::align, rolling_align_names,
+                    "where the window sits relative to its label point: ending at it, centred on it, or starting at it")
+            .integer("min_points", &P::min_points,
+                     "fewest non-NaN values a window needs (else NaN); below a point window's size, windows cut by "
+                     "the series ends are emitted too")
+            .derived("window in points; 1 for duration windows")
+            .min(1);
+    return fields;
+}
+
+}  // namespace
+
 rolling_params rolling_params_from(const param_values& values) {
-    rolling_params p;
-    if (!values.has("window")) throw param_error("window", "is required");
-    try {
-        p.window = parse_rolling_window(values.text("window"));
-    } catch (const std::bad_variant_access&) {
-        throw param_error("window", "has the wrong type");
-    }
-    p.aggregation = parse_choice(values, "aggregation", aggregation_names, rolling_aggregation::mean);
-    p.align = parse_choice(values, "align", align_names, rolling_align::right);
-    if (values.has("min_points")) {
-        try {
-            p.min_points = values.integer("min_points");
-        } catch (const std::bad_variant_access&) {
-            throw param_error("min_points", "has the wrong type");
-        }
-        if (p.min_points < 1) throw param_error("min_points", "must be >= 1, got " + std::to_string(p.min_points));
-    }
+    rolling_params p = rolling_fields().read(values);
     check_rolling_params(p);
     return p;
 }
@@ -525,66 +509,12 @@ operator_def make_rolling_def() {
     operator_def d;
     d.name = "rolling";
     d.summary = "moving-window mean/sum/min/max/std/median over K points or a duration, labelled left, centre or right";
-    d.params.push_back(param_spec{
-        .name = "window",
-        .type = param_type::string,
-        .summary = "window: a number of points (`12`) or a duration following the timestamps (`1h`, `PT15M`)",
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "aggregation",
-        .type = param_type::choice,
-        .summary = "aggregate of the window's non-NaN values (std: sample, ddof 1; median: mean of the middle two)",
-        .default_value = param_value(std::string("mean")),
-        .default_text = "mean",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(aggregation_names), std::end(aggregation_names)),
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "align",
-        .type = param_type::choice,
-        .summary = "where the window sits relative to its label point: ending at it, centred on it, or starting at it",
-        .default_value = param_value(std::string("right")),
-        .default_text = "right",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(align_names), std::end(align_names)),
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "min_points",
-        .type = param_type::integer,
-        .summary = "fewest non-NaN values a window needs (else NaN); below a point window's size, windows cut by "
-                   "the series ends are emitted too",
-        .default_value = std::nullopt,
-        .default_text = "window in points; 1 for duration windows",
-        .min = 1.0,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.input = data_kind::series;
-    d.outputs = {{"", data_kind::series, ""}};
+    d.params = rolling_fields().specs();
     // One figure for every aggregation, on the safe side: mean/sum/min/max cost about two
     // cheap passes per point, std a little more, median's multiset updates several times
     // more; 3.0 keeps a rank given median-heavy steps from being underestimated too far.
     d.cost = {3.0, 50.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.series = std::make_unique<rolling_op>(rolling_params_from(values));
-        return b;
-    };
+    d.bind = bind_series<rolling_params_from, rolling>;
     return d;
 }
 

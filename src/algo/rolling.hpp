@@ -2,6 +2,7 @@
 // `rolling`: a moving-window aggregation (mean, sum, min, max, std, median) over a window of
 // a number of points or of a duration, labelled at its left end, centre or right end. See
 // rolling.cpp for the exact contract.
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -12,6 +13,9 @@ namespace tsbatch {
 
 enum class rolling_aggregation { mean, sum, min, max, std, median };
 enum class rolling_align { left, center, right };
+// Their names, in enum order (the parameter choices).
+inline constexpr std::array rolling_aggregation_names{"mean", "sum", "min", "max", "std", "median"};
+inline constexpr std::array rolling_align_names{"left", "center", "right"};
 
 /// A window as written in the `window` parameter: exactly one member is > 0.
 struct rolling_window {

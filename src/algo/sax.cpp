@@ -43,6 +43,7 @@
 
 #include "algo/operator.hpp"
 #include "algo/paa.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/quality_stats.hpp"
 
 namespace tsbatch {
@@ -53,33 +54,6 @@ constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 // Below this std relative to max|x| the series' spread is rounding noise (1e-12 is far below
 // any sensor's precision, far above the ~1e-16 rounding of the moments).
 constexpr double near_constant_rel = 1e-12;
-
-constexpr const char* breakpoints_names[] = {"gaussian", "empirical"};
-constexpr const char* normalize_names[] = {"zscore", "none"};
-
-template <class E, std::size_t N>
-E parse_choice(const param_values& values, const char* name, const char* const (&names)[N], E fallback) {
-    if (!values.has(name)) return fallback;
-    try {
-        const std::string& text = values.text(name);
-        for (std::size_t k = 0; k < N; ++k)
-            if (text == names[k]) return static_cast<E>(k);
-        std::string list;
-        for (const char* n : names) list += (list.empty() ? "" : ", ") + std::string(n);
-        throw param_error(name, "must be one of {" + list + "}, got '" + text + "'");
-    } catch (const std::bad_variant_access&) {
-        throw param_error(name, "has the wrong type");
-    }
-}
-
-std::int64_t read_integer(const param_values& values, const char* name, std::int64_t fallback) {
-    if (!values.has(name)) return fallback;
-    try {
-        return values.integer(name);
-    } catch (const std::bad_variant_access&) {
-        throw param_error(name, "has the wrong type");
-    }
-}
 
 // numpy's linear interpolation between neighbouring order statistics a <= b at fraction g
 // (numpy.lib.function_base._lerp): the formula switches sides at 0.5 so g = 1 gives b.
@@ -236,12 +210,32 @@ void check_sax_params(const sax_params& p) {
         throw param_error("normalize", "is not a known normalisation");
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<sax_params>& sax_fields() {
+    using P = sax_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .integer("alphabet_size", &P::alphabet_size, "number of letters ('a' .. )")
+            .min(min_sax_alphabet)
+            .max(max_sax_alphabet)
+            .integer("word_length", &P::word_length,
+                     "letters per word: PAA segments of equal point counts (fractional boundaries weighted)")
+            .min(1)
+            .max(max_paa_segments)
+            .choice(
+                "breakpoints", &P::breakpoints, sax_breakpoints_names,
+                "gaussian: N(0,1) quantiles (classic SAX); empirical: quantiles of the series' own PAA values (IKATS)")
+            .choice("normalize", &P::normalize, sax_normalize_names,
+                    "zscore: (x - mean) / population std of the series before PAA; none: raw values");
+    return fields;
+}
+
+}  // namespace
+
 sax_params sax_params_from(const param_values& values) {
-    sax_params p;
-    p.alphabet_size = read_integer(values, "alphabet_size", p.alphabet_size);
-    p.word_length = read_integer(values, "word_length", p.word_length);
-    p.breakpoints = parse_choice(values, "breakpoints", breakpoints_names, p.breakpoints);
-    p.normalize = parse_choice(values, "normalize", normalize_names, p.normalize);
+    sax_params p = sax_fields().read(values);
     check_sax_params(p);
     return p;
 }
@@ -285,56 +279,7 @@ operator_def make_sax_def() {
     d.summary =
         "symbolic aggregate approximation: one row per series, a word of word_length letters and the "
         "normalised PAA values behind it (columns word, paa_1..paa_W)";
-    d.params.push_back(param_spec{
-        .name = "alphabet_size",
-        .type = param_type::integer,
-        .summary = "number of letters ('a' .. )",
-        .default_value = param_value(std::int64_t{8}),
-        .default_text = "8",
-        .min = static_cast<double>(min_sax_alphabet),
-        .max = static_cast<double>(max_sax_alphabet),
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "word_length",
-        .type = param_type::integer,
-        .summary = "letters per word: PAA segments of equal point counts (fractional boundaries weighted)",
-        .default_value = param_value(std::int64_t{16}),
-        .default_text = "16",
-        .min = 1.0,
-        .max = static_cast<double>(max_paa_segments),
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "breakpoints",
-        .type = param_type::choice,
-        .summary = "gaussian: N(0,1) quantiles (classic SAX); empirical: quantiles of the series' own PAA "
-                   "values (IKATS)",
-        .default_value = param_value(std::string("gaussian")),
-        .default_text = "gaussian",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(breakpoints_names), std::end(breakpoints_names)),
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "normalize",
-        .type = param_type::choice,
-        .summary = "zscore: (x - mean) / population std of the series before PAA; none: raw values",
-        .default_value = param_value(std::string("zscore")),
-        .default_text = "zscore",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(normalize_names), std::end(normalize_names)),
-        .unit = "",
-    });
-    d.input = data_kind::series;
+    d.params = sax_fields().specs();
     d.outputs = {{"", data_kind::table, ""}};
     // A statistics pass and a PAA pass over the values (~350 M points/s on one core, paa alone
     // ~900 M on the same data); the word costs O(W).

@@ -3,6 +3,7 @@
 // word (one letter per PAA segment) and the normalised PAA values behind it. Breakpoints are
 // the N(0,1) quantiles (classic SAX) or the series' own PAA quantiles (IKATS). See sax.cpp for
 // the exact contract.
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -16,6 +17,9 @@ namespace tsbatch {
 
 enum class sax_breakpoints { gaussian, empirical };
 enum class sax_normalize { zscore, none };
+// Their names, in enum order (the parameter choices).
+inline constexpr std::array sax_breakpoints_names{"gaussian", "empirical"};
+inline constexpr std::array sax_normalize_names{"zscore", "none"};
 
 struct sax_params {
     std::int64_t alphabet_size = 8;  ///< 2..26 letters 'a'..

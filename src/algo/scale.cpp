@@ -29,14 +29,13 @@
 #include <vector>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/quality_stats.hpp"
 
 namespace tsbatch {
 namespace {
 
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
-
-constexpr const char* method_names[] = {"zscore", "minmax", "maxabs", "robust"};
 
 // numpy's linear interpolation between neighbouring order statistics a <= b at fraction g
 // (numpy.lib.function_base._lerp): the formula switches sides at 0.5 so g = 1 gives b.
@@ -80,15 +79,6 @@ quartiles select_quartiles(std::vector<double>& a) {
     return r;
 }
 
-class scale_op final : public series_operator {
-public:
-    explicit scale_op(scale_params p) : p_(p) {}
-    void apply(series_view in, series_sink& out) const override { scale(in, p_, out); }
-
-private:
-    scale_params p_;
-};
-
 }  // namespace
 
 void check_scale_params(const scale_params& p) {
@@ -97,34 +87,26 @@ void check_scale_params(const scale_params& p) {
     if (m < 0 || m > static_cast<int>(scale_method::robust)) throw param_error("method", "is not a known method");
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<scale_params>& scale_fields() {
+    using P = scale_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .choice("method", &P::method, scale_method_names,
+                    "zscore: (x-mean)/std; minmax: (x-min)/(max-min); maxabs: x/max|x|; robust: (x-median)/IQR")
+            .integer("ddof", &P::ddof,
+                     "delta degrees of freedom of zscore's standard deviation (1: sample, 0: population)")
+            .min(0)
+            .max(1);
+    return fields;
+}
+
+}  // namespace
+
 scale_params scale_params_from(const param_values& values) {
-    scale_params p;
-    try {
-        if (values.has("method")) {
-            const std::string& text = values.text("method");
-            bool found = false;
-            for (std::size_t k = 0; k < std::size(method_names); ++k) {
-                if (text == method_names[k]) {
-                    p.method = static_cast<scale_method>(k);
-                    found = true;
-                }
-            }
-            if (!found)
-                throw param_error("method", "must be one of {zscore, minmax, maxabs, robust}, got '" + text + "'");
-        }
-    } catch (const std::bad_variant_access&) {
-        throw param_error("method", "has the wrong type");
-    }
-    if (values.has("ddof")) {
-        std::int64_t ddof = 0;
-        try {
-            ddof = values.integer("ddof");
-        } catch (const std::bad_variant_access&) {
-            throw param_error("ddof", "has the wrong type");
-        }
-        if (ddof < 0 || ddof > 1) throw param_error("ddof", "must be 0 or 1, got " + std::to_string(ddof));
-        p.ddof = static_cast<int>(ddof);
-    }
+    scale_params p = scale_fields().read(values);
     check_scale_params(p);
     return p;
 }
@@ -200,39 +182,10 @@ operator_def make_scale_def() {
     operator_def d;
     d.name = "scale";
     d.summary = "rescale each series by its own statistics (z-score, min-max, max-abs, robust median/IQR)";
-    d.params.push_back(param_spec{
-        .name = "method",
-        .type = param_type::choice,
-        .summary = "zscore: (x-mean)/std; minmax: (x-min)/(max-min); maxabs: x/max|x|; robust: (x-median)/IQR",
-        .default_value = param_value(std::string("zscore")),
-        .default_text = "zscore",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(method_names), std::end(method_names)),
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "ddof",
-        .type = param_type::integer,
-        .summary = "delta degrees of freedom of zscore's standard deviation (1: sample, 0: population)",
-        .default_value = param_value(std::int64_t{1}),
-        .default_text = "1",
-        .min = 0.0,
-        .max = 1.0,
-        .min_exclusive = false,
-        .choices = {},
-        .unit = "",
-    });
-    d.input = data_kind::series;
-    d.outputs = {{"", data_kind::series, ""}};
+    d.params = scale_fields().specs();
     // Two passes over the values plus the output; robust's selection costs more per point.
     d.cost = {2.0, 50.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.series = std::make_unique<scale_op>(scale_params_from(values));
-        return b;
-    };
+    d.bind = bind_series<scale_params_from, scale>;
     return d;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // `scale`: rescales each series by statistics of its own non-NaN values (z-score, min-max,
 // max-abs, robust median/IQR). See scale.cpp for the exact contract.
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -10,6 +11,7 @@
 namespace tsbatch {
 
 enum class scale_method { zscore, minmax, maxabs, robust };
+inline constexpr std::array scale_method_names{"zscore", "minmax", "maxabs", "robust"};  // enum order
 
 struct scale_params {
     scale_method method = scale_method::zscore;

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -49,30 +50,28 @@ vec_d to_double(vec_u x) noexcept {
     return (hd - bias) + ld;
 }
 
-class slope_op final : public series_operator {
-public:
-    explicit slope_op(slope_params p) : p_(p) {}
-    void apply(series_view in, series_sink& out) const override { slope(in, p_, out); }
-
-private:
-    slope_params p_;
-};
-
 }  // namespace
 
 void check_slope_params(const slope_params& p) {
     if (p.per <= 0) throw param_error("per", "must be > 0, got " + format_duration(p.per));
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<slope_params>& slope_fields() {
+    using P = slope_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .duration("per", &P::per, "the output is the value change per this duration (1s: value per second)")
+            .above(0);
+    return fields;
+}
+
+}  // namespace
+
 slope_params slope_params_from(const param_values& values) {
-    slope_params p;
-    if (values.has("per")) {
-        try {
-            p.per = values.duration("per");
-        } catch (const std::bad_variant_access&) {
-            throw param_error("per", "has the wrong type");
-        }
-    }
+    slope_params p = slope_fields().read(values);
     check_slope_params(p);
     return p;
 }
@@ -107,27 +106,10 @@ operator_def make_slope_def() {
     operator_def d;
     d.name = "slope";
     d.summary = "rate of change between consecutive points, (v[i+1]-v[i])/(t[i+1]-t[i]) per `per`, at t[i]";
-    d.params.push_back(param_spec{
-        .name = "per",
-        .type = param_type::duration,
-        .summary = "the output is the value change per this duration (1s: value per second)",
-        .default_value = param_value(std::int64_t{ms_per_second}),
-        .default_text = "1s",
-        .min = 0.0,
-        .max = std::nullopt,
-        .min_exclusive = true,
-        .choices = {},
-        .unit = "",
-    });
-    d.input = data_kind::series;
-    d.outputs = {{"", data_kind::series, ""}};
+    d.params = slope_fields().specs();
     // One pass with a division per point: measured at 1.2-1.5x identity's time per point.
     d.cost = {1.25, 10.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.series = std::make_unique<slope_op>(slope_params_from(values));
-        return b;
-    };
+    d.bind = bind_series<slope_params_from, slope>;
     return d;
 }
 

@@ -40,30 +40,14 @@
 #include <string>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 
 namespace tsbatch {
 namespace {
 
-constexpr const char* method_names[] = {"classic", "recursive"};
-
 // Output indexes, as in operator_def::outputs.
 constexpr std::size_t triggers_output = 0;
 constexpr std::size_t ratio_output = 1;
-
-template <class E, std::size_t N>
-E parse_choice(const param_values& values, const char* name, const char* const (&names)[N], E fallback) {
-    if (!values.has(name)) return fallback;
-    try {
-        const std::string& text = values.text(name);
-        for (std::size_t k = 0; k < N; ++k)
-            if (text == names[k]) return static_cast<E>(k);
-        std::string list;
-        for (const char* n : names) list += (list.empty() ? "" : ", ") + std::string(n);
-        throw param_error(name, "must be one of {" + list + "}, got '" + text + "'");
-    } catch (const std::bad_variant_access&) {
-        throw param_error(name, "has the wrong type");
-    }
-}
 
 bool usable(double x) {
     return std::isfinite(x);
@@ -267,36 +251,6 @@ private:
     sta_lta_params p_;
 };
 
-param_spec duration_spec(const char* name, const char* summary) {
-    return param_spec{
-        .name = name,
-        .type = param_type::duration,
-        .summary = summary,
-        .default_value = std::nullopt,
-        .default_text = "",
-        .min = 0.0,
-        .max = std::nullopt,
-        .min_exclusive = true,
-        .choices = {},
-        .unit = "ms",
-    };
-}
-
-param_spec ratio_spec(const char* name, const char* summary, double def, const char* def_text) {
-    return param_spec{
-        .name = name,
-        .type = param_type::number,
-        .summary = summary,
-        .default_value = param_value(def),
-        .default_text = def_text,
-        .min = 0.0,
-        .max = std::nullopt,
-        .min_exclusive = true,
-        .choices = {},
-        .unit = "",
-    };
-}
-
 }  // namespace
 
 void check_sta_lta_params(const sta_lta_params& p) {
@@ -313,25 +267,36 @@ void check_sta_lta_params(const sta_lta_params& p) {
     if (m < 0 || m > static_cast<int>(sta_lta_method::recursive)) throw param_error("method", "is not a known method");
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<sta_lta_params>& sta_lta_fields() {
+    using P = sta_lta_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .duration("sta", &P::sta, "short-term average window (shorter than lta)")
+            .required()
+            .above(0)
+            .unit("ms")
+            .duration("lta", &P::lta,
+                      "long-term average window; also the warm-up before the first ratio and the gap that restarts it")
+            .required()
+            .above(0)
+            .unit("ms")
+            .number("on", &P::on, "a trigger turns on when the ratio rises to >= on")
+            .above(0)
+            .number("off", &P::off, "and off when the ratio falls below off (< on)")
+            .above(0)
+            .choice("method", &P::method, sta_lta_method_names,
+                    "classic: sliding windows (t - sta, t] and (t - lta, t]; recursive: exponential averages "
+                    "with time constants sta and lta");
+    return fields;
+}
+
+}  // namespace
+
 sta_lta_params sta_lta_params_from(const param_values& values) {
-    sta_lta_params p;
-    for (const char* name : {"sta", "lta"}) {
-        if (!values.has(name)) throw param_error(name, "is required");
-        try {
-            (name[0] == 's' ? p.sta : p.lta) = values.duration(name);
-        } catch (const std::bad_variant_access&) {
-            throw param_error(name, "has the wrong type");
-        }
-    }
-    for (const char* name : {"on", "off"}) {
-        if (!values.has(name)) continue;
-        try {
-            (name[1] == 'n' ? p.on : p.off) = values.number(name);
-        } catch (const std::bad_variant_access&) {
-            throw param_error(name, "has the wrong type");
-        }
-    }
-    p.method = parse_choice(values, "method", method_names, p.method);
+    sta_lta_params p = sta_lta_fields().read(values);
     check_sta_lta_params(p);
     return p;
 }
@@ -361,26 +326,7 @@ operator_def make_sta_lta_def() {
     d.summary =
         "STA/LTA trigger of a seismic channel: a table of triggers (on/off times, peak ratio) and the "
         "ratio series";
-    d.params.push_back(duration_spec("sta", "short-term average window (shorter than lta)"));
-    d.params.push_back(duration_spec("lta",
-                                     "long-term average window; also the warm-up before the first ratio "
-                                     "and the gap that restarts it"));
-    d.params.push_back(ratio_spec("on", "a trigger turns on when the ratio rises to >= on", 3.5, "3.5"));
-    d.params.push_back(ratio_spec("off", "and off when the ratio falls below off (< on)", 1.5, "1.5"));
-    d.params.push_back(param_spec{
-        .name = "method",
-        .type = param_type::choice,
-        .summary = "classic: sliding windows (t - sta, t] and (t - lta, t]; recursive: exponential averages "
-                   "with time constants sta and lta",
-        .default_value = param_value(std::string("classic")),
-        .default_text = "classic",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(method_names), std::end(method_names)),
-        .unit = "",
-    });
-    d.input = data_kind::series;
+    d.params = sta_lta_fields().specs();
     d.outputs = {
         {"triggers", data_kind::table, "one row per trigger: on_time, off_time, peak_ratio, closed"},
         {"ratio", data_kind::series, "the STA/LTA ratio at every finite point after the warm-up"},

@@ -3,6 +3,7 @@
 // triggers it sets off, as two outputs: a table of triggers (on/off times, peak ratio) and the
 // ratio series. Windows are durations following the timestamps (sliding, `classic`, or
 // exponential, `recursive`). See sta_lta.cpp for the exact contract.
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -13,6 +14,7 @@
 namespace tsbatch {
 
 enum class sta_lta_method { classic, recursive };
+inline constexpr std::array sta_lta_method_names{"classic", "recursive"};  // enum order
 
 struct sta_lta_params {
     std::int64_t sta = 0;  ///< ms, > 0 and < lta

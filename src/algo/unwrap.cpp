@@ -29,13 +29,12 @@
 #include <string>
 
 #include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
 
 namespace tsbatch {
 namespace {
 
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
-
-constexpr const char* unit_names[] = {"radians", "degrees"};
 
 // numpy's float remainder mod(x, P) for P > 0: fmod, shifted into [0, P) when negative, and
 // +0 for a zero remainder.
@@ -57,15 +56,6 @@ double correction(double d, double period, double half) noexcept {
     return ddmod - d;
 }
 
-class unwrap_op final : public series_operator {
-public:
-    explicit unwrap_op(unwrap_params p) : p_(p) {}
-    void apply(series_view in, series_sink& out) const override { unwrap(in, p_, out); }
-
-private:
-    unwrap_params p_;
-};
-
 }  // namespace
 
 double unwrap_params::period() const noexcept {
@@ -83,30 +73,27 @@ void check_unwrap_params(const unwrap_params& p) {
         throw param_error("discontinuity", "must be a finite number > 0, got " + std::to_string(*p.discontinuity));
 }
 
+namespace {
+
+// The parameters, declared once (schema and struct fields).
+const param_fields<unwrap_params>& unwrap_fields() {
+    using P = unwrap_params;
+    static const param_fields<P> fields =
+        param_fields<P>()
+            .choice("unit", &P::unit, unwrap_unit_names,
+                    "unit of the values: the period is 2*pi for radians, 360 for degrees")
+            .number("discontinuity", &P::discontinuity,
+                    "largest jump between consecutive values that is not a wrap (below half a period acts as half)")
+            .derived("pi for radians, 180 for degrees")
+            .above(0)
+            .unit("radians or degrees");
+    return fields;
+}
+
+}  // namespace
+
 unwrap_params unwrap_params_from(const param_values& values) {
-    unwrap_params p;
-    try {
-        if (values.has("unit")) {
-            const std::string& text = values.text("unit");
-            bool found = false;
-            for (std::size_t k = 0; k < std::size(unit_names); ++k) {
-                if (text == unit_names[k]) {
-                    p.unit = static_cast<unwrap_unit>(k);
-                    found = true;
-                }
-            }
-            if (!found) throw param_error("unit", "must be one of {radians, degrees}, got '" + text + "'");
-        }
-    } catch (const std::bad_variant_access&) {
-        throw param_error("unit", "has the wrong type");
-    }
-    if (values.has("discontinuity")) {
-        try {
-            p.discontinuity = values.number("discontinuity");
-        } catch (const std::bad_variant_access&) {
-            throw param_error("discontinuity", "has the wrong type");
-        }
-    }
+    unwrap_params p = unwrap_fields().read(values);
     check_unwrap_params(p);
     return p;
 }
@@ -150,40 +137,11 @@ operator_def make_unwrap_def() {
     operator_def d;
     d.name = "unwrap";
     d.summary = "remove the wraps of a phase or angle series (numpy.unwrap); NaN passes through";
-    d.params.push_back(param_spec{
-        .name = "unit",
-        .type = param_type::choice,
-        .summary = "unit of the values: the period is 2*pi for radians, 360 for degrees",
-        .default_value = param_value(std::string("radians")),
-        .default_text = "radians",
-        .min = std::nullopt,
-        .max = std::nullopt,
-        .min_exclusive = false,
-        .choices = std::vector<std::string>(std::begin(unit_names), std::end(unit_names)),
-        .unit = "",
-    });
-    d.params.push_back(param_spec{
-        .name = "discontinuity",
-        .type = param_type::number,
-        .summary = "largest jump between consecutive values that is not a wrap (below half a period acts as half)",
-        .default_value = std::nullopt,
-        .default_text = "pi for radians, 180 for degrees",
-        .min = 0.0,
-        .max = std::nullopt,
-        .min_exclusive = true,
-        .choices = {},
-        .unit = "radians or degrees",
-    });
-    d.input = data_kind::series;
-    d.outputs = {{"", data_kind::series, ""}};
+    d.params = unwrap_fields().specs();
     // One sequential pass (the running offset), the branch almost never taken: measured at
     // 1.25-1.65x identity's time per point.
     d.cost = {1.5, 10.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.series = std::make_unique<unwrap_op>(unwrap_params_from(values));
-        return b;
-    };
+    d.bind = bind_series<unwrap_params_from, unwrap>;
     return d;
 }
 

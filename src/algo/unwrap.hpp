@@ -1,6 +1,7 @@
 #pragma once
 // `unwrap`: removes the wraps of a phase or angle series (numpy.unwrap), so that jumps larger
 // than the discontinuity become continuous. See unwrap.cpp for the exact contract.
+#include <array>
 #include <optional>
 
 #include "algo/params.hpp"
@@ -9,6 +10,7 @@
 namespace tsbatch {
 
 enum class unwrap_unit { radians, degrees };
+inline constexpr std::array unwrap_unit_names{"radians", "degrees"};  // enum order
 
 struct unwrap_params {
     unwrap_unit unit = unwrap_unit::radians;
