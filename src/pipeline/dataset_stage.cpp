@@ -3,7 +3,7 @@
 #include <chrono>
 #include <optional>
 
-#include "algo/dataset_support.hpp"
+#include "algo/dataset/dataset_support.hpp"
 #include "core/error.hpp"
 #include "pipeline/collective.hpp"
 #include "pipeline/matrix_chunks.hpp"

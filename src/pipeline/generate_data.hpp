@@ -4,7 +4,7 @@
 // number of ranks.
 #include <string>
 
-#include "algo/generate.hpp"
+#include "synthetic/generate.hpp"
 #include "parallel/comm.hpp"
 
 namespace tsbatch {

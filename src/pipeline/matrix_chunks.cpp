@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "algo/dataset_support.hpp"
+#include "algo/dataset/dataset_support.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {

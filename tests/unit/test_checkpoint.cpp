@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <unistd.h>
 
-#include "algo/generate.hpp"
+#include "synthetic/generate.hpp"
 #include "core/error.hpp"
 #include "execution_compare.hpp"
 #include "pipeline/checkpoint.hpp"

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/correlation.hpp"
+#include "algo/kernels/correlation.hpp"
 #include "fixture_io.hpp"
 
 namespace tsbatch {

@@ -10,7 +10,7 @@
 #include <random>
 #include <string>
 
-#include "algo/correlation.hpp"
+#include "algo/kernels/correlation.hpp"
 #include "algo/params.hpp"
 #include "core/error.hpp"
 #include "dataset_harness.hpp"

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <random>
 
-#include "algo/correlation.hpp"
-#include "algo/correlation_dot.hpp"
+#include "algo/kernels/correlation.hpp"
+#include "algo/kernels/correlation_dot.hpp"
 
 namespace tsbatch {
 namespace {

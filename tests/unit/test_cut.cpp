@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "algo/cut.hpp"
+#include "algo/series/cut.hpp"
 #include "algo/operator.hpp"
 #include "core/time.hpp"
 #include "fixture_io.hpp"

@@ -6,7 +6,7 @@
 #include <limits>
 #include <random>
 
-#include "algo/cut_by_reference.hpp"
+#include "algo/series/cut_by_reference.hpp"
 #include "algo/operator.hpp"
 #include "fixture_io.hpp"
 #include "core/error.hpp"

@@ -8,9 +8,9 @@
 #include <random>
 #include <set>
 
-#include "algo/correlation.hpp"
-#include "algo/kmeans.hpp"
-#include "algo/pca.hpp"
+#include "algo/kernels/correlation.hpp"
+#include "algo/kernels/kmeans.hpp"
+#include "algo/kernels/pca.hpp"
 #include "core/error.hpp"
 #include "dataset_harness.hpp"
 #include "fixture_io.hpp"

@@ -7,7 +7,7 @@
 #include <limits>
 #include <random>
 
-#include "algo/discretize.hpp"
+#include "algo/series/discretize.hpp"
 #include "algo/operator.hpp"
 #include "fixture_io.hpp"
 #include "pipeline/config.hpp"

@@ -5,7 +5,7 @@
 #include <limits>
 #include <mutex>
 
-#include "algo/generate.hpp"
+#include "synthetic/generate.hpp"
 #include "core/error.hpp"
 #include "simulated_comm.hpp"
 #include "pipeline/config.hpp"

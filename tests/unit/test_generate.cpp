@@ -1,4 +1,4 @@
-#include "algo/generate.hpp"
+#include "synthetic/generate.hpp"
 
 #include <gtest/gtest.h>
 

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "algo/kmeans.hpp"
+#include "algo/kernels/kmeans.hpp"
 #include "algo/params.hpp"
 #include "core/error.hpp"
 #include "fixture_io.hpp"

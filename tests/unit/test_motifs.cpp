@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/motifs.hpp"
+#include "algo/dataset/motifs.hpp"
 #include "algo/params.hpp"
 #include "core/error.hpp"
 #include "fixture_io.hpp"

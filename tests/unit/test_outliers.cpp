@@ -10,7 +10,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/outliers.hpp"
+#include "algo/series/outliers.hpp"
 #include "fixture_io.hpp"
 
 namespace tsbatch {

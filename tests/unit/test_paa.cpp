@@ -8,7 +8,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/paa.hpp"
+#include "algo/series/paa.hpp"
 #include "fixture_io.hpp"
 #include "pipeline/config.hpp"
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "algo/fft.hpp"
+#include "algo/kernels/fft.hpp"
 #include "algo/params.hpp"
-#include "algo/pattern_search.hpp"
+#include "algo/dataset/pattern_search.hpp"
 #include "core/error.hpp"
 #include "fixture_io.hpp"
 #include "simulated_comm.hpp"

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "algo/params.hpp"
-#include "algo/pca.hpp"
+#include "algo/kernels/pca.hpp"
 #include "core/error.hpp"
 #include "fixture_io.hpp"
 

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/quality_stats.hpp"
+#include "algo/series/quality_stats.hpp"
 #include "fixture_io.hpp"
 
 namespace tsbatch {

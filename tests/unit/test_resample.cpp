@@ -9,7 +9,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/resample.hpp"
+#include "algo/series/resample.hpp"
 #include "core/time.hpp"
 #include "fixture_io.hpp"
 

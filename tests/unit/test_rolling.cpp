@@ -9,7 +9,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/rolling.hpp"
+#include "algo/series/rolling.hpp"
 #include "core/time.hpp"
 #include "fixture_io.hpp"
 

@@ -10,7 +10,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/sax.hpp"
+#include "algo/series/sax.hpp"
 #include "fixture_io.hpp"
 #include "pipeline/config.hpp"
 

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/scale.hpp"
+#include "algo/series/scale.hpp"
 #include "fixture_io.hpp"
 
 namespace tsbatch {

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/slope.hpp"
+#include "algo/series/slope.hpp"
 #include "fixture_io.hpp"
 
 namespace tsbatch {

@@ -10,7 +10,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/sta_lta.hpp"
+#include "algo/series/sta_lta.hpp"
 #include "fixture_io.hpp"
 #include "pipeline/config.hpp"
 

@@ -9,7 +9,7 @@
 #include <random>
 
 #include "algo/operator.hpp"
-#include "algo/unwrap.hpp"
+#include "algo/series/unwrap.hpp"
 #include "fixture_io.hpp"
 
 namespace tsbatch {
