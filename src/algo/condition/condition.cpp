@@ -17,7 +17,7 @@
 // and/or lists are n-ary nodes built by loops, and each nesting level (parentheses, calls,
 // `not`, unary signs) counts against condition::max_depth. Any input therefore parses in
 // bounded stack, which the fuzzer (tests/fuzz/fuzz_condition.cpp) relies on.
-#include "algo/condition.hpp"
+#include "algo/condition/condition.hpp"
 
 #include <algorithm>
 #include <array>
