@@ -1,7 +1,7 @@
-// Fuzz target for the condition language (src/algo/condition.hpp): any bytes either fail to
-// parse with a condition_error whose column lies within the text, or parse into a condition
-// whose evaluation keeps its contract on a fixed set of values. A broken invariant aborts,
-// which libFuzzer and the replay test report as a crash.
+// Fuzz target for the condition language (src/algo/condition/condition.hpp): any bytes
+// either fail to parse with a condition_error whose column lies within the text, or parse
+// into a condition whose evaluation keeps its contract on a fixed set of values. A broken
+// invariant aborts, which libFuzzer and the replay test report as a crash.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "algo/condition.hpp"
+#include "algo/condition/condition.hpp"
 
 namespace {
 

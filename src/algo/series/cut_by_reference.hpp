@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "algo/condition.hpp"
+#include "algo/condition/condition.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {

@@ -2,10 +2,10 @@
 //
 // Contract (tests/unit/test_cut_y.cpp checks it against a direct per-point evaluation and
 // numpy boolean masks in tests/fixtures/operators/cut_y.yaml):
-// - `condition` is an expression over `y` in tsbatch's own grammar (algo/condition.hpp):
-//   comparisons that chain (`1 < y <= 10`), and/or/not, abs(), isnan(), arithmetic. It is
-//   parsed once when the step is bound; a syntax error is a parameter error that names the
-//   column of the mistake. Nothing is ever evaluated as code.
+// - `condition` is an expression over `y` in tsbatch's own grammar
+//   (algo/condition/condition.hpp): comparisons that chain (`1 < y <= 10`), and/or/not, abs(),
+//   isnan(), arithmetic. It is parsed once when the step is bound; a syntax error is a
+//   parameter error that names the column of the mistake. Nothing is ever evaluated as code.
 // - Two outputs: `match` holds the points where the condition holds, `complement` every
 //   other point. A NaN value never matches (ALGORITHMS.md), so it is always in complement.
 // - Every input series appears in both outputs, possibly empty (empty results are counted

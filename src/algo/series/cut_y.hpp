@@ -1,7 +1,7 @@
 #pragma once
 // `cut_y`: splits each series by a condition on its values into `match` and `complement`.
 // See cut_y.cpp for the exact contract.
-#include "algo/condition.hpp"
+#include "algo/condition/condition.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/condition.hpp"
+#include "algo/condition/condition.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {
