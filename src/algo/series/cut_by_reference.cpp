@@ -1,7 +1,7 @@
 // `cut_by_reference`: cuts the series of a group to the intervals where the group's
 // reference series meets a condition (IKATS's "cut by metric", without its eval()).
 //
-// Contract (tests/unit/test_cut_by_reference.cpp):
+// Contract (tests/unit/algo/series/test_cut_by_reference.cpp):
 // - Series are grouped by the value of the tag `group_by`. The run orders its series by that
 //   value (storage order within a group) and keeps each group whole on one rank, so the
 //   reference's runs are never split at a chunk or rank boundary.

@@ -1,6 +1,6 @@
 // `cut_y`: splits each series by a condition on its values.
 //
-// Contract (tests/unit/test_cut_y.cpp checks it against a direct per-point evaluation and
+// Contract (tests/unit/algo/series/test_cut_y.cpp checks it against a direct per-point evaluation and
 // numpy boolean masks in tests/fixtures/operators/cut_y.yaml):
 // - `condition` is an expression over `y` in tsbatch's own grammar
 //   (algo/condition/condition.hpp): comparisons that chain (`1 < y <= 10`), and/or/not, abs(),

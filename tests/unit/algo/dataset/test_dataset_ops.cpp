@@ -1,6 +1,6 @@
 // The dataset-wide operators (correlation, pca, kmeans) as the run drives them: identical bits
 // on 1..8 simulated ranks, and the distributed result equal to the one-process kernels (which
-// tests/unit/test_{correlation,pca,kmeans}.cpp check against numpy and scipy).
+// tests/unit/algo/kernels/test_{correlation,pca,kmeans}.cpp check against numpy and scipy).
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
