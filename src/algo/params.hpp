@@ -10,11 +10,13 @@
 #include <variant>
 #include <vector>
 
+#include "core/error.hpp"
+
 namespace tsbatch {
 
 enum class param_type {
-    integer,   ///< int64
-    number,    ///< double
+    integer,  ///< int64
+    number,   ///< double
     boolean,
     duration,  ///< int64 milliseconds; written `15min`, `PT15M`, ...
     choice,    ///< one string of `choices`
@@ -34,22 +36,11 @@ struct param_spec {
     std::string default_text;                  ///< how the default reads, e.g. "2*period"; "" = required
     std::optional<double> min;                 ///< inclusive bounds, for integer, number, duration, timestamp
     std::optional<double> max;
-    bool min_exclusive = false;                ///< min is exclusive (e.g. a period > 0)
-    std::vector<std::string> choices;          ///< for choice
+    bool min_exclusive = false;        ///< min is exclusive (e.g. a period > 0)
+    std::vector<std::string> choices;  ///< for choice
     std::string unit;
 
     bool required() const noexcept { return !default_value && default_text.empty(); }
-};
-
-/// A parameter value or constraint is wrong. `param` names it; the config layer adds the
-/// step name, file and line.
-class param_error : public std::invalid_argument {
-public:
-    param_error(std::string param, const std::string& what) : std::invalid_argument(what), param_(std::move(param)) {}
-    const std::string& param() const noexcept { return param_; }
-
-private:
-    std::string param_;
 };
 
 /// Converts the text of a scalar (as written in YAML or --set) to a value of the spec's type

@@ -71,4 +71,16 @@ public:
     explicit internal_error(const std::string& what) : std::logic_error(what) {}
 };
 
+/// A parameter value or constraint is wrong. `param` names it; the config layer adds the
+/// step name, file and line (and makes it a config_error). Kernels throw it too, so it lives
+/// here rather than with the parameter schemas in algo/params.hpp.
+class param_error : public std::invalid_argument {
+public:
+    param_error(std::string param, const std::string& what) : std::invalid_argument(what), param_(std::move(param)) {}
+    const std::string& param() const noexcept { return param_; }
+
+private:
+    std::string param_;
+};
+
 }  // namespace tsbatch

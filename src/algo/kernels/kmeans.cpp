@@ -12,7 +12,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "algo/params.hpp"
 #include "algo/kernels/vector_lanes.hpp"
 #include "core/error.hpp"
 
@@ -21,18 +20,23 @@ namespace {
 
 std::size_t row_count(std::span<const double> x, std::size_t d) {
     if (d == 0 || x.size() % d != 0)
-        throw std::invalid_argument("kmeans: " + std::to_string(x.size()) + " values are not rows of " + std::to_string(d) +
-                                    " features");
+        throw std::invalid_argument("kmeans: " + std::to_string(x.size()) + " values are not rows of " +
+                                    std::to_string(d) + " features");
     return x.size() / d;
 }
 
-std::span<const double> row_of(std::span<const double> x, std::size_t d, std::size_t i) { return x.subspan(i * d, d); }
+std::span<const double> row_of(std::span<const double> x, std::size_t d, std::size_t i) {
+    return x.subspan(i * d, d);
+}
 
-std::string non_finite_text(double v) { return std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf"; }
+std::string non_finite_text(double v) {
+    return std::isnan(v) ? "NaN" : v > 0 ? "+inf" : "-inf";
+}
 
 [[noreturn]] void throw_overflow() {
-    throw input_error("kmeans: sums or squared distances of the features overflow (values beyond ~1e150); scale the "
-                      "features first");
+    throw input_error(
+        "kmeans: sums or squared distances of the features overflow (values beyond ~1e150); scale the "
+        "features first");
 }
 
 // Candidate order: farther first, then the lower row.
@@ -41,13 +45,16 @@ bool farther(const kmeans_candidate& a, const kmeans_candidate& b) {
 }
 
 // The 2k farthest rows of a chunk, with their features.
-std::vector<kmeans_candidate> farthest_rows(std::span<const double> x, std::size_t d, std::size_t k, std::size_t first_row,
-                                            std::span<const std::size_t> labels, std::span<const double> dist2) {
+std::vector<kmeans_candidate> farthest_rows(std::span<const double> x, std::size_t d, std::size_t k,
+                                            std::size_t first_row, std::span<const std::size_t> labels,
+                                            std::span<const double> dist2) {
     const std::size_t n = labels.size();
     std::vector<std::size_t> idx(n);
     std::iota(idx.begin(), idx.end(), std::size_t{0});
     const std::size_t keep = std::min(n, 2 * k);
-    const auto cmp = [&dist2](std::size_t a, std::size_t b) { return dist2[a] > dist2[b] || (dist2[a] == dist2[b] && a < b); };
+    const auto cmp = [&dist2](std::size_t a, std::size_t b) {
+        return dist2[a] > dist2[b] || (dist2[a] == dist2[b] && a < b);
+    };
     std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(keep), idx.end(), cmp);
     std::vector<kmeans_candidate> out;
     out.reserve(keep);
@@ -61,8 +68,8 @@ std::vector<kmeans_candidate> farthest_rows(std::span<const double> x, std::size
 
 // One assignment pass over all rows, folded chunk by chunk.
 kmeans_partial assign_pass(std::span<const double> x, std::size_t d, std::size_t k, std::size_t chunk_rows,
-                           std::span<const double> centroids, std::vector<std::size_t>& labels, std::vector<double>& dist2,
-                           std::span<const std::size_t> previous) {
+                           std::span<const double> centroids, std::vector<std::size_t>& labels,
+                           std::vector<double>& dist2, std::span<const std::size_t> previous) {
     const std::size_t n = labels.size();
     kmeans_partial total(k, d);
     for (std::size_t from = 0; from < n; from += chunk_rows) {
@@ -71,12 +78,12 @@ kmeans_partial assign_pass(std::span<const double> x, std::size_t d, std::size_t
         const auto d2 = std::span<double>(dist2).subspan(from, m);
         const auto xs = x.subspan(from * d, m * d);
         kmeans_assign(xs, d, centroids, lab, d2);
-        total.combine(kmeans_accumulate(xs, d, k, from, lab, d2, previous.empty() ? previous : previous.subspan(from, m)));
+        total.combine(
+            kmeans_accumulate(xs, d, k, from, lab, d2, previous.empty() ? previous : previous.subspan(from, m)));
     }
     check_kmeans_inertia(total);
     return total;
 }
-
 
 // One restart: k-means++ from `seed`, then Lloyd iterations.
 kmeans_result run_once(std::span<const double> x, std::size_t d, const kmeans_params& p, std::uint64_t seed) {
@@ -111,7 +118,8 @@ kmeans_result run_once(std::span<const double> x, std::size_t d, const kmeans_pa
 void check_kmeans_params(const kmeans_params& p, std::size_t rows) {
     if (p.k < 1) throw param_error("k", "must be >= 1");
     if (p.k > rows)
-        throw param_error("k", "must not exceed the number of rows (" + std::to_string(rows) + "), got " + std::to_string(p.k));
+        throw param_error(
+            "k", "must not exceed the number of rows (" + std::to_string(rows) + "), got " + std::to_string(p.k));
     if (p.max_iter < 1) throw param_error("max_iter", "must be >= 1");
     if (p.n_init < 1) throw param_error("n_init", "must be >= 1");
     if (!(p.tol >= 0.0) || !std::isfinite(p.tol)) throw param_error("tol", "must be a finite number >= 0");
@@ -122,9 +130,9 @@ void check_kmeans_features(std::span<const double> x, std::size_t d, std::size_t
     row_count(x, d);
     for (std::size_t i = 0; i < x.size(); ++i)
         if (!std::isfinite(x[i]))
-            throw input_error("kmeans: row " + std::to_string(first_row + i / d) + " has a non-finite feature (column " +
-                              std::to_string(i % d) + " is " + non_finite_text(x[i]) +
-                              "); drop or fill missing values before clustering");
+            throw input_error("kmeans: row " + std::to_string(first_row + i / d) +
+                              " has a non-finite feature (column " + std::to_string(i % d) + " is " +
+                              non_finite_text(x[i]) + "); drop or fill missing values before clustering");
 }
 
 void check_kmeans_inertia(const kmeans_partial& total) {
@@ -135,7 +143,9 @@ bool kmeans_converged(const kmeans_partial& before, const kmeans_partial& after,
     return after.changed == 0 || before.inertia - after.inertia <= tol * before.inertia;
 }
 
-double kmeans_uniform(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
+double kmeans_uniform(std::mt19937_64& g) {
+    return static_cast<double>(g() >> 11) * 0x1.0p-53;
+}
 
 std::uint64_t kmeans_run_seed(std::uint64_t seed, std::size_t run) {
     std::mt19937_64 g(seed);
@@ -173,7 +183,8 @@ void kmeans_assign(std::span<const double> x, std::size_t d, std::span<const dou
                    std::span<std::size_t> labels, std::span<double> dist2) {
     const std::size_t n = row_count(x, d);
     const std::size_t k = row_count(centroids, d);
-    if (labels.size() != n || dist2.size() != n) throw std::invalid_argument("kmeans_assign: output sizes differ from rows");
+    if (labels.size() != n || dist2.size() != n)
+        throw std::invalid_argument("kmeans_assign: output sizes differ from rows");
     for (std::size_t i = 0; i < n; ++i) {
         const double* r = x.data() + i * d;
         std::size_t best = 0;
@@ -294,7 +305,8 @@ std::size_t kmeanspp_choose_in_chunk(std::span<const double> dist2, double remai
 std::vector<double> kmeanspp_init(std::span<const double> x, std::size_t d, std::size_t k, std::size_t chunk_rows,
                                   std::mt19937_64& g) {
     const std::size_t n = row_count(x, d);
-    if (k < 1 || k > n || chunk_rows < 1) throw std::invalid_argument("kmeanspp_init: needs 1 <= k <= rows, chunk_rows >= 1");
+    if (k < 1 || k > n || chunk_rows < 1)
+        throw std::invalid_argument("kmeanspp_init: needs 1 <= k <= rows, chunk_rows >= 1");
     std::vector<double> centres;
     centres.reserve(k * d);
     std::vector<bool> chosen(n, false);
@@ -310,7 +322,8 @@ std::vector<double> kmeanspp_init(std::span<const double> x, std::size_t d, std:
     for (std::size_t c = 1; c < k; ++c) {
         kmeanspp_distances(x, d, std::span<const double>(centres).subspan((c - 1) * d, d), dist2, c == 1);
         for (std::size_t b = 0; b < sums.size(); ++b)
-            sums[b] = kmeans_fold(std::span<const double>(dist2).subspan(b * chunk_rows, std::min(chunk_rows, n - b * chunk_rows)));
+            sums[b] = kmeans_fold(
+                std::span<const double>(dist2).subspan(b * chunk_rows, std::min(chunk_rows, n - b * chunk_rows)));
         const kmeanspp_choice ch = kmeanspp_choose_chunk(sums, kmeans_uniform(g));
         if (ch.none) {
             take(static_cast<std::size_t>(std::find(chosen.begin(), chosen.end(), false) - chosen.begin()));

@@ -12,7 +12,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "algo/params.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {
@@ -180,24 +179,29 @@ sym_eigen sorted_eigen(const jacobi_state& s, std::size_t sweeps) {
     return e;
 }
 
-std::vector<std::span<const double>> chunk_columns(std::span<const series_view> series, std::size_t from, std::size_t n) {
+std::vector<std::span<const double>> chunk_columns(std::span<const series_view> series, std::size_t from,
+                                                   std::size_t n) {
     std::vector<std::span<const double>> cols;
     cols.reserve(series.size());
     for (const auto& s : series) cols.push_back(s.value.subspan(from, n));
     return cols;
 }
 
-std::size_t needed_rows(bool center) { return center ? 2 : 1; }
+std::size_t needed_rows(bool center) {
+    return center ? 2 : 1;
+}
 
 // Names the first series off series 0's time axis, and where it leaves it.
 [[noreturn]] void throw_mismatch(std::span<const series_view> series, std::size_t bad) {
     const auto& a = series[0].time;
     const auto& b = series[bad].time;
     const std::size_t n = std::min(a.size(), b.size());
-    const auto at = static_cast<std::size_t>(std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin()).first - a.begin());
-    std::string where = at < n ? "point " + std::to_string(at) + " is at " + std::to_string(b[at]) + " ms instead of " +
-                                     std::to_string(a[at]) + " ms"
-                               : "it has " + std::to_string(b.size()) + " points instead of " + std::to_string(a.size());
+    const auto at = static_cast<std::size_t>(
+        std::mismatch(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(n), b.begin()).first - a.begin());
+    std::string where = at < n
+                            ? "point " + std::to_string(at) + " is at " + std::to_string(b[at]) + " ms instead of " +
+                                  std::to_string(a[at]) + " ms"
+                            : "it has " + std::to_string(b.size()) + " points instead of " + std::to_string(a.size());
     throw input_error("pca: series " + std::to_string(bad) + " does not share the timestamps of series 0: " + where);
 }
 
@@ -228,7 +232,8 @@ void pca_partial::combine(const pca_partial& next) {
         *this = next;
         return;
     }
-    if (next.m != m && !(next.m == 0 && next.rows == 0)) throw std::invalid_argument("pca_partial::combine: series counts differ");
+    if (next.m != m && !(next.m == 0 && next.rows == 0))
+        throw std::invalid_argument("pca_partial::combine: series counts differ");
     skipped_rows += next.skipped_rows;
     if (next.rows == 0) return;
     if (rows == 0) {
@@ -282,7 +287,8 @@ pca_partial pca_partial_sums(std::span<const series_view> series, std::size_t ch
 std::vector<double> pca_covariance(const pca_partial& total, bool center) {
     const std::size_t m = total.m;
     if (total.rows < needed_rows(center))
-        throw input_error("pca: " + std::to_string(total.rows) + " complete rows (timestamps where no series is NaN), " +
+        throw input_error("pca: " + std::to_string(total.rows) +
+                          " complete rows (timestamps where no series is NaN), " +
                           (center ? "at least 2 needed" : "at least 1 needed"));
     std::vector<double> cov(m * m);
     const double n = static_cast<double>(total.rows);
@@ -300,8 +306,12 @@ sym_eigen jacobi_eigen(std::span<const double> a, std::size_t n) {
     for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = i; j < n; ++j)
             if (!std::isfinite(a[i * n + j])) throw std::invalid_argument("jacobi_eigen: a non-finite entry");
-    jacobi_state s{n, std::vector<double>(a.begin(), a.end()), std::vector<double>(n * n, 0.0), std::vector<double>(n),
-                   std::vector<double>(n), std::vector<double>(n, 0.0)};
+    jacobi_state s{n,
+                   std::vector<double>(a.begin(), a.end()),
+                   std::vector<double>(n * n, 0.0),
+                   std::vector<double>(n),
+                   std::vector<double>(n),
+                   std::vector<double>(n, 0.0)};
     for (std::size_t i = 0; i < n; ++i) {
         s.v[i * n + i] = 1.0;
         s.d[i] = s.b[i] = a[i * n + i];
@@ -310,7 +320,8 @@ sym_eigen jacobi_eigen(std::span<const double> a, std::size_t n) {
     for (;;) {
         const double off = off_diagonal_sum(s);
         if (off == 0.0) break;
-        if (sweeps == max_sweeps) throw internal_error("jacobi_eigen: no convergence after " + std::to_string(max_sweeps) + " sweeps");
+        if (sweeps == max_sweeps)
+            throw internal_error("jacobi_eigen: no convergence after " + std::to_string(max_sweeps) + " sweeps");
         sweep(s, ++sweeps, off);
     }
     return sorted_eigen(s, sweeps);
