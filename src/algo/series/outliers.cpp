@@ -53,6 +53,7 @@
 #include <limits>
 #include <string>
 
+#include "algo/kernels/quantiles.hpp"
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
 
@@ -69,12 +70,6 @@ constexpr std::size_t flags_output = 1;
 // step) still cost less than the Fenwick tree's O(log W log N) scattered loads up to about
 // here (measured: equal speed near 10,000 points).
 constexpr std::size_t sorted_window_limit = 8192;
-
-// numpy's linear interpolation between neighbouring order statistics (as in scale.cpp).
-double lerp(double a, double b, double g) {
-    const double diff = b - a;
-    return g >= 0.5 ? b - diff * (1.0 - g) : a + diff * g;
-}
 
 // |x - m| / scale with 0 / 0 = 0: a value on the median is never an outlier.
 double score_of(double x, double m, double scale) {
@@ -337,7 +332,7 @@ void detect_iqr(std::span<const double> v, double threshold, std::vector<outlier
         const auto kth = a.begin() + static_cast<std::ptrdiff_t>(k);
         std::nth_element(a.begin() + static_cast<std::ptrdiff_t>(from), kth, a.end());
         if (r == 0) return std::pair{*kth, k};
-        return std::pair{lerp(*kth, *std::min_element(kth + 1, a.end()), static_cast<double>(r) / 4.0), k};
+        return std::pair{numpy_lerp(*kth, *std::min_element(kth + 1, a.end()), static_cast<double>(r) / 4.0), k};
     };
     const auto [q1, k1] = quantile(1, 0);
     const double q3 = quantile(3, k1).first;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "algo/kernels/quantiles.hpp"
 #include "algo/params.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
@@ -43,13 +44,6 @@ void check_sax_params(const sax_params& p);
 
 /// The columns `word` (string) and `paa_1` .. `paa_W` (float64).
 std::vector<column_spec> sax_columns(const sax_params& p);
-
-/// The standard normal quantile (inverse CDF) at p in (0, 1), to about 1e-15.
-double normal_quantile(double p);
-
-/// The alphabet_size - 1 breakpoints of classic SAX: N(0,1) quantiles at i / alphabet_size,
-/// exactly antisymmetric (0 exactly in the middle of an even alphabet).
-std::vector<double> sax_gaussian_breakpoints(std::int64_t alphabet_size);
 
 /// IKATS's empirical breakpoints: the quantiles i / alphabet_size (i = 1 .. a-1) of the
 /// non-NaN values of `paa`, by linear interpolation between order statistics at position

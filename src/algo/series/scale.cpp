@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "algo/kernels/quantiles.hpp"
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
 #include "algo/series/quality_stats.hpp"
@@ -36,13 +37,6 @@ namespace tsbatch {
 namespace {
 
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
-
-// numpy's linear interpolation between neighbouring order statistics a <= b at fraction g
-// (numpy.lib.function_base._lerp): the formula switches sides at 0.5 so g = 1 gives b.
-double lerp(double a, double b, double g) {
-    const double diff = b - a;
-    return g >= 0.5 ? b - diff * (1.0 - g) : a + diff * g;
-}
 
 struct quartiles {
     double p25 = 0.0;
@@ -70,7 +64,7 @@ quartiles select_quartiles(std::vector<double>& a) {
         const double g = h - fl;
         if (g == 0.0 || k + 1 >= m) return lo;
         const double hi = *std::min_element(kth + 1, a.end());
-        return lerp(lo, hi, g);
+        return numpy_lerp(lo, hi, g);
     };
     quartiles r;
     r.p25 = at(0.25);
