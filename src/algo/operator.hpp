@@ -158,13 +158,43 @@ private:
     P p_;
 };
 
-/// operator_def::bind of a series_function: `read` turns the values into checked parameters.
-template <auto read, auto fn>
-bound_operator bind_series(const param_values& values) {
-    using P = decltype(read(values));
+// Building operator_defs from a parameter struct P whose static P::fields() declares its
+// parameters (algo/param_fields.hpp).
+
+/// operator_def::bind that reads P's parameters and makes an Op of them, stored in `slot`
+/// (&bound_operator::series, ::table, ::multi, ...).
+template <class P, class Op, auto slot>
+bound_operator bind_from_fields(const param_values& values) {
     bound_operator b;
-    b.series = std::make_unique<series_function<fn, P>>(read(values));
+    b.*slot = std::make_unique<Op>(P::fields().read(values));
     return b;
+}
+
+/// The name, summary, parameter schema (from P::fields()) and cost of an operator.
+template <class P>
+operator_def describe_operator(std::string name, std::string summary, cost_model cost) {
+    operator_def d;
+    d.name = std::move(name);
+    d.summary = std::move(summary);
+    d.params = P::fields().specs();
+    d.cost = cost;
+    return d;
+}
+
+/// A dataset-wide operator's name, summary and parameter schema (its cost is not per series).
+template <class P>
+operator_def describe_dataset_operator(std::string name, std::string summary) {
+    operator_def d = describe_operator<P>(std::move(name), std::move(summary), {0.0, 0.0});
+    d.dataset_wide = true;
+    return d;
+}
+
+/// A series-wise operator that is the function fn(in, params, out) of P's parameters.
+template <class P, auto fn>
+operator_def series_function_def(std::string name, std::string summary, cost_model cost) {
+    operator_def d = describe_operator<P>(std::move(name), std::move(summary), cost);
+    d.bind = bind_from_fields<P, series_function<fn, P>, &bound_operator::series>;
+    return d;
 }
 
 /// Every operator, in catalogue order.

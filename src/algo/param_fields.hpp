@@ -75,6 +75,11 @@ template <class P>
 class param_fields {
 public:
     using setter = std::function<void(P&, const param_value&)>;
+    using checker = void (*)(const P&);
+
+    /// `check`, when given, tests the constraints between parameters after every value is
+    /// stored (read() calls it; it throws param_error naming a parameter).
+    explicit param_fields(checker check = nullptr) : check_(check) {}
 
     // `field` is a data member pointer (&P::period) or a callable returning a reference to
     // the value inside P ([](P& p) -> double& { return p.inner.band; }).
@@ -207,6 +212,7 @@ public:
                 throw param_error(f.spec.name, "has the wrong type");
             }
         }
+        if (check_ != nullptr) check_(p);
         return p;
     }
 
@@ -248,6 +254,7 @@ private:
     param_spec& last() { return fields_.back().spec; }
 
     std::vector<entry> fields_;
+    checker check_ = nullptr;
 };
 
 }  // namespace tsbatch

@@ -46,9 +46,13 @@ constexpr int fraction_bits = 100;
 
 // x * 2^100 truncated to an integer: exact for |x| >= 2^-47, off by less than 2^-100 below.
 // |x| <= 4 leaves 2^24 contexts of headroom in the sums.
-fixed128 to_fixed(double x) { return static_cast<fixed128>(std::ldexp(x, fraction_bits)); }
+fixed128 to_fixed(double x) {
+    return static_cast<fixed128>(std::ldexp(x, fraction_bits));
+}
 
-long double from_fixed(fixed128 v) { return std::ldexp(static_cast<long double>(v), -fraction_bits); }
+long double from_fixed(fixed128 v) {
+    return std::ldexp(static_cast<long double>(v), -fraction_bits);
+}
 
 // Where each series of the run belongs, the same on every rank.
 struct context_map {
@@ -202,8 +206,7 @@ struct context_sums {
     std::vector<fixed128> sum, sum_sq;
     std::vector<std::uint64_t> count;
 
-    explicit context_sums(std::size_t variables)
-        : V(variables), sum(V * V, 0), sum_sq(V * V, 0), count(V * V, 0) {}
+    explicit context_sums(std::size_t variables) : V(variables), sum(V * V, 0), sum_sq(V * V, 0), count(V * V, 0) {}
 
     void add(std::size_t a, std::size_t b, double r) {
         const double sq = r * r;
@@ -298,8 +301,8 @@ void correlate_by_context(const correlation_settings& s, const dataset_input& in
     top_pairs_keeper top(s.top_pairs);
     std::array<std::uint64_t, corr_status_count> status_counts{};
     context_sums sums(V);
-    corr_tile_target target{create_pair_matrices(s, out, C * V, V, {"context,variable", "variable"}), 0, &top,
-                            &status_counts, {}};
+    corr_tile_target target{
+        create_pair_matrices(s, out, C * V, V, {"context,variable", "variable"}), 0, &top, &status_counts, {}};
     target.on_pair = [&](std::uint64_t a, std::uint64_t b, const corr_result& r) {
         if (r.at_zero.status == corr_status::ok) sums.add(a, b, r.at_zero.r);
     };

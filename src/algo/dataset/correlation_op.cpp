@@ -175,11 +175,9 @@ void finish_pair_outputs(const comm& c, const correlation_settings& s,
     }
 }
 
-namespace {
-
-const param_fields<correlation_settings>& correlation_fields() {
+const param_fields<correlation_settings>& correlation_settings::fields() {
     using P = correlation_settings;
-    static const param_fields<P> fields =
+    static const auto fields =
         param_fields<P>()
             .choice(
                 "method", [](P & p) -> auto& { return p.corr.method; }, corr_method_names,
@@ -197,23 +195,24 @@ const param_fields<correlation_settings>& correlation_fields() {
             .min(0)
             .integer("top_pairs", &P::top_pairs, "rows of the top_pairs table: the pairs of largest |r| (0: none)")
             .min(0)
-            .string("group_by", &P::group_by,
+            .custom(param_type::string, "group_by",
                     "tag whose value is a series' context (a flight, a well): one variables x variables matrix per "
-                    "context, a variable being a metric, plus r_mean, r_variance and r_contexts across contexts")
+                    "context, a variable being a metric, plus r_mean, r_variance and r_contexts across contexts",
+                    [](P& s, const param_value& v) {
+                        s.group_by = std::get<std::string>(v);
+                        if (s.group_by.empty() || s.group_by.find_first_of("=,{} \t") != std::string::npos)
+                            throw param_error("group_by", "must be a tag name, got '" + s.group_by + "'");
+                    })
             .derived("none: one context, every pair of series");
     return fields;
 }
 
-}  // namespace
-
 operator_def make_correlation_def() {
-    operator_def d;
-    d.name = "correlation";
-    d.summary =
+    operator_def d = describe_dataset_operator<correlation_settings>(
+        "correlation",
         "dataset-wide: Pearson or Spearman correlation of every pair of series (aligned on equal timestamps), "
         "as N x N matrices (or one per context of a tag, with the mean and variance across contexts), "
-        "with the best lag and the most correlated pairs";
-    d.params = correlation_fields().specs();
+        "with the best lag and the most correlated pairs");
     d.outputs = {
         {"series", data_kind::table, "the matrix axis: one row per series, in matrix order"},
         {"r", data_kind::matrix, "correlation at lag 0 (NaN: see the attrs pairs_* for why)"},
@@ -225,18 +224,7 @@ operator_def make_correlation_def() {
         {"r_variance", data_kind::matrix, "group_by only: variance (population) of r over the same contexts"},
         {"r_contexts", data_kind::matrix, "group_by only: number of contexts behind r_mean and r_variance"},
     };
-    d.dataset_wide = true;
-    d.cost = {0.0, 0.0};
-    d.bind = [](const param_values& v) {
-        correlation_settings s = correlation_fields().read(v);
-        if (v.has("group_by")) {
-            if (s.group_by.empty() || s.group_by.find_first_of("=,{} \t") != std::string::npos)
-                throw param_error("group_by", "must be a tag name, got '" + s.group_by + "'");
-        }
-        bound_operator b;
-        b.dataset = std::make_unique<correlation_op>(std::move(s));
-        return b;
-    };
+    d.bind = bind_from_fields<correlation_settings, correlation_op, &bound_operator::dataset>;
     return d;
 }
 

@@ -8,9 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "algo/kernels/correlation.hpp"
 #include "algo/dataset/correlation_tiles.hpp"
 #include "algo/dataset_operator.hpp"
+#include "algo/kernels/correlation.hpp"
+#include "algo/param_fields.hpp"
 
 namespace tsbatch {
 
@@ -18,6 +19,8 @@ struct correlation_settings {
     corr_params corr;
     std::size_t top_pairs = 100;
     std::string group_by;  ///< tag naming each series' context; empty: one context, the N x N matrix
+
+    static const param_fields<correlation_settings>& fields();
 };
 
 /// Output indices, as in make_correlation_def().

@@ -94,7 +94,7 @@ void sub_tile_results(const corr_block& rows, std::size_t i0, std::size_t ni, co
         for (std::size_t j = 0; j < nj; ++j) {
             const std::uint64_t gi = rows.first + i0 + i, gj = cols.first + j0 + j;
             const std::size_t at = i * nj + j;
-            if (diagonal && gj < gi) continue;  // filled from its mirror
+            if (diagonal && gj < gi) continue;                                   // filled from its mirror
             if (!rows.is_present(i0 + i) || !cols.is_present(j0 + j)) continue;  // stays NaN
             if (done[at] && gi != gj) continue;  // r(x, x) comes from correlate(): exactly 1
             const int rg = rows.prep.grid[i0 + i], cg = cols.prep.grid[j0 + j];

@@ -15,9 +15,9 @@
 #include <functional>
 #include <vector>
 
+#include "algo/dataset_operator.hpp"
 #include "algo/kernels/correlation.hpp"
 #include "algo/kernels/correlation_dot.hpp"
-#include "algo/dataset_operator.hpp"
 
 namespace tsbatch {
 
@@ -53,8 +53,8 @@ struct corr_block {
 
 /// One pair for the top-pairs table.
 struct corr_pair_candidate {
-    double key = 0;              ///< |r| that ranks it
-    std::uint64_t a = 0, b = 0;  ///< input rows of the two series
+    double key = 0;                      ///< |r| that ranks it
+    std::uint64_t a = 0, b = 0;          ///< input rows of the two series
     std::uint64_t a_row = 0, b_row = 0;  ///< their matrix rows
     double r = 0, best_r = 0;
     std::int64_t pairs = 0, lag = 0;

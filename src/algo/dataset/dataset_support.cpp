@@ -11,7 +11,8 @@ std::vector<std::vector<std::byte>> allgather_bytes(const comm& c, const std::ve
     out.reserve(counts.size());
     std::size_t at = 0;
     for (auto n : counts) {
-        out.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(at), all.begin() + static_cast<std::ptrdiff_t>(at + n));
+        out.emplace_back(all.begin() + static_cast<std::ptrdiff_t>(at),
+                         all.begin() + static_cast<std::ptrdiff_t>(at + n));
         at += n;
     }
     return out;

@@ -158,7 +158,8 @@ template <class T, class Partial, class Encode, class Decode>
 T fold_chunk_partials(const comm& c, T start, std::size_t chunks, std::size_t partial_bytes, Partial&& partial,
                       Encode&& encode, Decode&& decode) {
     constexpr std::size_t budget_bytes = std::size_t{256} << 20;
-    const std::size_t ahead = c.size() == 1 ? 0 : std::max<std::size_t>(1, budget_bytes / std::max<std::size_t>(partial_bytes, 1));
+    const std::size_t ahead =
+        c.size() == 1 ? 0 : std::max<std::size_t>(1, budget_bytes / std::max<std::size_t>(partial_bytes, 1));
     std::vector<T> ready;
     for (std::size_t q = 0; q < chunks && ready.size() < ahead; ++q) ready.push_back(partial(q));
     return fold_along_ranks(

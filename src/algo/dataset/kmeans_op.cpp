@@ -19,8 +19,8 @@
 #include "algo/dataset/dataset_support.hpp"
 #include "algo/kernels/kmeans.hpp"
 #include "algo/operator.hpp"
-#include "algo/series/paa.hpp"
 #include "algo/param_fields.hpp"
+#include "algo/series/paa.hpp"
 #include "core/time.hpp"
 #include "parallel/agreement.hpp"
 
@@ -41,6 +41,8 @@ struct kmeans_settings {
     feature_kind features = feature_kind::values;
     std::int64_t segments = 8;
     std::vector<std::string> columns;  ///< table columns; empty = every numeric column
+
+    static const param_fields<kmeans_settings>& fields();
 };
 
 std::vector<std::byte> encode_partial(const kmeans_partial& p) {
@@ -374,9 +376,9 @@ feature_kind parse_features(const std::string& text) {
     throw param_error("features", "must be values, paa, table:<step> or table, got '" + text + "'");
 }
 
-const param_fields<kmeans_settings>& kmeans_fields() {
+const param_fields<kmeans_settings>& kmeans_settings::fields() {
     using P = kmeans_settings;
-    static const param_fields<P> fields =
+    static const auto fields =
         param_fields<P>()
             .integer(
                 "k", [](P & s) -> auto& { return s.p.k; }, "number of clusters (<= number of series)")
@@ -414,26 +416,17 @@ const param_fields<kmeans_settings>& kmeans_fields() {
 }  // namespace
 
 operator_def make_kmeans_def() {
-    operator_def d;
-    d.name = "kmeans";
-    d.summary =
+    operator_def d = describe_dataset_operator<kmeans_settings>(
+        "kmeans",
         "dataset-wide: k-means clustering of the series (their values, PAA means, or columns of a table step); "
-        "seeded k-means++, the same labels on any rank count";
-    d.params = kmeans_fields().specs();
+        "seeded k-means++, the same labels on any rank count");
     d.outputs = {
         {"labels", data_kind::table, "cluster and distance to its centroid, one row per series"},
         {"centroids", data_kind::matrix, "k x features"},
     };
-    d.dataset_wide = true;
     d.reads_tables = true;
     d.input_param = "features";
-    d.cost = {0.0, 0.0};
-    d.bind = [](const param_values& v) {
-        kmeans_settings s = kmeans_fields().read(v);
-        bound_operator b;
-        b.dataset = std::make_unique<kmeans_op>(std::move(s));
-        return b;
-    };
+    d.bind = bind_from_fields<kmeans_settings, kmeans_op, &bound_operator::dataset>;
     return d;
 }
 

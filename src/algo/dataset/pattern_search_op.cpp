@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "algo/dataset/dataset_support.hpp"
+#include "algo/dataset/pattern_search.hpp"
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
-#include "algo/dataset/pattern_search.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 
@@ -24,6 +24,8 @@ struct pattern_settings {
     std::optional<std::int64_t> from, to;
     pattern_params p;                       ///< p.exclusion is replaced by `exclusion` or its default
     std::optional<std::int64_t> exclusion;  ///< absent: default_exclusion(m)
+
+    static const param_fields<pattern_settings>& fields();
 };
 
 // "1.5, 2, -3" as numbers; nullopt when any item is not a number (then it names a series).
@@ -109,10 +111,13 @@ private:
     pattern_settings s_;
 };
 
-const param_fields<pattern_settings>& pattern_fields() {
+const param_fields<pattern_settings>& pattern_settings::fields() {
     using P = pattern_settings;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    // An inline pattern is checked before any data is read; a series id only once found.
+    static const auto fields =
+        param_fields<P>([](const P& s) {
+            if (auto values = inline_values(s.pattern)) check_pattern_params(*values, s.p);
+        })
             .string("pattern", &P::pattern,
                     "the pattern: numbers separated by commas, or the id of a series of the input")
             .required()
@@ -141,22 +146,12 @@ const param_fields<pattern_settings>& pattern_fields() {
 }  // namespace
 
 operator_def make_pattern_search_def() {
-    operator_def d;
-    d.name = "pattern_search";
-    d.summary =
+    operator_def d = describe_dataset_operator<pattern_settings>(
+        "pattern_search",
         "dataset-wide: the windows of every series most similar to a pattern (z-normalised Euclidean by MASS, "
-        "or DTW with LB_Keogh pruning), as a global top-k";
-    d.params = pattern_fields().specs();
+        "or DTW with LB_Keogh pruning), as a global top-k");
     d.outputs = {{"", data_kind::table, "the matches, best first: series, start, end and distance"}};
-    d.dataset_wide = true;
-    d.cost = {0.0, 0.0};
-    d.bind = [](const param_values& v) {
-        pattern_settings s = pattern_fields().read(v);
-        if (auto values = inline_values(s.pattern)) check_pattern_params(*values, s.p);
-        bound_operator b;
-        b.dataset = std::make_unique<pattern_search_op>(std::move(s));
-        return b;
-    };
+    d.bind = bind_from_fields<pattern_settings, pattern_search_op, &bound_operator::dataset>;
     return d;
 }
 

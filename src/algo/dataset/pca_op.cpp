@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "algo/dataset/dataset_support.hpp"
+#include "algo/kernels/pca.hpp"
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
-#include "algo/kernels/pca.hpp"
 #include "parallel/agreement.hpp"
 
 namespace tsbatch {
@@ -24,6 +24,8 @@ enum output : std::size_t { out_components, out_variance, out_loadings, out_seri
 struct pca_settings {
     std::size_t components = 1;
     bool center = true;
+
+    static const param_fields<pca_settings>& fields();
 };
 
 std::vector<std::byte> encode_partial(const pca_partial& p) {
@@ -183,9 +185,9 @@ private:
     pca_settings s_;
 };
 
-const param_fields<pca_settings>& pca_fields() {
+const param_fields<pca_settings>& pca_settings::fields() {
     using P = pca_settings;
-    static const param_fields<P> fields =
+    static const auto fields =
         param_fields<P>()
             .integer("components", &P::components, "number of components (<= number of series)")
             .required()
@@ -198,26 +200,17 @@ const param_fields<pca_settings>& pca_fields() {
 }  // namespace
 
 operator_def make_pca_def() {
-    operator_def d;
-    d.name = "pca";
-    d.summary =
+    operator_def d = describe_dataset_operator<pca_settings>(
+        "pca",
         "dataset-wide: principal components of series that share their timestamps (series = variables, "
-        "timestamps = observations)";
-    d.params = pca_fields().specs();
+        "timestamps = observations)");
     d.outputs = {
         {"components", data_kind::series, "one series per component: the projections at every timestamp"},
         {"variance", data_kind::table, "explained variance and its ratio per component"},
         {"loadings", data_kind::matrix, "components x series: the unit eigenvectors"},
         {"series", data_kind::table, "the loadings' series axis, with each series' mean"},
     };
-    d.dataset_wide = true;
-    d.cost = {0.0, 0.0};
-    d.bind = [](const param_values& v) {
-        const pca_settings s = pca_fields().read(v);
-        bound_operator b;
-        b.dataset = std::make_unique<pca_op>(s);
-        return b;
-    };
+    d.bind = bind_from_fields<pca_settings, pca_op, &bound_operator::dataset>;
     return d;
 }
 

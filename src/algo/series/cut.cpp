@@ -22,7 +22,6 @@
 #include <string>
 
 #include "algo/operator.hpp"
-#include "algo/param_fields.hpp"
 
 namespace tsbatch {
 void check_cut_params(const cut_params& p) {
@@ -35,13 +34,10 @@ void check_cut_params(const cut_params& p) {
         throw param_error("nb_points", "must be >= 1, got " + std::to_string(*p.nb_points));
 }
 
-namespace {
-
-// The parameters, declared once (schema and struct fields).
-const param_fields<cut_params>& cut_fields() {
+const param_fields<cut_params>& cut_params::fields() {
     using P = cut_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    static const auto fields =
+        param_fields<P>(check_cut_params)
             .timestamp("from", &P::from, "first instant kept (inclusive); ISO 8601, UTC without a zone, or epoch ms")
             .required()
             .timestamp("to", &P::to,
@@ -53,14 +49,6 @@ const param_fields<cut_params>& cut_fields() {
             .derived("none (or to)")
             .min(1);
     return fields;
-}
-
-}  // namespace
-
-cut_params cut_params_from(const param_values& values) {
-    cut_params p = cut_fields().read(values);
-    check_cut_params(p);
-    return p;
 }
 
 cut_range cut_indices(std::span<const std::int64_t> time, const cut_params& p) {
@@ -86,17 +74,13 @@ void cut(series_view in, const cut_params& p, series_sink& out) {
 }
 
 operator_def make_cut_def() {
-    operator_def d;
-    d.name = "cut";
-    d.summary =
-        "keep the points in [from, to), the first nb_points at or after from, or all from `from` on "
-        "(empty results are kept)";
-    d.params = cut_fields().specs();
     // A binary search and one block copy of the kept points: at most a cheap pass over the
     // input, usually much less.
-    d.cost = {0.5, 10.0};
-    d.bind = bind_series<cut_params_from, cut>;
-    return d;
+    return series_function_def<cut_params, cut>(
+        "cut",
+        "keep the points in [from, to), the first nb_points at or after from, or all from `from` on "
+        "(empty results are kept)",
+        {0.5, 10.0});
 }
 
 }  // namespace tsbatch

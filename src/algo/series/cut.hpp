@@ -5,7 +5,7 @@
 #include <optional>
 #include <span>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
@@ -14,10 +14,11 @@ struct cut_params {
     std::int64_t from = 0;                  ///< ms since the epoch, inclusive
     std::optional<std::int64_t> to;         ///< ms since the epoch, exclusive, > from
     std::optional<std::int64_t> nb_points;  ///< >= 1; exactly one of to and nb_points is set
-};
 
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-cut_params cut_params_from(const param_values& values);
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_cut_params included) or throws param_error naming one.
+    static const param_fields<cut_params>& fields();
+};
 
 /// Throws param_error when `p` breaks a constraint (both or neither of to and nb_points,
 /// to <= from, nb_points < 1).

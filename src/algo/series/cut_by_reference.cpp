@@ -23,9 +23,9 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "algo/series/cut_y.hpp"
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
+#include "algo/series/cut_y.hpp"
 #include "core/glob.hpp"
 #include "core/tags.hpp"
 
@@ -154,11 +154,13 @@ struct cut_by_reference_settings {
     std::string reference;
     std::string group_by;
     std::string condition;
+
+    static const param_fields<cut_by_reference_settings>& fields();
 };
 
-const param_fields<cut_by_reference_settings>& cut_by_reference_fields() {
+const param_fields<cut_by_reference_settings>& cut_by_reference_settings::fields() {
     using P = cut_by_reference_settings;
-    static const param_fields<P> fields =
+    static const auto fields =
         param_fields<P>()
             .string("reference", &P::reference,
                     "selects the reference series of a group: metric glob, metric{tag=glob,...} or {tag=glob,...}")
@@ -175,13 +177,12 @@ const param_fields<cut_by_reference_settings>& cut_by_reference_fields() {
 }  // namespace
 
 operator_def make_cut_by_reference_def() {
-    operator_def d;
-    d.name = "cut_by_reference";
-    d.summary = "cut the series of each group to the intervals where the group's reference meets a condition";
-    d.params = cut_by_reference_fields().specs();
-    d.cost = {.per_point = 1.5, .per_series = 80.0};
+    operator_def d = describe_operator<cut_by_reference_settings>(
+        "cut_by_reference",
+        "cut the series of each group to the intervals where the group's reference meets a condition",
+        {.per_point = 1.5, .per_series = 80.0});
     d.bind = [](const param_values& v) {
-        const cut_by_reference_settings given = cut_by_reference_fields().read(v);
+        const cut_by_reference_settings given = cut_by_reference_settings::fields().read(v);
         const std::string& ref = given.reference;
         series_selector sel;
         try {

@@ -105,11 +105,14 @@ namespace {
 // The condition as written; bind() parses it (parse_condition_param, shared with cut_by_reference).
 struct cut_y_settings {
     std::string condition;
+
+    static const param_fields<cut_y_settings>& fields();
 };
 
-const param_fields<cut_y_settings>& cut_y_fields() {
-    static const param_fields<cut_y_settings> fields =
-        param_fields<cut_y_settings>()
+const param_fields<cut_y_settings>& cut_y_settings::fields() {
+    using P = cut_y_settings;
+    static const auto fields =
+        param_fields<P>()
             .string("condition", &cut_y_settings::condition,
                     "expression over y: comparisons (chained as in 1 < y <= 10), and, or, not, abs(), isnan(), + - * /")
             .required();
@@ -119,15 +122,13 @@ const param_fields<cut_y_settings>& cut_y_fields() {
 }  // namespace
 
 operator_def make_cut_y_def() {
-    operator_def d;
-    d.name = "cut_y";
-    d.summary = "split each series by a condition on its values into match and complement (NaN goes to complement)";
-    d.params = cut_y_fields().specs();
+    operator_def d = describe_operator<cut_y_settings>(
+        "cut_y", "split each series by a condition on its values into match and complement (NaN goes to complement)",
+        {.per_point = 1.5, .per_series = 50.0});
     d.outputs = {{"match", data_kind::series, "the points where the condition holds"},
                  {"complement", data_kind::series, "every other point, NaN values included"}};
-    d.cost = {.per_point = 1.5, .per_series = 50.0};
     d.bind = [](const param_values& v) {
-        (void)cut_y_fields().read(v);  // reports a missing or mistyped condition
+        (void)cut_y_settings::fields().read(v);  // reports a missing or mistyped condition
         bound_operator b;
         b.multi = std::make_unique<cut_y_op>(parse_condition_param(v, "condition"));
         return b;

@@ -28,7 +28,6 @@
 
 #include "algo/operator.hpp"
 #include "algo/series/paa.hpp"
-#include "algo/param_fields.hpp"
 #include "algo/series/quality_stats.hpp"
 
 namespace tsbatch {
@@ -111,13 +110,10 @@ void check_discretize_params(const discretize_params& p) {
                 throw param_error("aggregations", std::string("lists '") + name_of(p.aggregations[i]) + "' twice");
 }
 
-namespace {
-
-// The parameters, declared once (schema and struct fields).
-const param_fields<discretize_params>& discretize_fields() {
+const param_fields<discretize_params>& discretize_params::fields() {
     using P = discretize_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    static const auto fields =
+        param_fields<P>(check_discretize_params)
             .integer("buckets", &P::buckets, "number of equal-duration buckets")
             .required()
             .min(1)
@@ -129,14 +125,6 @@ const param_fields<discretize_params>& discretize_fields() {
                     })
             .defaults_to(std::string("mean"));
     return fields;
-}
-
-}  // namespace
-
-discretize_params discretize_params_from(const param_values& values) {
-    discretize_params p = discretize_fields().read(values);
-    check_discretize_params(p);
-    return p;
 }
 
 std::vector<column_spec> discretize_columns(const discretize_params& p) {
@@ -209,18 +197,13 @@ void discretize(series_view in, const discretize_params& p, std::span<double> ou
 }
 
 operator_def make_discretize_def() {
-    operator_def d;
-    d.name = "discretize";
-    d.summary = "aggregations of equal-duration buckets over [start, end]: one row per series, columns {agg}_b{n}";
-    d.params = discretize_fields().specs();
-    d.outputs = {{"", data_kind::table, ""}};
     // One streaming pass over the values; bucket boundaries by search on the timestamps.
-    d.cost = {1.2, 50.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.table = std::make_unique<discretize_op>(discretize_params_from(values));
-        return b;
-    };
+    operator_def d = describe_operator<discretize_params>(
+        "discretize",
+        "aggregations of equal-duration buckets over [start, end]: one row per series, columns {agg}_b{n}",
+        {1.2, 50.0});
+    d.outputs = {{"", data_kind::table, ""}};
+    d.bind = bind_from_fields<discretize_params, discretize_op, &bound_operator::table>;
     return d;
 }
 

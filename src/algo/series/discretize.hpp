@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
 
@@ -18,14 +18,15 @@ enum class discretize_aggregation { min, max, mean, std };
 struct discretize_params {
     std::int64_t buckets = 1;                                                        ///< >= 1
     std::vector<discretize_aggregation> aggregations{discretize_aggregation::mean};  ///< distinct, not empty
+
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_discretize_params included) or throws param_error naming one.
+    static const param_fields<discretize_params>& fields();
 };
 
 /// Parses a comma-separated list of aggregation names (spaces around names ignored); throws
 /// param_error("aggregations", ...) for an empty list, an unknown or a repeated name.
 std::vector<discretize_aggregation> parse_discretize_aggregations(std::string_view text);
-
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-discretize_params discretize_params_from(const param_values& values);
 
 /// Throws param_error when `p` breaks a constraint.
 void check_discretize_params(const discretize_params& p);

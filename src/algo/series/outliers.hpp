@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "algo/series/rolling.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
@@ -26,13 +26,14 @@ struct outliers_params {
     rolling_window window{7, 0};  ///< hampel's centred window: points or a duration
     double threshold = 3.0;       ///< > 0: outlier when score > threshold
     outlier_action action = outlier_action::flag;
+
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_outliers_params included) or throws param_error naming one.
+    static const param_fields<outliers_params>& fields();
 };
 
 /// MAD to standard deviation for normal data (1 / Phi^-1(3/4), rounded as in the literature).
 inline constexpr double mad_scale_factor = 1.4826;
-
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-outliers_params outliers_params_from(const param_values& values);
 
 /// Throws param_error when `p` breaks a constraint (no window or two, threshold <= 0 or not
 /// finite).

@@ -25,9 +25,8 @@
 #include <limits>
 #include <string>
 
-#include "algo/operator.hpp"
-#include "algo/param_fields.hpp"
 #include "algo/kernels/vector_lanes.hpp"
+#include "algo/operator.hpp"
 
 namespace tsbatch {
 namespace {
@@ -205,29 +204,17 @@ void check_paa_params(const paa_params& p) {
             "segments", "must be in [1, " + std::to_string(max_paa_segments) + "], got " + std::to_string(p.segments));
 }
 
-namespace {
-
-// The parameters, declared once (schema and struct fields).
-const param_fields<paa_params>& paa_fields() {
+const param_fields<paa_params>& paa_params::fields() {
     using P = paa_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
-            .integer("segments", &P::segments, "number of segments (output columns)")
-            .required()
-            .min(1)
-            .max(max_paa_segments)
-            .choice("by", &P::by, paa_by_names,
-                    "points: equal point counts, fractional boundaries weighted (classic PAA); "
-                    "time: equal durations over [start, end] (IKATS)");
+    static const auto fields = param_fields<P>(check_paa_params)
+                                   .integer("segments", &P::segments, "number of segments (output columns)")
+                                   .required()
+                                   .min(1)
+                                   .max(max_paa_segments)
+                                   .choice("by", &P::by, paa_by_names,
+                                           "points: equal point counts, fractional boundaries weighted (classic PAA); "
+                                           "time: equal durations over [start, end] (IKATS)");
     return fields;
-}
-
-}  // namespace
-
-paa_params paa_params_from(const param_values& values) {
-    paa_params p = paa_fields().read(values);
-    check_paa_params(p);
-    return p;
 }
 
 std::vector<column_spec> paa_columns(const paa_params& p) {
@@ -252,18 +239,12 @@ void paa(series_view in, const paa_params& p, std::span<double> out) {
 }
 
 operator_def make_paa_def() {
-    operator_def d;
-    d.name = "paa";
-    d.summary = "piecewise aggregate approximation: one row of `segments` means per series (columns paa_1..paa_S)";
-    d.params = paa_fields().specs();
-    d.outputs = {{"", data_kind::table, ""}};
     // One streaming pass over the values (by=time reads only O(S log) timestamps).
-    d.cost = {1.2, 50.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.table = std::make_unique<paa_op>(paa_params_from(values));
-        return b;
-    };
+    operator_def d = describe_operator<paa_params>(
+        "paa", "piecewise aggregate approximation: one row of `segments` means per series (columns paa_1..paa_S)",
+        {1.2, 50.0});
+    d.outputs = {{"", data_kind::table, ""}};
+    d.bind = bind_from_fields<paa_params, paa_op, &bound_operator::table>;
     return d;
 }
 

@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
 
@@ -21,13 +21,14 @@ inline constexpr std::array paa_by_names{"points", "time"};  // enum order
 struct paa_params {
     std::int64_t segments = 1;  ///< >= 1
     paa_by by = paa_by::points;
+
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_paa_params included) or throws param_error naming one.
+    static const param_fields<paa_params>& fields();
 };
 
 /// The largest `segments` (and discretize `buckets`) accepted: one table column each.
 inline constexpr std::int64_t max_paa_segments = 1'000'000;
-
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-paa_params paa_params_from(const param_values& values);
 
 /// Throws param_error when `p` breaks a constraint (segments outside [1, max_paa_segments]).
 void check_paa_params(const paa_params& p);

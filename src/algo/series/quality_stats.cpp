@@ -39,9 +39,9 @@
 #include <string>
 #include <unordered_map>
 
+#include "algo/kernels/vector_lanes.hpp"
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
-#include "algo/kernels/vector_lanes.hpp"
 
 namespace tsbatch {
 namespace {
@@ -290,9 +290,15 @@ void check_gap_factor(double gap_factor) {
         throw param_error("gap_factor", "must be a finite number > 0, got " + number_text(gap_factor));
 }
 
+struct quality_stats_params {
+    double gap_factor = 3.0;
+
+    static const param_fields<quality_stats_params>& fields();
+};
+
 class quality_stats_op final : public table_operator {
 public:
-    explicit quality_stats_op(double gap_factor) : gap_factor_(gap_factor) {}
+    explicit quality_stats_op(const quality_stats_params& p) : gap_factor_(p.gap_factor) {}
     const std::vector<column_spec>& columns() const override { return quality_stats_columns(); }
     void apply(series_view in, row_sink& row) const override {
         write_quality_stats_row(compute_quality_stats(in, gap_factor_), row);
@@ -441,38 +447,22 @@ void write_quality_stats_row(const quality_stats_result& r, row_sink& row) {
     row.set(14, r.longest_gap);
 }
 
-namespace {
-
-struct quality_stats_params {
-    double gap_factor = 3.0;
-};
-
-const param_fields<quality_stats_params>& quality_stats_fields() {
+const param_fields<quality_stats_params>& quality_stats_params::fields() {
     using P = quality_stats_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    static const auto fields =
+        param_fields<P>([](const P& p) { check_gap_factor(p.gap_factor); })
             .number("gap_factor", &P::gap_factor, "a time step longer than gap_factor * ref_period counts as a gap")
             .above(0);
     return fields;
 }
 
-}  // namespace
-
 operator_def make_quality_stats_def() {
-    operator_def d;
-    d.name = "quality_stats";
-    d.summary = "one row per series: point and NaN counts, value statistics, sampling period and gaps";
-    d.params = quality_stats_fields().specs();
-    d.outputs = {{"", data_kind::table, ""}};
     // One pass over values and timestamps (two arithmetic passes over each L1-resident block).
-    d.cost = {1.5, 60.0};
-    d.bind = [](const param_values& values) {
-        const double gap_factor = quality_stats_fields().read(values).gap_factor;
-        check_gap_factor(gap_factor);
-        bound_operator b;
-        b.table = std::make_unique<quality_stats_op>(gap_factor);
-        return b;
-    };
+    operator_def d = describe_operator<quality_stats_params>(
+        "quality_stats", "one row per series: point and NaN counts, value statistics, sampling period and gaps",
+        {1.5, 60.0});
+    d.outputs = {{"", data_kind::table, ""}};
+    d.bind = bind_from_fields<quality_stats_params, quality_stats_op, &bound_operator::table>;
     return d;
 }
 

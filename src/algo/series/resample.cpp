@@ -40,9 +40,8 @@
 #include <string>
 #include <vector>
 
-#include "algo/operator.hpp"
-#include "algo/param_fields.hpp"
 #include "algo/kernels/vector_lanes.hpp"
+#include "algo/operator.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -378,13 +377,10 @@ void check_resample_params(const resample_params& p) {
     if (p.max_gap && *p.max_gap <= 0) throw param_error("max_gap", "must be > 0, got " + format_duration(*p.max_gap));
 }
 
-namespace {
-
-// The parameters, declared once (schema and struct fields).
-const param_fields<resample_params>& resample_fields() {
+const param_fields<resample_params>& resample_params::fields() {
     using P = resample_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    static const auto fields =
+        param_fields<P>(check_resample_params)
             .duration("period", &P::period, "bucket length of the output grid")
             .required()
             .above(0)
@@ -402,14 +398,6 @@ const param_fields<resample_params>& resample_fields() {
             .choice("origin", &P::origin, resample_origin_names,
                     "grid origin: the Unix epoch, or the first timestamp of each series");
     return fields;
-}
-
-}  // namespace
-
-resample_params resample_params_from(const param_values& values) {
-    resample_params p = resample_fields().read(values);
-    check_resample_params(p);
-    return p;
 }
 
 void resample(series_view in, const resample_params& p, series_sink& out) {
@@ -448,14 +436,10 @@ void resample(series_view in, const resample_params& p, series_sink& out) {
 }
 
 operator_def make_resample_def() {
-    operator_def d;
-    d.name = "resample";
-    d.summary = "aggregate onto a regular time grid (mean, min, max, ...), optionally filling empty buckets";
-    d.params = resample_fields().specs();
     // About one pass over the values; timestamps are mostly skipped (median costs more).
-    d.cost = {1.5, 50.0};
-    d.bind = bind_series<resample_params_from, resample>;
-    return d;
+    return series_function_def<resample_params, resample>(
+        "resample", "aggregate onto a regular time grid (mean, min, max, ...), optionally filling empty buckets",
+        {1.5, 50.0});
 }
 
 }  // namespace tsbatch

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
@@ -16,7 +16,7 @@ enum class resample_label { start, mid, end };
 enum class resample_fill { none, linear, previous, next };
 enum class resample_origin { epoch, first };
 // Their names, in enum order (the parameter choices).
-inline constexpr std::array resample_aggregation_names{"mean", "min",   "max",  "median", "sum",
+inline constexpr std::array resample_aggregation_names{"mean",  "min",   "max",  "median", "sum",
                                                        "count", "first", "last", "std"};
 inline constexpr std::array resample_label_names{"start", "mid", "end"};
 inline constexpr std::array resample_fill_names{"none", "linear", "previous", "next"};
@@ -32,10 +32,11 @@ struct resample_params {
 
     /// max_gap, or its default 2 * period (saturating).
     std::int64_t effective_max_gap() const noexcept;
-};
 
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-resample_params resample_params_from(const param_values& values);
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_resample_params included) or throws param_error naming one.
+    static const param_fields<resample_params>& fields();
+};
 
 /// Throws param_error when `p` breaks a constraint (period <= 0, max_gap <= 0).
 void check_resample_params(const resample_params& p);

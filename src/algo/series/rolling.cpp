@@ -45,7 +45,6 @@
 #include <vector>
 
 #include "algo/operator.hpp"
-#include "algo/param_fields.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -437,13 +436,10 @@ std::int64_t effective_min_points(const rolling_params& p) noexcept {
     return p.window.points > 0 ? p.window.points : 1;
 }
 
-namespace {
-
-// The parameters, declared once (schema and struct fields).
-const param_fields<rolling_params>& rolling_fields() {
+const param_fields<rolling_params>& rolling_params::fields() {
     using P = rolling_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    static const auto fields =
+        param_fields<P>(check_rolling_params)
             .custom(param_type::string, "window",
                     "window: a number of points (`12`) or a duration following the timestamps (`1h`, `PT15M`)",
                     [](P& p, const param_value& v) { p.window = parse_rolling_window(std::get<std::string>(v)); })
@@ -457,14 +453,6 @@ const param_fields<rolling_params>& rolling_fields() {
             .derived("window in points; 1 for duration windows")
             .min(1);
     return fields;
-}
-
-}  // namespace
-
-rolling_params rolling_params_from(const param_values& values) {
-    rolling_params p = rolling_fields().read(values);
-    check_rolling_params(p);
-    return p;
 }
 
 void rolling(series_view in, const rolling_params& p, series_sink& out) {
@@ -506,16 +494,13 @@ void rolling(series_view in, const rolling_params& p, series_sink& out) {
 }
 
 operator_def make_rolling_def() {
-    operator_def d;
-    d.name = "rolling";
-    d.summary = "moving-window mean/sum/min/max/std/median over K points or a duration, labelled left, centre or right";
-    d.params = rolling_fields().specs();
     // One figure for every aggregation, on the safe side: mean/sum/min/max cost about two
     // cheap passes per point, std a little more, median's multiset updates several times
     // more; 3.0 keeps a rank given median-heavy steps from being underestimated too far.
-    d.cost = {3.0, 50.0};
-    d.bind = bind_series<rolling_params_from, rolling>;
-    return d;
+    return series_function_def<rolling_params, rolling>(
+        "rolling",
+        "moving-window mean/sum/min/max/std/median over K points or a duration, labelled left, centre or right",
+        {3.0, 50.0});
 }
 
 }  // namespace tsbatch

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
@@ -28,14 +28,15 @@ struct rolling_params {
     rolling_aggregation aggregation = rolling_aggregation::mean;
     rolling_align align = rolling_align::right;
     std::int64_t min_points = 0;  ///< 0: the default (window.points, or 1 for a duration window)
+
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_rolling_params included) or throws param_error naming one.
+    static const param_fields<rolling_params>& fields();
 };
 
 /// Parses `12` (digits only: points) or a duration (`1h`, `PT15M`); throws param_error
 /// naming `window` for anything else, zero or a negative value.
 rolling_window parse_rolling_window(std::string_view text);
-
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-rolling_params rolling_params_from(const param_values& values);
 
 /// Throws param_error when `p` breaks a constraint (no window or two, min_points < 0, or
 /// min_points > window for a point window).

@@ -43,7 +43,6 @@
 
 #include "algo/operator.hpp"
 #include "algo/series/paa.hpp"
-#include "algo/param_fields.hpp"
 #include "algo/series/quality_stats.hpp"
 
 namespace tsbatch {
@@ -151,13 +150,10 @@ void check_sax_params(const sax_params& p) {
         throw param_error("normalize", "is not a known normalisation");
 }
 
-namespace {
-
-// The parameters, declared once (schema and struct fields).
-const param_fields<sax_params>& sax_fields() {
+const param_fields<sax_params>& sax_params::fields() {
     using P = sax_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    static const auto fields =
+        param_fields<P>(check_sax_params)
             .integer("alphabet_size", &P::alphabet_size, "number of letters ('a' .. )")
             .min(min_sax_alphabet)
             .max(max_sax_alphabet)
@@ -171,14 +167,6 @@ const param_fields<sax_params>& sax_fields() {
             .choice("normalize", &P::normalize, sax_normalize_names,
                     "zscore: (x - mean) / population std of the series before PAA; none: raw values");
     return fields;
-}
-
-}  // namespace
-
-sax_params sax_params_from(const param_values& values) {
-    sax_params p = sax_fields().read(values);
-    check_sax_params(p);
-    return p;
 }
 
 std::vector<column_spec> sax_columns(const sax_params& p) {
@@ -215,21 +203,15 @@ void sax_encoder::encode(series_view in, std::string& word, std::span<double> pa
 }
 
 operator_def make_sax_def() {
-    operator_def d;
-    d.name = "sax";
-    d.summary =
-        "symbolic aggregate approximation: one row per series, a word of word_length letters and the "
-        "normalised PAA values behind it (columns word, paa_1..paa_W)";
-    d.params = sax_fields().specs();
-    d.outputs = {{"", data_kind::table, ""}};
     // A statistics pass and a PAA pass over the values (~350 M points/s on one core, paa alone
     // ~900 M on the same data); the word costs O(W).
-    d.cost = {2.0, 60.0};
-    d.bind = [](const param_values& values) {
-        bound_operator b;
-        b.table = std::make_unique<sax_op>(sax_params_from(values));
-        return b;
-    };
+    operator_def d = describe_operator<sax_params>(
+        "sax",
+        "symbolic aggregate approximation: one row per series, a word of word_length letters and the "
+        "normalised PAA values behind it (columns word, paa_1..paa_W)",
+        {2.0, 60.0});
+    d.outputs = {{"", data_kind::table, ""}};
+    d.bind = bind_from_fields<sax_params, sax_op, &bound_operator::table>;
     return d;
 }
 

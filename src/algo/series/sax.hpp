@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "algo/kernels/quantiles.hpp"
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
 
@@ -27,6 +27,10 @@ struct sax_params {
     std::int64_t word_length = 16;   ///< PAA segments, 1..max_paa_segments
     sax_breakpoints breakpoints = sax_breakpoints::gaussian;
     sax_normalize normalize = sax_normalize::zscore;
+
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_sax_params included) or throws param_error naming one.
+    static const param_fields<sax_params>& fields();
 };
 
 inline constexpr std::int64_t min_sax_alphabet = 2;
@@ -34,9 +38,6 @@ inline constexpr std::int64_t max_sax_alphabet = 26;
 
 /// The symbol of a segment without any non-NaN value.
 inline constexpr char sax_missing_symbol = '?';
-
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-sax_params sax_params_from(const param_values& values);
 
 /// Throws param_error when `p` breaks a constraint (alphabet_size outside 2..26, word_length
 /// outside [1, max_paa_segments]).

@@ -30,7 +30,6 @@
 
 #include "algo/kernels/quantiles.hpp"
 #include "algo/operator.hpp"
-#include "algo/param_fields.hpp"
 #include "algo/series/quality_stats.hpp"
 
 namespace tsbatch {
@@ -81,13 +80,10 @@ void check_scale_params(const scale_params& p) {
     if (m < 0 || m > static_cast<int>(scale_method::robust)) throw param_error("method", "is not a known method");
 }
 
-namespace {
-
-// The parameters, declared once (schema and struct fields).
-const param_fields<scale_params>& scale_fields() {
+const param_fields<scale_params>& scale_params::fields() {
     using P = scale_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    static const auto fields =
+        param_fields<P>(check_scale_params)
             .choice("method", &P::method, scale_method_names,
                     "zscore: (x-mean)/std; minmax: (x-min)/(max-min); maxabs: x/max|x|; robust: (x-median)/IQR")
             .integer("ddof", &P::ddof,
@@ -95,14 +91,6 @@ const param_fields<scale_params>& scale_fields() {
             .min(0)
             .max(1);
     return fields;
-}
-
-}  // namespace
-
-scale_params scale_params_from(const param_values& values) {
-    scale_params p = scale_fields().read(values);
-    check_scale_params(p);
-    return p;
 }
 
 scale_fit fit_scale(std::span<const double> v, const scale_params& p) {
@@ -173,14 +161,10 @@ void scale(series_view in, const scale_params& p, series_sink& out) {
 }
 
 operator_def make_scale_def() {
-    operator_def d;
-    d.name = "scale";
-    d.summary = "rescale each series by its own statistics (z-score, min-max, max-abs, robust median/IQR)";
-    d.params = scale_fields().specs();
     // Two passes over the values plus the output; robust's selection costs more per point.
-    d.cost = {2.0, 50.0};
-    d.bind = bind_series<scale_params_from, scale>;
-    return d;
+    return series_function_def<scale_params, scale>(
+        "scale", "rescale each series by its own statistics (z-score, min-max, max-abs, robust median/IQR)",
+        {2.0, 50.0});
 }
 
 }  // namespace tsbatch

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <span>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
@@ -16,10 +16,11 @@ inline constexpr std::array scale_method_names{"zscore", "minmax", "maxabs", "ro
 struct scale_params {
     scale_method method = scale_method::zscore;
     int ddof = 1;  ///< zscore's standard deviation divides by count - ddof; 0 or 1
-};
 
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-scale_params scale_params_from(const param_values& values);
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_scale_params included) or throws param_error naming one.
+    static const param_fields<scale_params>& fields();
+};
 
 /// Throws param_error when `p` breaks a constraint (ddof outside 0..1).
 void check_scale_params(const scale_params& p);

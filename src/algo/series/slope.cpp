@@ -21,7 +21,6 @@
 #include <string>
 
 #include "algo/operator.hpp"
-#include "algo/param_fields.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -56,24 +55,13 @@ void check_slope_params(const slope_params& p) {
     if (p.per <= 0) throw param_error("per", "must be > 0, got " + format_duration(p.per));
 }
 
-namespace {
-
-// The parameters, declared once (schema and struct fields).
-const param_fields<slope_params>& slope_fields() {
+const param_fields<slope_params>& slope_params::fields() {
     using P = slope_params;
-    static const param_fields<P> fields =
-        param_fields<P>()
+    static const auto fields =
+        param_fields<P>(check_slope_params)
             .duration("per", &P::per, "the output is the value change per this duration (1s: value per second)")
             .above(0);
     return fields;
-}
-
-}  // namespace
-
-slope_params slope_params_from(const param_values& values) {
-    slope_params p = slope_fields().read(values);
-    check_slope_params(p);
-    return p;
 }
 
 void slope(series_view in, const slope_params& p, series_sink& out) {
@@ -103,14 +91,10 @@ void slope(series_view in, const slope_params& p, series_sink& out) {
 }
 
 operator_def make_slope_def() {
-    operator_def d;
-    d.name = "slope";
-    d.summary = "rate of change between consecutive points, (v[i+1]-v[i])/(t[i+1]-t[i]) per `per`, at t[i]";
-    d.params = slope_fields().specs();
     // One pass with a division per point: measured at 1.2-1.5x identity's time per point.
-    d.cost = {1.25, 10.0};
-    d.bind = bind_series<slope_params_from, slope>;
-    return d;
+    return series_function_def<slope_params, slope>(
+        "slope", "rate of change between consecutive points, (v[i+1]-v[i])/(t[i+1]-t[i]) per `per`, at t[i]",
+        {1.25, 10.0});
 }
 
 }  // namespace tsbatch

@@ -3,17 +3,18 @@
 // expressed per `per` and placed at t[i]. See slope.cpp for the exact contract.
 #include <cstdint>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
 
 struct slope_params {
     std::int64_t per = 1000;  ///< ms, > 0: the output is value change per this duration
-};
 
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-slope_params slope_params_from(const param_values& values);
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_slope_params included) or throws param_error naming one.
+    static const param_fields<slope_params>& fields();
+};
 
 /// Throws param_error when `p` breaks a constraint (per <= 0).
 void check_slope_params(const slope_params& p);

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
 
@@ -22,10 +22,11 @@ struct sta_lta_params {
     double on = 3.5;       ///< a trigger starts when the ratio rises to >= on
     double off = 1.5;      ///< and ends when it falls below off (0 < off < on)
     sta_lta_method method = sta_lta_method::classic;
-};
 
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-sta_lta_params sta_lta_params_from(const param_values& values);
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_sta_lta_params included) or throws param_error naming one.
+    static const param_fields<sta_lta_params>& fields();
+};
 
 /// Throws param_error when `p` breaks a constraint: sta or lta <= 0, sta >= lta (names
 /// `sta`), off <= 0 or off >= on (names `off`), on not finite.

@@ -4,7 +4,7 @@
 #include <array>
 #include <optional>
 
-#include "algo/params.hpp"
+#include "algo/param_fields.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
@@ -20,10 +20,11 @@ struct unwrap_params {
     double period() const noexcept;
     /// discontinuity, or its default period() / 2.
     double effective_discontinuity() const noexcept;
-};
 
-/// Reads and checks the operator's parameters; throws param_error naming the parameter.
-unwrap_params unwrap_params_from(const param_values& values);
+    /// The parameters' declarations: schema, defaults and bounds; fields().read(values) gives
+    /// checked parameters (check_unwrap_params included) or throws param_error naming one.
+    static const param_fields<unwrap_params>& fields();
+};
 
 /// Throws param_error when `p` breaks a constraint (discontinuity <= 0 or not finite).
 void check_unwrap_params(const unwrap_params& p);

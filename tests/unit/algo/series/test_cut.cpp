@@ -125,7 +125,7 @@ TEST(Cut, FromAloneRunsToTheEnd) {
     // Bound from a config: the same as a to past every point.
     const operator_def* def = find_operator("cut");
     ASSERT_NE(def, nullptr);
-    const auto bound = cut_params_from(params_from_text(*def, YAML::Load("{from: 1970-01-01T00:00:00.001Z}")));
+    const auto bound = cut_params::fields().read(params_from_text(*def, YAML::Load("{from: 1970-01-01T00:00:00.001Z}")));
     EXPECT_EQ(bound.from, 1);
     EXPECT_FALSE(bound.to);
     EXPECT_FALSE(bound.nb_points);
@@ -239,11 +239,11 @@ TEST(Cut, RegistrySchema) {
     EXPECT_EQ(*(at + 2), "unwrap");
     EXPECT_EQ(*(at + 3), "cut");
 
-    cut_params p = cut_params_from(params_from_text("{from: 2015-01-01, to: '2015-01-02T00:00:00Z'}"));
+    cut_params p = cut_params::fields().read(params_from_text("{from: 2015-01-01, to: '2015-01-02T00:00:00Z'}"));
     EXPECT_EQ(p.from, t2015);
     EXPECT_EQ(p.to, t2015 + ms_per_day);
     EXPECT_FALSE(p.nb_points);
-    p = cut_params_from(params_from_text("{from: -5000, nb_points: 7}"));
+    p = cut_params::fields().read(params_from_text("{from: -5000, nb_points: 7}"));
     EXPECT_EQ(p.from, -5000);
     EXPECT_FALSE(p.to);
     EXPECT_EQ(p.nb_points, 7);

@@ -33,7 +33,7 @@ test::multi_result run(const std::vector<std::int64_t>& t, const std::vector<dou
 
 std::vector<std::size_t> flagged(const std::vector<double>& v, const char* yaml) {
     const operator_def* def = find_operator("outliers");
-    const outliers_params p = outliers_params_from(test::fixture_params(*def, YAML::Load(yaml)));
+    const outliers_params p = outliers_params::fields().read(test::fixture_params(*def, YAML::Load(yaml)));
     const auto t = seconds(v.size());
     std::vector<std::size_t> out;
     for (const auto& f : detect_outliers(series_view{t, v}, p)) out.push_back(f.index);
@@ -132,7 +132,7 @@ TEST(Outliers, GlobalMadAndIqrHandWorked) {
     const std::vector<double> v{1, 2, 3, 4, 5, 6, 7, 8, 30};
     const auto t = seconds(v.size());
     const operator_def* def = find_operator("outliers");
-    const auto p = outliers_params_from(test::fixture_params(*def, YAML::Load("{method: iqr}")));
+    const auto p = outliers_params::fields().read(test::fixture_params(*def, YAML::Load("{method: iqr}")));
     const auto f = detect_outliers(series_view{t, v}, p);
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].index, 8u);
@@ -311,9 +311,9 @@ TEST(Outliers, RegistrySchema) {
     EXPECT_EQ(cols[1].name, "value");
     EXPECT_EQ(cols[2].name, "reference");
     EXPECT_EQ(cols[3].name, "score");
-    const outliers_params p = outliers_params_from(test::fixture_params(*def, YAML::Load("{}")));
+    const outliers_params p = outliers_params::fields().read(test::fixture_params(*def, YAML::Load("{}")));
     EXPECT_EQ(p.window.points, 7);
-    EXPECT_EQ(outliers_params_from(test::fixture_params(*def, YAML::Load("{window: 1h}"))).window.ms, 3'600'000);
+    EXPECT_EQ(outliers_params::fields().read(test::fixture_params(*def, YAML::Load("{window: 1h}"))).window.ms, 3'600'000);
 }
 
 TEST(Outliers, BadParametersThrowNamingThem) {

@@ -344,7 +344,7 @@ TEST(Resample, RegistrySchema) {
     // bind reads every parameter into the typed struct.
     YAML::Node p =
         YAML::Load("{period: 900000, aggregation: std, label: end, fill: next, max_gap: 3600000, origin: first}");
-    const resample_params rp = resample_params_from(test::fixture_params(*def, p));
+    const resample_params rp = resample_params::fields().read(test::fixture_params(*def, p));
     EXPECT_EQ(rp.period, 900000);
     EXPECT_EQ(rp.aggregation, resample_aggregation::std);
     EXPECT_EQ(rp.label, resample_label::end);

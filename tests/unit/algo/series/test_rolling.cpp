@@ -226,9 +226,9 @@ TEST(Rolling, RegistrySchema) {
     EXPECT_EQ(parse_rolling_window("12").points, 12);
     EXPECT_EQ(parse_rolling_window("1h").ms, 3'600'000);
     EXPECT_EQ(parse_rolling_window("PT15M").ms, 900'000);
-    const rolling_params p = rolling_params_from(test::fixture_params(*def, YAML::Load("{window: 12}")));
+    const rolling_params p = rolling_params::fields().read(test::fixture_params(*def, YAML::Load("{window: 12}")));
     EXPECT_EQ(effective_min_points(p), 12);
-    EXPECT_EQ(effective_min_points(rolling_params_from(test::fixture_params(*def, YAML::Load("{window: 1h}")))), 1);
+    EXPECT_EQ(effective_min_points(rolling_params::fields().read(test::fixture_params(*def, YAML::Load("{window: 1h}")))), 1);
 }
 
 TEST(Rolling, BadParametersThrowNamingThem) {

@@ -170,10 +170,10 @@ TEST(Scale, RegistrySchema) {
     EXPECT_EQ(ddof.min.value_or(-1), 0.0);
     EXPECT_EQ(ddof.max.value_or(-1), 1.0);
 
-    const scale_params p = scale_params_from(test::fixture_params(*def, YAML::Load("{method: robust, ddof: 0}")));
+    const scale_params p = scale_params::fields().read(test::fixture_params(*def, YAML::Load("{method: robust, ddof: 0}")));
     EXPECT_EQ(p.method, scale_method::robust);
     EXPECT_EQ(p.ddof, 0);
-    const scale_params d = scale_params_from(test::fixture_params(*def, YAML::Node()));
+    const scale_params d = scale_params::fields().read(test::fixture_params(*def, YAML::Node()));
     EXPECT_EQ(d.method, scale_method::zscore);
     EXPECT_EQ(d.ddof, 1);
 }

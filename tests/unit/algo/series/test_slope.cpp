@@ -149,8 +149,8 @@ TEST(Slope, RegistrySchema) {
     }
     EXPECT_EQ(slope_at, scale_at + 1);
 
-    EXPECT_EQ(slope_params_from(test::fixture_params(*def, YAML::Node())).per, 1000);
-    EXPECT_EQ(slope_params_from(test::fixture_params(*def, YAML::Load("{per: 60000}"))).per, 60'000);
+    EXPECT_EQ(slope_params::fields().read(test::fixture_params(*def, YAML::Node())).per, 1000);
+    EXPECT_EQ(slope_params::fields().read(test::fixture_params(*def, YAML::Load("{per: 60000}"))).per, 60'000);
     EXPECT_EQ(std::get<std::int64_t>(parse_param(per, "15min")), 900'000);
 }
 

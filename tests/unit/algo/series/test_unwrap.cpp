@@ -177,15 +177,15 @@ TEST(Unwrap, RegistrySchema) {
     EXPECT_EQ(disc.min.value_or(-1), 0.0);
     EXPECT_TRUE(disc.min_exclusive);
 
-    unwrap_params p = unwrap_params_from(test::fixture_params(*def, YAML::Node()));
+    unwrap_params p = unwrap_params::fields().read(test::fixture_params(*def, YAML::Node()));
     EXPECT_EQ(p.unit, unwrap_unit::radians);
     EXPECT_FALSE(p.discontinuity.has_value());
     EXPECT_EQ(p.period(), 2 * pi);
     EXPECT_EQ(p.effective_discontinuity(), pi);
-    p = unwrap_params_from(test::fixture_params(*def, YAML::Load("{unit: degrees}")));
+    p = unwrap_params::fields().read(test::fixture_params(*def, YAML::Load("{unit: degrees}")));
     EXPECT_EQ(p.period(), 360.0);
     EXPECT_EQ(p.effective_discontinuity(), 180.0);
-    p = unwrap_params_from(test::fixture_params(*def, YAML::Load("{unit: degrees, discontinuity: 90}")));
+    p = unwrap_params::fields().read(test::fixture_params(*def, YAML::Load("{unit: degrees, discontinuity: 90}")));
     EXPECT_EQ(p.effective_discontinuity(), 90.0);
 }
 
