@@ -44,6 +44,10 @@ struct execution {
     std::uint64_t points_done = 0;
 };
 
+/// Rows in each of this rank's chunks, for every output of every series-wise step:
+/// chunk_rows[step][output][local chunk] (the dataset-wide steps fold over the same chunks).
+using chunk_row_counts = std::vector<std::vector<std::vector<std::size_t>>>;
+
 /// Called now and then with the series and points processed so far.
 using progress_fn = std::function<void(std::uint64_t series_done, std::uint64_t points_done)>;
 
