@@ -79,8 +79,8 @@ public:
         int input_output;  ///< which output of the input step
     };
 
-    /// The dataset-wide steps in config order; run() leaves them out (the run driver runs
-    /// them over every rank's rows once the series-wise steps are done).
+    /// The dataset-wide steps in config order; run() leaves them out (a run's commit phase,
+    /// run_commit, runs them over every rank's rows once the series-wise steps are done).
     const std::vector<step>& dataset_steps() const noexcept { return dataset_steps_; }
 
 private:
