@@ -16,10 +16,6 @@
 
 namespace tsbatch {
 
-/// Rows in each of this rank's chunks, for every output of every series-wise step:
-/// chunk_rows[step][output][local chunk].
-using chunk_row_counts = std::vector<std::vector<std::vector<std::size_t>>>;
-
 struct dataset_stage_inputs {
     const run_config& cfg;
     const step_pipeline& pipeline;

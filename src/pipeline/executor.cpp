@@ -31,7 +31,7 @@ step_pipeline::step_pipeline(const run_config& cfg) {
                 throw internal_error("step '" + sc.name + "': input '" + sc.input + "' is not a series output");
         }
         if (def->dataset_wide) {
-            // Run once over the whole data by the run driver, after every series-wise step.
+            // Run once over the whole data by the run's commit phase, after every series-wise step.
             dataset_steps_.push_back({sc.name, def, def->bind(sc.params), input, input_output});
             continue;
         }

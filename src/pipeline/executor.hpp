@@ -44,6 +44,10 @@ struct execution {
     std::uint64_t points_done = 0;
 };
 
+/// Rows in each of this rank's chunks, for every output of every series-wise step:
+/// chunk_rows[step][output][local chunk] (the dataset-wide steps fold over the same chunks).
+using chunk_row_counts = std::vector<std::vector<std::vector<std::size_t>>>;
+
 /// Called now and then with the series and points processed so far.
 using progress_fn = std::function<void(std::uint64_t series_done, std::uint64_t points_done)>;
 
@@ -75,8 +79,8 @@ public:
         int input_output;  ///< which output of the input step
     };
 
-    /// The dataset-wide steps in config order; run() leaves them out (the run driver runs
-    /// them over every rank's rows once the series-wise steps are done).
+    /// The dataset-wide steps in config order; run() leaves them out (a run's commit phase,
+    /// run_commit, runs them over every rank's rows once the series-wise steps are done).
     const std::vector<step>& dataset_steps() const noexcept { return dataset_steps_; }
 
 private:

@@ -1,0 +1,222 @@
+#include "pipeline/run_compute.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/stop_request.hpp"
+#include "parallel/agreement.hpp"
+#include "pipeline/progress.hpp"
+
+namespace tsbatch {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+    return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+// TSBATCH_TEST_CHUNK_DELAY_MS: a pause after each computed chunk, so that tests can stop a
+// small run in the middle. Not for production use.
+std::chrono::milliseconds test_chunk_delay() {
+    const char* v = std::getenv("TSBATCH_TEST_CHUNK_DELAY_MS");
+    return std::chrono::milliseconds(v ? std::atoll(v) : 0);
+}
+
+// Chunk k from the checkpoint, or nothing when it is not recorded or its file is damaged
+// (a machine crash before the file reached the disk): then it is computed again.
+std::optional<execution> load_recorded(const checkpoint_store* checkpoint, std::size_t k, int rank) {
+    if (!checkpoint || !checkpoint->has(k)) return std::nullopt;
+    try {
+        return checkpoint->load(k);
+    } catch (const input_error& e) {
+        std::fprintf(stderr, "tsbatch: rank %d: warning: %s; computing it again\n", rank, e.what());
+        return std::nullopt;
+    }
+}
+
+// Rows of every output of every series-wise step in this chunk (dataset-wide steps fold
+// their partial results over the same chunks).
+void record_chunk_rows(chunk_row_counts& chunk_rows, const execution& part) {
+    chunk_rows.resize(part.steps.size());
+    for (std::size_t s = 0; s < part.steps.size(); ++s) {
+        const auto& outs = part.steps[s].outputs;
+        chunk_rows[s].resize(outs.size());
+        for (std::size_t o = 0; o < outs.size(); ++o)
+            chunk_rows[s][o].push_back(outs[o].kind == data_kind::series ? outs[o].series.size()
+                                                                         : outs[o].table.size());
+    }
+}
+
+// Rank 0's progress on stderr (other ranks show none). Rank 0 sees its own share only; ranks
+// hold near-equal cost, so its fraction extrapolated to the whole job is the estimate.
+class share_progress {
+public:
+    share_progress(const comm& c, const run_config& cfg, const run_plan& plan, const report_rank& share) {
+        if (!c.is_root()) return;
+        reporter_.emplace(stderr, isatty(fileno(stderr)) != 0, cfg.run.progress_interval_ms);
+        reporter_->start(plan.rows.size(), plan.total_points);
+        if (share.series) ks_ = static_cast<double>(plan.rows.size()) / static_cast<double>(share.series);
+        if (share.points) kp_ = static_cast<double>(plan.total_points) / static_cast<double>(share.points);
+    }
+
+    // Progress within a chunk that starts after this rank's first `s0` series and `p0` points.
+    progress_fn after(std::uint64_t s0, std::uint64_t p0) {
+        if (!reporter_) return {};
+        return [this, s0, p0](std::uint64_t s, std::uint64_t p) {
+            reporter_->update(static_cast<std::uint64_t>(static_cast<double>(s0 + s) * ks_),
+                              static_cast<std::uint64_t>(static_cast<double>(p0 + p) * kp_));
+        };
+    }
+
+    void finish() {
+        if (reporter_) reporter_->finish();
+    }
+
+private:
+    std::optional<progress_reporter> reporter_;
+    double ks_ = 1, kp_ = 1;
+};
+
+// Chunk k read (with input.select's time range) and run through the series-wise steps; its
+// read and compute seconds are added to `timing`.
+execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan, std::size_t k,
+                        const std::string& input_name, const row_reader& read, const progress_fn& on_progress,
+                        report_rank& timing) {
+    auto t0 = clock_type::now();
+    series_batch batch = read(plan.rows_of_chunk(k));
+    select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
+    timing.read_s += seconds_since(t0);
+    t0 = clock_type::now();
+    execution part = pipeline.run(batch, input_name, cfg.run.on_series_error == "skip", on_progress);
+    timing.compute_s += seconds_since(t0);
+    return part;
+}
+
+}  // namespace
+
+std::unique_ptr<checkpoint_store> open_run_checkpoint(const comm& c, const run_config& cfg, const run_plan& plan,
+                                                      const std::string& program, bool restart) {
+    std::unique_ptr<checkpoint_store> checkpoint;
+    if (cfg.run.checkpoint.empty()) return checkpoint;
+    std::error_code ec;
+    struct stat st {};
+    const bool have = ::stat(cfg.input.path.c_str(), &st) == 0;
+    const std::string fingerprint =
+        c.broadcast(program + "\ninput " + std::filesystem::absolute(cfg.input.path, ec).string() + " size " +
+                    std::to_string(have ? st.st_size : -1) + " mtime_ns " +
+                    std::to_string(have ? st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec : -1) + "\nchunks " +
+                    std::to_string(plan.split.chunks.size()) + "\nconfig\n" + to_yaml(cfg));
+    agreed_phase(c, [&] {
+        if (c.is_root())
+            checkpoint = std::make_unique<checkpoint_store>(cfg.run.checkpoint, fingerprint, true, restart);
+    });
+    agreed_phase(c, [&] {
+        if (!c.is_root())
+            checkpoint = std::make_unique<checkpoint_store>(cfg.run.checkpoint, fingerprint, false, false);
+    });
+    install_stop_handlers();
+    return checkpoint;
+}
+
+computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan,
+                            const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint) {
+    computed_run run;
+    const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(c.rank())];
+    std::uint64_t done_chunks = 0;
+    bool stopped = false;
+    agreed_phase(c, [&] {
+        run.ex = pipeline.run(series_batch{}, input_name, false);  // every step, no rows yet
+        run.timing.series = plan.split.series_of_rank(c.rank()).size();
+        run.timing.points = plan.points_of_rank(c.rank());
+        share_progress progress(c, cfg, plan, run.timing);
+        const auto delay = test_chunk_delay();
+        for (auto k = mine.begin; k < mine.end; ++k) {
+            execution part;
+            if (auto recorded = load_recorded(checkpoint, k, c.rank())) {
+                part = std::move(*recorded);
+                ++run.chunks_reused;
+            } else {
+                part = compute_chunk(cfg, pipeline, plan, k, input_name, read,
+                                     progress.after(run.ex.series_done, run.ex.points_done), run.timing);
+                if (checkpoint) checkpoint->save(k, part);
+                if (delay.count() > 0) std::this_thread::sleep_for(delay);
+            }
+            record_chunk_rows(run.chunk_rows, part);
+            append_execution(run.ex, std::move(part));
+            ++done_chunks;
+            if (stop_requested() != 0 && k + 1 < mine.end) {
+                stopped = true;
+                break;
+            }
+        }
+        if (checkpoint && stopped) checkpoint->sync();  // on disk before the job is requeued
+        progress.finish();
+    });
+    if (c.max(stopped ? 1 : 0) != 0) {
+        const auto recorded = c.sum(done_chunks);
+        throw interrupted_error("stopped by a signal (SIGTERM or SIGUSR1): " + std::to_string(recorded) + " of " +
+                                std::to_string(plan.split.chunks.size()) + " chunks are recorded in " +
+                                cfg.run.checkpoint + "; run the same command again to resume");
+    }
+    run.chunks_reused = c.sum(run.chunks_reused);
+    run.skipped = c.sum(run.ex.skipped.size());
+    return run;
+}
+
+std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg, const execution& ex) {
+    std::vector<step_total> totals;
+    for (const auto& st : ex.steps) {
+        double slowest = 0;
+        for (double x : c.allgather(st.seconds)) slowest = std::max(slowest, x);
+        for (const auto& out : st.outputs) {
+            step_total t;
+            t.name = out.name.empty() ? st.name : st.name + "/" + out.name;
+            t.op = st.op;
+            std::uint64_t rows = 0, points = 0, empty = 0;
+            if (out.kind == data_kind::series) {
+                rows = out.series.size();
+                points = out.series.point_count();
+                for (std::size_t i = 0; i < out.series.size(); ++i) empty += out.series.count(i) == 0 ? 1 : 0;
+            } else {
+                rows = out.table.size();
+            }
+            t.rows = c.sum(rows);
+            t.points = c.sum(points);
+            t.empty = c.sum(empty);
+            t.seconds = slowest;
+            t.kept = cfg.keeps(st.name);
+            totals.push_back(std::move(t));
+        }
+    }
+    return totals;
+}
+
+series_batch read_source_again(int rank, const run_plan& plan, const run_config& cfg, const row_reader& read,
+                               std::vector<std::size_t>& rows_per_chunk) {
+    series_batch all;
+    const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(rank)];
+    for (auto k = mine.begin; k < mine.end; ++k) {
+        series_batch batch = read(plan.rows_of_chunk(k));
+        select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (!check_series(batch.series(i)).empty()) continue;
+            all.append(std::move(batch.meta[i]), batch.series(i));
+            ++kept;
+        }
+        rows_per_chunk.push_back(kept);
+    }
+    return all;
+}
+
+}  // namespace tsbatch

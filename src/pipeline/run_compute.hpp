@@ -1,0 +1,67 @@
+#pragma once
+// The compute phase of a `tsbatch run`: each rank's chunks read, run through the series-wise
+// steps and, with run.checkpoint, recorded one by one (or taken from the checkpoint), then the
+// totals of every step over all ranks. It reads through a row_reader and writes nothing but
+// checkpoint files, so a test runs exactly this loop on simulated ranks without HDF5.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "parallel/comm.hpp"
+#include "pipeline/checkpoint.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/executor.hpp"
+#include "pipeline/run_plan.hpp"
+#include "report/run_report.hpp"
+
+namespace tsbatch {
+
+/// What this rank computed, and the counts the ranks agreed on afterwards.
+struct computed_run {
+    execution ex;                     ///< this rank's rows of every series-wise step, chunk after chunk
+    chunk_row_counts chunk_rows;      ///< rows of each output in each of this rank's chunks
+    report_rank timing;               ///< this rank's series, points, read and compute seconds (write_s 0)
+    std::uint64_t chunks_reused = 0;  ///< chunks loaded from the checkpoint, all ranks
+    std::uint64_t skipped = 0;        ///< series skipped as invalid (run.on_series_error: skip), all ranks
+};
+
+/// One output of one step over all ranks: a row of /_run_steps and of the summary.
+struct step_total {
+    std::string name;  ///< "step", or "step/output" for a step with several outputs
+    std::string op;
+    std::uint64_t rows = 0, points = 0, empty = 0;
+    double seconds = 0;  ///< the slowest rank's
+    bool kept = true;    ///< written to the result (output.keep)
+};
+
+/// Collective (agreed). With run.checkpoint, the directory of finished chunks, checked against
+/// this run's fingerprint (`program`, the input file's path, size and mtime, the chunk count
+/// and the effective config), and the stop handlers installed (SIGTERM, SIGUSR1); rank 0 opens
+/// it first (creating it, or emptying it with `restart`). Without run.checkpoint, null.
+/// `program` names the build: "tsbatch VERSION GIT".
+std::unique_ptr<checkpoint_store> open_run_checkpoint(const comm& c, const run_config& cfg, const run_plan& plan,
+                                                      const std::string& program, bool restart);
+
+/// Collective. Runs this rank's chunks of `plan` one after the other, each read through
+/// `read` (with input.select's time range), computed and, with a `checkpoint`, recorded on
+/// its own; chunks already recorded are loaded instead (a damaged one is computed again, with
+/// a warning). Rank 0 shows progress on stderr. A stop signal ends the loop after the chunk
+/// in hand and then the whole run: interrupted_error (exit 75) on every rank.
+computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan,
+                            const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint);
+
+/// Collective. Per output of every series-wise step of `ex`, over all ranks: series (or table
+/// rows) and points out, empty output series, the slowest rank's seconds. Empty outputs are
+/// counted because operators such as cut may legitimately produce them, and a user must see
+/// that rather than find them later.
+std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg, const execution& ex);
+
+/// Rank `rank`'s source series again, for a dataset-wide step that reads the source: chunk by
+/// chunk with the run's time selection, without the series the run skipped as invalid.
+/// `rows_per_chunk` gets the series kept of each chunk. Not collective.
+series_batch read_source_again(int rank, const run_plan& plan, const run_config& cfg, const row_reader& read,
+                               std::vector<std::size_t>& rows_per_chunk);
+
+}  // namespace tsbatch

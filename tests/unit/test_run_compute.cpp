@@ -1,0 +1,366 @@
+// The compute phase of `tsbatch run` on simulated ranks: each rank reads exactly its chunks,
+// the ranks' results in rank order equal one run over every series, a checkpoint's chunks are
+// taken instead of computed (on any rank count), invalid series are skipped or fail every
+// rank, the step totals sum over ranks, and the source is read again without invalid series.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <filesystem>
+#include <mutex>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "algo/generate.hpp"
+#include "core/error.hpp"
+#include "core/time.hpp"
+#include "execution_compare.hpp"
+#include "parallel/agreement.hpp"
+#include "pipeline/checkpoint.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/run_compute.hpp"
+#include "pipeline/run_plan.hpp"
+#include "simulated_comm.hpp"
+
+using namespace tsbatch;
+
+namespace {
+
+// Series and table outputs, a multi-output step and a step on a step.
+const char* yaml = R"(
+input: {path: in.h5}
+steps:
+  - {name: q,      op: quality_stats}
+  - {name: hourly, op: resample, input: source, params: {period: 1h, aggregation: mean}}
+  - {name: z,      op: scale, input: hourly, params: {method: zscore}}
+  - {name: spikes, op: outliers, input: source, params: {method: iqr}}
+output: {path: out.h5}
+run: {chunk_series: 7}
+)";
+
+constexpr std::size_t invalid_row = 11;
+
+series_batch input_series(bool with_invalid) {
+    generate_options opt;
+    opt.series = 60;
+    opt.mean_points = 150;
+    opt.seed = 5;
+    const auto lengths = plan_series_lengths(opt);
+    series_batch b;
+    for (std::uint64_t i = 0; i < opt.series; ++i) generate_series(opt, i, lengths[i], b);
+    if (with_invalid) std::swap(b.time[b.offset[invalid_row]], b.time[b.offset[invalid_row] + 1]);
+    return b;
+}
+
+std::vector<std::uint64_t> counts_of(const series_batch& b) {
+    std::vector<std::uint64_t> c(b.size());
+    for (std::size_t i = 0; i < b.size(); ++i) c[i] = b.count(i);
+    return c;
+}
+
+// An in-memory input: the rows asked for, in that order; every request is noted per rank.
+struct memory_input {
+    const series_batch& all;
+    std::mutex m;
+    std::vector<std::vector<std::uint64_t>> rows_read;  // per rank
+
+    explicit memory_input(const series_batch& b, int nranks) : all(b), rows_read(static_cast<std::size_t>(nranks)) {}
+    row_reader reader(int rank) {
+        return [this, rank](std::span<const std::uint64_t> rows) {
+            series_batch out;
+            for (auto r : rows) out.append(all.meta[r], all.series(r));
+            std::lock_guard<std::mutex> lock(m);
+            auto& mine = rows_read[static_cast<std::size_t>(rank)];
+            mine.insert(mine.end(), rows.begin(), rows.end());
+            return out;
+        };
+    }
+};
+
+row_reader failing_reader() {
+    return [](std::span<const std::uint64_t>) -> series_batch { throw input_error("the input was read"); };
+}
+
+run_plan plan_for(const series_batch& input, const run_config& cfg, const step_pipeline& p, int nranks) {
+    return plan_run(select_series(input.size(), {}, {}, cfg.input.select, std::nullopt), counts_of(input), p, cfg,
+                    nranks);
+}
+
+execution concat(std::vector<execution> parts) {
+    execution all;
+    for (auto& part : parts) append_execution(all, std::move(part));
+    return all;
+}
+
+std::string temp_dir(const std::string& name) {
+    return (std::filesystem::temp_directory_path() / ("tsbatch_run_compute_" + std::to_string(::getpid()) + "_" + name))
+        .string();
+}
+
+}  // namespace
+
+class compute_chunks_ranks : public ::testing::TestWithParam<int> {};
+
+TEST_P(compute_chunks_ranks, each_rank_reads_its_chunks_and_the_ranks_equal_one_run) {
+    const int n = GetParam();
+    const auto cfg = parse_run_config(yaml, "t.yaml");
+    const step_pipeline p(cfg);
+    const auto input = input_series(false);
+    const auto reference = p.run(input, "in.h5", false);
+    const auto plan = plan_for(input, cfg, p, n);
+    ASSERT_GT(plan.split.chunks.size(), 5u);
+
+    memory_input in(input, n);
+    std::vector<computed_run> runs(static_cast<std::size_t>(n));
+    run_simulated(n, [&](const comm& c) {
+        runs[static_cast<std::size_t>(c.rank())] =
+            compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr);
+    });
+
+    std::vector<execution> parts;
+    for (int r = 0; r < n; ++r) {
+        const auto& run = runs[static_cast<std::size_t>(r)];
+        const auto slab = plan.split.series_of_rank(r);
+        const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(r)];
+        // It read its own rows, chunk after chunk, once.
+        EXPECT_EQ(in.rows_read[static_cast<std::size_t>(r)],
+                  std::vector<std::uint64_t>(plan.rows.begin() + static_cast<std::ptrdiff_t>(slab.begin),
+                                             plan.rows.begin() + static_cast<std::ptrdiff_t>(slab.end)));
+        EXPECT_EQ(run.timing.series, slab.size());
+        EXPECT_EQ(run.timing.points, plan.points_of_rank(r));
+        EXPECT_EQ(run.timing.write_s, 0.0);
+        EXPECT_EQ(run.chunks_reused, 0u);
+        EXPECT_EQ(run.skipped, 0u);
+        // Rows of every output, chunk by chunk, add up to the rank's rows of that output.
+        ASSERT_EQ(run.chunk_rows.size(), run.ex.steps.size());
+        for (std::size_t s = 0; s < run.ex.steps.size(); ++s) {
+            const auto& outs = run.ex.steps[s].outputs;
+            ASSERT_EQ(run.chunk_rows[s].size(), outs.size());
+            for (std::size_t o = 0; o < outs.size(); ++o) {
+                const auto& per_chunk = run.chunk_rows[s][o];
+                EXPECT_EQ(per_chunk.size(), mine.size());
+                const std::size_t rows = std::accumulate(per_chunk.begin(), per_chunk.end(), std::size_t{0});
+                EXPECT_EQ(rows, outs[o].kind == data_kind::series ? outs[o].series.size() : outs[o].table.size())
+                    << run.ex.steps[s].name << "/" << outs[o].name;
+            }
+        }
+        parts.push_back(run.ex);
+    }
+    test_support::expect_same_execution(reference, concat(std::move(parts)));
+}
+
+INSTANTIATE_TEST_SUITE_P(ranks, compute_chunks_ranks, ::testing::Values(1, 2, 3, 5));
+
+TEST(compute_chunks, a_rank_without_chunks_still_has_every_step) {
+    const auto cfg = parse_run_config(yaml, "t.yaml");
+    const step_pipeline p(cfg);
+    const auto input = input_series(false);
+    const auto plan = plan_run(select_series(input.size(), {}, {}, cfg.input.select, std::nullopt), counts_of(input), p,
+                               cfg, 20);  // more ranks than chunks
+    memory_input in(input, 20);
+    run_simulated(20, [&](const comm& c) {
+        const auto run = compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr);
+        EXPECT_EQ(run.ex.steps.size(), 4u);
+        if (plan.split.rank_chunks[static_cast<std::size_t>(c.rank())].size() == 0) {
+            EXPECT_EQ(run.timing.series, 0u);
+            EXPECT_EQ(run.ex.steps[0].outputs[0].table.size(), 0u);
+        }
+    });
+}
+
+TEST(compute_chunks, invalid_series_are_skipped_and_counted_over_ranks) {
+    const auto cfg = parse_run_config(yaml, "t.yaml", {"run.on_series_error=skip"});
+    const step_pipeline p(cfg);
+    const auto input = input_series(true);
+    const auto plan = plan_for(input, cfg, p, 3);
+    memory_input in(input, 3);
+    std::vector<execution> parts(3);
+    run_simulated(3, [&](const comm& c) {
+        auto run = compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr);
+        EXPECT_EQ(run.skipped, 1u);  // on every rank: the sum over ranks
+        parts[static_cast<std::size_t>(c.rank())] = std::move(run.ex);
+    });
+    const auto all = concat(std::move(parts));
+    ASSERT_EQ(all.skipped.size(), 1u);
+    EXPECT_EQ(all.skipped[0].source_index, invalid_row);
+    test_support::expect_same_execution(p.run(input, "in.h5", true), all);
+}
+
+TEST(compute_chunks, an_invalid_series_fails_every_rank) {
+    const auto cfg = parse_run_config(yaml, "t.yaml");
+    const step_pipeline p(cfg);
+    const auto input = input_series(true);
+    const auto plan = plan_for(input, cfg, p, 3);
+    memory_input in(input, 3);
+    std::mutex m;
+    int failed = 0;
+    EXPECT_THROW(run_simulated(3,
+                               [&](const comm& c) {
+                                   try {
+                                       compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr);
+                                   } catch (const agreed_error&) {
+                                       std::lock_guard<std::mutex> lock(m);
+                                       ++failed;
+                                       throw;
+                                   }
+                               }),
+                 agreed_error);
+    EXPECT_EQ(failed, 3);
+}
+
+TEST(compute_chunks, takes_recorded_chunks_from_the_checkpoint_on_any_rank_count) {
+    const auto cfg = parse_run_config(yaml, "t.yaml", {"run.checkpoint=" + temp_dir("reuse")});
+    const step_pipeline p(cfg);
+    const auto input = input_series(false);
+    const auto reference = p.run(input, "in.h5", false);
+    std::filesystem::remove_all(cfg.run.checkpoint);
+
+    // First run on 2 ranks records every chunk.
+    {
+        const auto plan = plan_for(input, cfg, p, 2);
+        memory_input in(input, 2);
+        std::vector<execution> parts(2);
+        run_simulated(2, [&](const comm& c) {
+            auto ckpt = open_run_checkpoint(c, cfg, plan, "tsbatch test", false);
+            ASSERT_NE(ckpt, nullptr);
+            auto run = compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), ckpt.get());
+            EXPECT_EQ(run.chunks_reused, 0u);
+            parts[static_cast<std::size_t>(c.rank())] = std::move(run.ex);
+        });
+        test_support::expect_same_execution(reference, concat(std::move(parts)));
+        std::size_t files = 0;
+        for (const auto& e : std::filesystem::directory_iterator(cfg.run.checkpoint))
+            files += e.is_regular_file() ? 1 : 0;
+        EXPECT_EQ(files, plan.split.chunks.size() + 1);  // one file per chunk and the header
+    }
+    // A rerun on 3 ranks reads nothing: every chunk comes from the checkpoint.
+    {
+        const auto plan = plan_for(input, cfg, p, 3);
+        std::vector<execution> parts(3);
+        run_simulated(3, [&](const comm& c) {
+            auto ckpt = open_run_checkpoint(c, cfg, plan, "tsbatch test", false);
+            auto run = compute_chunks(c, cfg, p, plan, "in.h5", failing_reader(), ckpt.get());
+            EXPECT_EQ(run.chunks_reused, plan.split.chunks.size());
+            EXPECT_EQ(run.timing.read_s, 0.0);
+            parts[static_cast<std::size_t>(c.rank())] = std::move(run.ex);
+        });
+        test_support::expect_same_execution(reference, concat(std::move(parts)));
+    }
+    // Another build's checkpoint is refused on every rank; with restart it is emptied.
+    {
+        const auto plan = plan_for(input, cfg, p, 2);
+        EXPECT_THROW(
+            run_simulated(2, [&](const comm& c) { open_run_checkpoint(c, cfg, plan, "tsbatch other", false); }),
+            agreed_error);
+        memory_input in(input, 2);
+        run_simulated(2, [&](const comm& c) {
+            auto ckpt = open_run_checkpoint(c, cfg, plan, "tsbatch other", true);
+            EXPECT_EQ(compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), ckpt.get()).chunks_reused, 0u);
+        });
+    }
+    std::filesystem::remove_all(cfg.run.checkpoint);
+}
+
+TEST(open_run_checkpoint, none_without_run_checkpoint) {
+    const auto cfg = parse_run_config(yaml, "t.yaml");
+    const step_pipeline p(cfg);
+    const auto plan = plan_for(input_series(false), cfg, p, 1);
+    run_simulated(2,
+                  [&](const comm& c) { EXPECT_EQ(open_run_checkpoint(c, cfg, plan, "tsbatch test", false), nullptr); });
+}
+
+TEST(gather_step_totals, sums_over_ranks_names_outputs_and_takes_the_slowest_rank) {
+    const auto cfg = parse_run_config(yaml, "t.yaml", {"output.keep=[q, hourly]"});
+    std::vector<std::vector<step_total>> got(3);
+    run_simulated(3, [&](const comm& c) {
+        const auto r = static_cast<std::uint64_t>(c.rank());
+        execution ex;
+        step_result hourly{"hourly", "resample", {}, 1.0 + static_cast<double>(r)};
+        step_output s;
+        for (std::uint64_t i = 0; i <= r; ++i) {  // rank r: r + 1 series of i points each
+            std::vector<std::int64_t> t(i);
+            std::vector<double> v(i, 1.0);
+            for (std::uint64_t j = 0; j < i; ++j) t[j] = static_cast<std::int64_t>(j);
+            s.series.append({"s", "m", "", i}, {t, v});
+        }
+        hourly.outputs.push_back(std::move(s));
+        step_result spikes{"spikes", "outliers", {}, r == 1 ? 9.0 : 0.5};
+        step_output series_out;
+        series_out.name = "series";
+        step_output flags;
+        flags.name = "flags";
+        flags.kind = data_kind::table;
+        flags.table = table_batch({{"t", column_type::int64, "", ""}});
+        for (std::uint64_t i = 0; i < 2 * r; ++i) {
+            flags.table.meta.push_back({"s", "m", "", i});
+            row_sink(flags.table).set(0, std::int64_t{1});
+        }
+        spikes.outputs.push_back(std::move(series_out));
+        spikes.outputs.push_back(std::move(flags));
+        ex.steps.push_back(std::move(hourly));
+        ex.steps.push_back(std::move(spikes));
+        got[r] = gather_step_totals(c, cfg, ex);
+    });
+    for (const auto& totals : got) {  // every rank gets the same totals
+        ASSERT_EQ(totals.size(), 3u);
+        EXPECT_EQ(totals[0].name, "hourly");
+        EXPECT_EQ(totals[0].op, "resample");
+        EXPECT_EQ(totals[0].rows, 6u);    // 1 + 2 + 3 series
+        EXPECT_EQ(totals[0].points, 4u);  // 0 + (0+1) + (0+1+2)
+        EXPECT_EQ(totals[0].empty, 3u);   // the 0-point series of each rank
+        EXPECT_EQ(totals[0].seconds, 3.0);
+        EXPECT_TRUE(totals[0].kept);
+        EXPECT_EQ(totals[1].name, "spikes/series");
+        EXPECT_EQ(totals[1].rows, 0u);
+        EXPECT_EQ(totals[1].seconds, 9.0);
+        EXPECT_FALSE(totals[1].kept);
+        EXPECT_EQ(totals[2].name, "spikes/flags");
+        EXPECT_EQ(totals[2].op, "outliers");
+        EXPECT_EQ(totals[2].rows, 6u);  // 0 + 2 + 4 table rows
+        EXPECT_EQ(totals[2].points, 0u);
+        EXPECT_EQ(totals[2].empty, 0u);
+    }
+}
+
+TEST(read_source_again, reads_the_ranks_chunks_without_invalid_series) {
+    const auto cfg = parse_run_config(yaml, "t.yaml", {"run.on_series_error=skip"});
+    const step_pipeline p(cfg);
+    const auto input = input_series(true);
+    const auto plan = plan_for(input, cfg, p, 2);
+    memory_input in(input, 2);
+    for (int r = 0; r < 2; ++r) {
+        std::vector<std::size_t> rows_per_chunk;
+        const auto got = read_source_again(r, plan, cfg, in.reader(r), rows_per_chunk);
+        const auto slab = plan.split.series_of_rank(r);
+        const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(r)];
+        ASSERT_EQ(rows_per_chunk.size(), mine.size());
+        std::vector<std::uint64_t> want;
+        for (auto i = slab.begin; i < slab.end; ++i)
+            if (plan.rows[i] != invalid_row) want.push_back(plan.rows[i]);
+        std::vector<std::uint64_t> ids;
+        for (const auto& m : got.meta) ids.push_back(m.source_index);
+        EXPECT_EQ(ids, want);
+        EXPECT_EQ(std::accumulate(rows_per_chunk.begin(), rows_per_chunk.end(), std::size_t{0}), want.size());
+        for (std::size_t k = 0; k < mine.size(); ++k) {
+            const auto chunk = plan.split.chunks[mine.begin + k];
+            const bool has_invalid =
+                plan.rows[chunk.begin] <= invalid_row && invalid_row < plan.rows[chunk.end - 1] + 1;
+            EXPECT_EQ(rows_per_chunk[k], chunk.size() - (has_invalid ? 1 : 0)) << "chunk " << mine.begin + k;
+        }
+        for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(check_series(got.series(i)), "");
+    }
+}
+
+TEST(read_source_again, applies_the_time_selection) {
+    const auto input = input_series(false);
+    const auto t_mid = input.series(0).time[input.count(0) / 2];
+    const auto cfg = parse_run_config(yaml, "t.yaml", {"input.select.time.from=" + format_iso8601(t_mid)});
+    const step_pipeline p(cfg);
+    const auto plan = plan_for(input, cfg, p, 1);
+    memory_input in(input, 1);
+    std::vector<std::size_t> rows_per_chunk;
+    const auto got = read_source_again(0, plan, cfg, in.reader(0), rows_per_chunk);
+    ASSERT_EQ(got.size(), input.size());
+    for (auto t : got.time) EXPECT_GE(t, t_mid);
+    EXPECT_LT(got.point_count(), input.point_count());
+}
