@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/generate.hpp"
+#include "synthetic/generate.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "execution_compare.hpp"

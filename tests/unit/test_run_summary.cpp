@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "algo/generate.hpp"
+#include "synthetic/generate.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 #include "pipeline/run_compute.hpp"
