@@ -12,13 +12,17 @@
 
 #include "algo/dataset_operator.hpp"
 #include "algo/params.hpp"
+#include "core/enum_names.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
 
 namespace tsbatch {
 
 enum class data_kind { series, table, matrix };
-const char* to_string(data_kind k) noexcept;
+inline constexpr std::array data_kind_names{"series", "table", "matrix"};  // enum order
+inline const char* to_string(data_kind k) noexcept {
+    return enum_name(k, data_kind_names);
+}
 
 /// Estimated work for load balancing: cost(series) = per_series + per_point * points.
 /// Units are arbitrary but shared by all operators (1.0 = one cheap pass over a point).

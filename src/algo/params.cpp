@@ -8,26 +8,6 @@
 
 namespace tsbatch {
 
-const char* to_string(param_type t) noexcept {
-    switch (t) {
-        case param_type::integer:
-            return "integer";
-        case param_type::number:
-            return "number";
-        case param_type::boolean:
-            return "boolean";
-        case param_type::duration:
-            return "duration";
-        case param_type::choice:
-            return "choice";
-        case param_type::string:
-            return "string";
-        case param_type::timestamp:
-            return "timestamp";
-    }
-    return "?";
-}
-
 namespace {
 
 std::string trim(std::string_view s) {

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/enum_names.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {
@@ -23,8 +24,12 @@ enum class param_type {
     string,
     timestamp,  ///< int64 ms since the epoch; written ISO 8601 (no zone = UTC) or as plain epoch ms
 };
+inline constexpr std::array param_type_names{"integer", "number", "boolean",  "duration",
+                                             "choice",  "string", "timestamp"};
 
-const char* to_string(param_type t) noexcept;
+inline const char* to_string(param_type t) noexcept {
+    return enum_name(t, param_type_names);
+}
 
 using param_value = std::variant<bool, std::int64_t, double, std::string>;
 

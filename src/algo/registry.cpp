@@ -2,30 +2,6 @@
 
 namespace tsbatch {
 
-const char* to_string(data_kind k) noexcept {
-    switch (k) {
-        case data_kind::series:
-            return "series";
-        case data_kind::table:
-            return "table";
-        case data_kind::matrix:
-            return "matrix";
-    }
-    return "?";
-}
-
-const char* to_string(column_type t) noexcept {
-    switch (t) {
-        case column_type::int64:
-            return "int64";
-        case column_type::float64:
-            return "float64";
-        case column_type::string:
-            return "string";
-    }
-    return "?";
-}
-
 const param_spec* operator_def::find_param(const std::string& pname) const {
     for (const auto& p : params)
         if (p.name == pname) return &p;

@@ -4,13 +4,17 @@
 #include <string>
 #include <vector>
 
+#include "core/enum_names.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
 
 enum class column_type { int64, float64, string };
+inline constexpr std::array column_type_names{"int64", "float64", "string"};  // enum order
 
-const char* to_string(column_type t) noexcept;
+inline const char* to_string(column_type t) noexcept {
+    return enum_name(t, column_type_names);
+}
 
 struct column_spec {
     std::string name;
@@ -28,9 +32,12 @@ struct table_column {
 
     std::size_t size() const noexcept {
         switch (spec.type) {
-        case column_type::int64: return ints.size();
-        case column_type::float64: return floats.size();
-        case column_type::string: return strings.size();
+            case column_type::int64:
+                return ints.size();
+            case column_type::float64:
+                return floats.size();
+            case column_type::string:
+                return strings.size();
         }
         return 0;
     }

@@ -4,20 +4,6 @@
 
 namespace tsbatch::ingest {
 
-std::string_view to_string(diagnostic_kind kind) noexcept {
-    switch (kind) {
-        case diagnostic_kind::malformed:
-            return "malformed";
-        case diagnostic_kind::invalid_name:
-            return "invalid_name";
-        case diagnostic_kind::renamed:
-            return "renamed";
-        case diagnostic_kind::duplicate_time:
-            return "duplicate_time";
-    }
-    return "unknown";
-}
-
 namespace {
 
 // Length of the longest prefix of `text` of at most `limit` bytes that does not end inside a

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/enum_names.hpp"
+
 namespace tsbatch::ingest {
 
 /// The kinds of report, so a caller can count or filter them separately.
@@ -17,8 +19,12 @@ enum class diagnostic_kind {
     duplicate_time,  ///< the accumulator found two points of a series at one timestamp
 };
 
+inline constexpr std::array diagnostic_kind_names{"malformed", "invalid_name", "renamed", "duplicate_time"};
+
 /// Short lower-case name of a kind, e.g. "malformed".
-std::string_view to_string(diagnostic_kind kind) noexcept;
+inline std::string_view to_string(diagnostic_kind kind) noexcept {
+    return enum_name(kind, diagnostic_kind_names, "unknown");
+}
 
 /// A place in an input file; line and column are 1-based (columns count bytes), 0 = unknown.
 struct text_location {

@@ -30,6 +30,8 @@ namespace {
 enum output : std::size_t { out_labels, out_centroids };
 
 enum class feature_kind { values, paa, table };
+// The centroids' axis name for each kind, in enum order.
+inline constexpr std::array feature_axis_names{"time", "segment", "column"};
 
 // How the first centroids are drawn; k-means++ is the one method.
 enum class kmeans_init { kmeans_plus_plus };
@@ -159,17 +161,7 @@ private:
         std::size_t run = 0;
     };
 
-    std::string feature_axis() const {
-        switch (s_.features) {
-            case feature_kind::values:
-                return "time";
-            case feature_kind::paa:
-                return "segment";
-            case feature_kind::table:
-                return "column";
-        }
-        return "feature";
-    }
+    std::string feature_axis() const { return enum_name(s_.features, feature_axis_names, "feature"); }
 
     // The feature rows of this rank; every check that can fail on one rank alone is agreed.
     feature_matrix features(const dataset_input& in, const comm& c) const {

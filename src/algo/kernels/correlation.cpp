@@ -28,7 +28,9 @@ using detail::vec_d;
 
 constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 
-corr_value failed(corr_status s, std::size_t pairs) { return {nan_v, s, pairs}; }
+corr_value failed(corr_status s, std::size_t pairs) {
+    return {nan_v, s, pairs};
+}
 
 struct value_scan {
     double min = std::numeric_limits<double>::infinity();
@@ -37,7 +39,9 @@ struct value_scan {
     double mean = 0.0;  // by a shifted sum, see shifted_mean
 };
 
-inline double lanes(vec_d a, vec_d b) noexcept { return (a[0] + a[1]) + (b[0] + b[1]); }
+inline double lanes(vec_d a, vec_d b) noexcept {
+    return (a[0] + a[1]) + (b[0] + b[1]);
+}
 
 // min, max, finiteness and the mean in one vectorised pass, four accumulators of two lanes
 // to overlap the latency of min, max and add. NaN or +-inf makes the shifted sum non-finite;
@@ -88,7 +92,9 @@ double unit_scale(const value_scan& s) {
     return std::ldexp(1.0, -(std::ilogb(m) + 1));
 }
 
-inline vec_d load2(const double* p, double scale) noexcept { return detail::load(p) * detail::splat(scale); }
+inline vec_d load2(const double* p, double scale) noexcept {
+    return detail::load(p) * detail::splat(scale);
+}
 
 // Mean by a shifted sum: x - x[0] is exact for data with a large offset, so the mean keeps
 // the digits of the spread (plain sums of 1e9 + noise lose them).
@@ -152,9 +158,13 @@ bool well_scaled(const comoments& c) {
     return p >= DBL_MIN && p <= DBL_MAX && std::isfinite(c.sxy);
 }
 
-double clamp_r(double r) { return std::clamp(r, -1.0, 1.0); }
+double clamp_r(double r) {
+    return std::clamp(r, -1.0, 1.0);
+}
 
-std::size_t needed_pairs(std::size_t min_overlap) { return std::max<std::size_t>(min_overlap, 2); }
+std::size_t needed_pairs(std::size_t min_overlap) {
+    return std::max<std::size_t>(min_overlap, 2);
+}
 
 }  // namespace
 
@@ -241,7 +251,7 @@ aligned_view align_view(series_view x, series_view y, corr_align align, aligned_
 // The complete pairs (x_i, y_{i+k}) of the aligned sequence: slices of it when it holds no
 // NaN, else copies into ws.px / ws.py.
 std::pair<std::span<const double>, std::span<const double>> lag_pairs(const aligned_view& a, corr_workspace& ws,
-                                                                       std::int64_t k) {
+                                                                      std::int64_t k) {
     const auto m = static_cast<std::int64_t>(a.x.size());
     const std::int64_t lo = std::max<std::int64_t>(0, -k), hi = std::min(m, m - k);
     if (hi <= lo) return {};
@@ -266,20 +276,6 @@ corr_value at_lag(const aligned_view& a, corr_workspace& ws, const corr_params& 
 }
 
 }  // namespace
-
-const char* to_string(corr_status s) noexcept {
-    switch (s) {
-        case corr_status::ok:
-            return "ok";
-        case corr_status::too_little_overlap:
-            return "too_little_overlap";
-        case corr_status::zero_variance:
-            return "zero_variance";
-        case corr_status::non_finite:
-            return "non_finite";
-    }
-    return "?";
-}
 
 void align_series(series_view x, series_view y, corr_align align, aligned_pairs& out) {
     aligned_pairs storage;
@@ -307,8 +303,7 @@ corr_value pearson(std::span<const double> x, std::span<const double> y, std::si
     return {clamp_r(c.sxy / std::sqrt(c.sxx * c.syy)), corr_status::ok, n};
 }
 
-corr_value spearman(std::span<const double> x, std::span<const double> y, std::size_t min_overlap,
-                    corr_workspace& ws) {
+corr_value spearman(std::span<const double> x, std::span<const double> y, std::size_t min_overlap, corr_workspace& ws) {
     if (x.size() != y.size()) throw std::invalid_argument("spearman: x and y differ in length");
     const std::size_t n = x.size();
     if (n < needed_pairs(min_overlap)) return failed(corr_status::too_little_overlap, n);

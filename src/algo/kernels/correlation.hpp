@@ -44,6 +44,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/enum_names.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
@@ -57,8 +58,11 @@ inline constexpr std::array corr_align_names{"timestamps", "index"};
 enum class corr_status : std::uint8_t { ok, too_little_overlap, zero_variance, non_finite };
 inline constexpr std::size_t corr_status_count = 4;
 
-/// "ok", "too_little_overlap", "zero_variance", "non_finite".
-const char* to_string(corr_status s) noexcept;
+inline constexpr std::array corr_status_names{"ok", "too_little_overlap", "zero_variance", "non_finite"};
+
+inline const char* to_string(corr_status s) noexcept {
+    return enum_name(s, corr_status_names);
+}
 
 struct corr_params {
     corr_method method = corr_method::pearson;

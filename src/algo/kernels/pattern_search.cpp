@@ -756,10 +756,6 @@ std::vector<candidate> search_local(std::span<const series_view> series, std::ui
 
 }  // namespace
 
-const char* to_string(pattern_distance d) noexcept {
-    return d == pattern_distance::dtw ? "dtw" : "euclidean_znorm";
-}
-
 std::size_t dtw_band_width(std::size_t m, double band) noexcept {
     if (m == 0 || !(band > 0.0)) return 0;
     const double w = std::floor(band * static_cast<double>(m));

@@ -97,6 +97,7 @@
 #include <span>
 #include <vector>
 
+#include "core/enum_names.hpp"
 #include "core/series.hpp"
 
 namespace tsbatch {
@@ -104,8 +105,9 @@ namespace tsbatch {
 enum class pattern_distance { euclidean_znorm, dtw };
 inline constexpr std::array pattern_distance_names{"euclidean_znorm", "dtw"};  // enum order
 
-/// "euclidean_znorm", "dtw".
-const char* to_string(pattern_distance d) noexcept;
+inline const char* to_string(pattern_distance d) noexcept {
+    return enum_name(d, pattern_distance_names);
+}
 
 struct pattern_params {
     pattern_distance distance = pattern_distance::euclidean_znorm;
