@@ -11,6 +11,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "core/bytes.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {
@@ -117,13 +118,12 @@ public:
 private:
     static constexpr std::size_t by_reference = 4096;
     struct piece {
-        const char* data;    ///< nullptr: the piece is small_[offset, offset + bytes)
+        const char* data;  ///< nullptr: the piece is small_[offset, offset + bytes)
         std::size_t offset;
         std::size_t bytes;
     };
     void copy(const char* p, std::size_t n) {
-        if (pieces_.empty() || pieces_.back().data)
-            pieces_.push_back({nullptr, small_.size(), 0});
+        if (pieces_.empty() || pieces_.back().data) pieces_.push_back({nullptr, small_.size(), 0});
         small_.append(p, n);
         pieces_.back().bytes += n;
     }
@@ -157,65 +157,27 @@ void write_table(writer& w, const table_batch& t) {
 
 // --- reading ------------------------------------------------------------------------------
 
-class reader {
-public:
-    reader(std::string_view bytes, const std::string& what) : in_(bytes), what_(what) {}
+// A reader of one chunk file: damaged bytes are an input_error naming the file.
+byte_reader chunk_reader(std::string_view bytes, const std::string& what) {
+    return byte_reader(bytes, [what] {
+        throw input_error("checkpoint file " + what + " is damaged (not a complete tsbatch checkpoint chunk)");
+    });
+}
 
-    template <class T>
-    T pod() {
-        T v;
-        need(sizeof v);
-        std::memcpy(&v, in_.data() + pos_, sizeof v);
-        pos_ += sizeof v;
-        return v;
-    }
-    std::string text() {
-        const auto n = count(1);
-        std::string s(in_.substr(pos_, n));
-        pos_ += n;
-        return s;
-    }
-    template <class T>
-    std::vector<T> array() {
-        const auto n = count(sizeof(T));
-        std::vector<T> v(n);
-        if (n) std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
-        pos_ += n * sizeof(T);
-        return v;
-    }
-    series_meta meta() {
-        series_meta m;
-        m.id = text();
-        m.metric = text();
-        m.tags = text();
-        m.source_index = pod<std::uint64_t>();
-        return m;
-    }
-    // A count of items of `item_bytes` each that must still fit in the input.
-    std::size_t count(std::size_t item_bytes) {
-        const auto n = pod<std::uint64_t>();
-        if (item_bytes != 0 && n > (in_.size() - pos_) / item_bytes) damaged();
-        return static_cast<std::size_t>(n);
-    }
-    bool at_end() const { return pos_ == in_.size(); }
-    [[noreturn]] void damaged() const {
-        throw input_error("checkpoint file " + what_ + " is damaged (not a complete tsbatch checkpoint chunk)");
-    }
+series_meta read_meta(byte_reader& r) {
+    series_meta m;
+    m.id = r.text();
+    m.metric = r.text();
+    m.tags = r.text();
+    m.source_index = r.pod<std::uint64_t>();
+    return m;
+}
 
-private:
-    void need(std::size_t n) const {
-        if (n > in_.size() - pos_) damaged();
-    }
-    std::string_view in_;
-    std::size_t pos_ = 0;
-    const std::string& what_;
-};
-
-series_batch read_series(reader& r) {
+series_batch read_series(byte_reader& r) {
     series_batch b;
     const auto n = r.count(1);
     b.meta.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) b.meta.push_back(r.meta());
+    for (std::size_t i = 0; i < n; ++i) b.meta.push_back(read_meta(r));
     b.offset = r.array<std::uint64_t>();
     b.time = r.array<std::int64_t>();
     b.value = r.array<double>();
@@ -223,10 +185,10 @@ series_batch read_series(reader& r) {
     return b;
 }
 
-table_batch read_table(reader& r) {
+table_batch read_table(byte_reader& r) {
     table_batch t;
     const auto rows = r.count(1);
-    for (std::size_t i = 0; i < rows; ++i) t.meta.push_back(r.meta());
+    for (std::size_t i = 0; i < rows; ++i) t.meta.push_back(read_meta(r));
     const auto cols = r.count(1);
     for (std::size_t c = 0; c < cols; ++c) {
         table_column col;
@@ -339,11 +301,11 @@ std::string serialize_execution(const execution& ex) {
 
 execution deserialize_execution(std::string_view bytes, const std::string& what) {
     std::uint64_t sum = 0;
-    if (bytes.size() < sizeof sum) reader(bytes, what).damaged();
+    if (bytes.size() < sizeof sum) chunk_reader(bytes, what).damaged();
     std::memcpy(&sum, bytes.data() + bytes.size() - sizeof sum, sizeof sum);
     bytes.remove_suffix(sizeof sum);
-    if (checksum(bytes) != sum) reader(bytes, what).damaged();
-    reader r(bytes, what);
+    if (checksum(bytes) != sum) chunk_reader(bytes, what).damaged();
+    byte_reader r = chunk_reader(bytes, what);
     for (char ch : magic)
         if (r.pod<char>() != ch) r.damaged();
     execution ex;
@@ -394,7 +356,8 @@ void append_series(series_batch& whole, series_batch&& next) {
         return;
     }
     const auto base = whole.time.size();
-    whole.meta.insert(whole.meta.end(), std::make_move_iterator(next.meta.begin()), std::make_move_iterator(next.meta.end()));
+    whole.meta.insert(whole.meta.end(), std::make_move_iterator(next.meta.begin()),
+                      std::make_move_iterator(next.meta.end()));
     for (std::size_t i = 1; i < next.offset.size(); ++i) whole.offset.push_back(base + next.offset[i]);
     whole.time.insert(whole.time.end(), next.time.begin(), next.time.end());
     whole.value.insert(whole.value.end(), next.value.begin(), next.value.end());
@@ -405,7 +368,8 @@ void append_table(table_batch& whole, table_batch&& next) {
         whole = std::move(next);
         return;
     }
-    whole.meta.insert(whole.meta.end(), std::make_move_iterator(next.meta.begin()), std::make_move_iterator(next.meta.end()));
+    whole.meta.insert(whole.meta.end(), std::make_move_iterator(next.meta.begin()),
+                      std::make_move_iterator(next.meta.end()));
     if (whole.columns.empty()) {
         whole.columns = std::move(next.columns);
         return;
@@ -415,7 +379,8 @@ void append_table(table_batch& whole, table_batch&& next) {
         auto& n = next.columns[c];
         w.ints.insert(w.ints.end(), n.ints.begin(), n.ints.end());
         w.floats.insert(w.floats.end(), n.floats.begin(), n.floats.end());
-        w.strings.insert(w.strings.end(), std::make_move_iterator(n.strings.begin()), std::make_move_iterator(n.strings.end()));
+        w.strings.insert(w.strings.end(), std::make_move_iterator(n.strings.begin()),
+                         std::make_move_iterator(n.strings.end()));
     }
 }
 

@@ -13,76 +13,12 @@
 #include <vector>
 
 #include "algo/dataset_operator.hpp"
+#include "core/bytes.hpp"
 #include "core/error.hpp"
 #include "core/series.hpp"
 #include "parallel/comm.hpp"
 
 namespace tsbatch {
-
-/// Appends plain values and arrays to a byte buffer (host byte order: both ends are ranks
-/// of one job).
-class byte_writer {
-public:
-    template <class T>
-    void pod(const T& v) {
-        static_assert(std::is_trivially_copyable_v<T>);
-        const auto* p = reinterpret_cast<const std::byte*>(&v);
-        bytes_.insert(bytes_.end(), p, p + sizeof v);
-    }
-    template <class T>
-    void array(std::span<const T> v) {
-        static_assert(std::is_trivially_copyable_v<T>);
-        pod(static_cast<std::uint64_t>(v.size()));
-        const auto* p = reinterpret_cast<const std::byte*>(v.data());
-        bytes_.insert(bytes_.end(), p, p + v.size_bytes());
-    }
-    template <class T>
-    void array(const std::vector<T>& v) {
-        array(std::span<const T>(v));
-    }
-    void text(const std::string& s) { array(std::span<const char>(s.data(), s.size())); }
-    void reserve(std::size_t n) { bytes_.reserve(n); }
-    std::vector<std::byte> take() { return std::move(bytes_); }
-
-private:
-    std::vector<std::byte> bytes_;
-};
-
-/// Reads what byte_writer wrote, in the same order. A short buffer is an internal_error
-/// (both ends are this program).
-class byte_reader {
-public:
-    explicit byte_reader(std::span<const std::byte> bytes) : in_(bytes) {}
-    template <class T>
-    T pod() {
-        T v;
-        need(sizeof v);
-        std::memcpy(&v, in_.data() + pos_, sizeof v);
-        pos_ += sizeof v;
-        return v;
-    }
-    template <class T>
-    std::vector<T> array() {
-        const auto n = pod<std::uint64_t>();
-        need(n * sizeof(T));
-        std::vector<T> v(n);
-        if (n) std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
-        pos_ += n * sizeof(T);
-        return v;
-    }
-    std::string text() {
-        const auto v = array<char>();
-        return {v.begin(), v.end()};
-    }
-    bool at_end() const noexcept { return pos_ == in_.size(); }
-
-private:
-    void need(std::size_t n) const {
-        if (n > in_.size() - pos_) throw internal_error("byte_reader: message shorter than its contents");
-    }
-    std::span<const std::byte> in_;
-    std::size_t pos_ = 0;
-};
 
 /// Each rank's values of one message, concatenated in rank order: the gather of variable
 /// size records (partials, candidates) that every rank then folds in the same order.
