@@ -261,23 +261,11 @@ private:
         const std::size_t rows = in.rows();
         r.labels.assign(rows, 0);
         r.dist2.assign(rows, 0.0);
-        std::vector<std::size_t> previous;
-        kmeans_partial current = assign_pass(c, f, chunks, chunk_first, r.centroids, r.labels, r.dist2, previous);
-        while (r.iterations < s_.p.max_iter) {
-            auto next_centroids = kmeans_update(current);
-            previous.swap(r.labels);
-            r.labels.resize(rows);
-            kmeans_partial next = assign_pass(c, f, chunks, chunk_first, next_centroids, r.labels, r.dist2, previous);
-            ++r.iterations;
-            const bool stop = kmeans_converged(current, next, s_.p.tol);
-            r.centroids = std::move(next_centroids);
-            current = std::move(next);
-            if (stop) {
-                r.converged = true;
-                break;
-            }
-        }
-        r.inertia = current.inertia;
+        kmeans_lloyd(r, rows, s_.p,
+                     [&](std::span<const double> centroids, std::vector<std::size_t>& labels,
+                         std::span<const std::size_t> previous) {
+                         return assign_pass(c, f, chunks, chunk_first, centroids, labels, r.dist2, previous);
+                     });
         return r;
     }
 

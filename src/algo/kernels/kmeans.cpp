@@ -93,23 +93,11 @@ kmeans_result run_once(std::span<const double> x, std::size_t d, const kmeans_pa
     r.centroids = kmeanspp_init(x, d, p.k, p.chunk_rows, g);
     r.labels.assign(n, 0);
     std::vector<double> dist2(n);
-    std::vector<std::size_t> previous;
-    kmeans_partial current = assign_pass(x, d, p.k, p.chunk_rows, r.centroids, r.labels, dist2, previous);
-    while (r.iterations < p.max_iter) {
-        auto next_centroids = kmeans_update(current);
-        previous.swap(r.labels);
-        r.labels.resize(n);
-        kmeans_partial next = assign_pass(x, d, p.k, p.chunk_rows, next_centroids, r.labels, dist2, previous);
-        ++r.iterations;
-        const bool stop = kmeans_converged(current, next, p.tol);
-        r.centroids = std::move(next_centroids);
-        current = std::move(next);
-        if (stop) {
-            r.converged = true;
-            break;
-        }
-    }
-    r.inertia = current.inertia;
+    kmeans_lloyd(r, n, p,
+                 [&](std::span<const double> centroids, std::vector<std::size_t>& labels,
+                     std::span<const std::size_t> previous) {
+                     return assign_pass(x, d, p.k, p.chunk_rows, centroids, labels, dist2, previous);
+                 });
     return r;
 }
 

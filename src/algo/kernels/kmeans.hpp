@@ -49,12 +49,12 @@
 namespace tsbatch {
 
 struct kmeans_params {
-    std::size_t k = 0;             ///< clusters, 1 <= k <= rows
+    std::size_t k = 0;  ///< clusters, 1 <= k <= rows
     std::uint64_t seed = 0;
-    std::size_t max_iter = 300;    ///< >= 1: centroid updates per run at most
-    std::size_t n_init = 4;        ///< >= 1 restarts
-    double tol = 1e-4;             ///< >= 0, relative decrease of the inertia that counts as converged
-    std::size_t chunk_rows = 1024; ///< >= 1, the fold grid: part of the definition of the result bits
+    std::size_t max_iter = 300;     ///< >= 1: centroid updates per run at most
+    std::size_t n_init = 4;         ///< >= 1 restarts
+    double tol = 1e-4;              ///< >= 0, relative decrease of the inertia that counts as converged
+    std::size_t chunk_rows = 1024;  ///< >= 1, the fold grid: part of the definition of the result bits
 };
 
 /// Throws param_error naming the parameter (k against `rows` too).
@@ -105,11 +105,11 @@ struct kmeans_candidate {
 /// Partial sums of the update step over some rows.
 struct kmeans_partial {
     std::size_t k = 0, d = 0;
-    std::vector<std::uint64_t> count;         ///< k
-    std::vector<double> sum;                  ///< k x d
+    std::vector<std::uint64_t> count;  ///< k
+    std::vector<double> sum;           ///< k x d
     double inertia = 0.0;
-    std::uint64_t changed = 0;                ///< rows whose label differs from the previous one
-    std::vector<kmeans_candidate> farthest;   ///< the 2k farthest rows (dist2 desc, row asc)
+    std::uint64_t changed = 0;               ///< rows whose label differs from the previous one
+    std::vector<kmeans_candidate> farthest;  ///< the 2k farthest rows (dist2 desc, row asc)
 
     kmeans_partial() = default;
     kmeans_partial(std::size_t k_, std::size_t d_);
@@ -134,6 +134,35 @@ void check_kmeans_inertia(const kmeans_partial& total);
 
 /// New centroids (k x d) from the folded partial sums, empty clusters re-seeded.
 std::vector<double> kmeans_update(const kmeans_partial& total);
+
+/// Lloyd's iterations, as the one-process and the distributed k-means both run them. From
+/// r.centroids (the k-means++ seeds) and r.labels (`rows` entries), `assign(centroids,
+/// labels, previous)` runs one assignment pass, relabelling every row and returning the
+/// folded partial sums (`previous`: the labels before, empty on the first pass); then the
+/// centroids are updated from the total and rows assigned again, until kmeans_converged or
+/// p.max_iter updates. Sets r.centroids, r.labels, r.iterations, r.converged, r.inertia.
+template <class Result, class AssignPass>
+void kmeans_lloyd(Result& r, std::size_t rows, const kmeans_params& p, AssignPass&& assign) {
+    std::vector<std::size_t> previous;
+    kmeans_partial current =
+        assign(std::span<const double>(r.centroids), r.labels, std::span<const std::size_t>(previous));
+    while (r.iterations < p.max_iter) {
+        std::vector<double> next_centroids = kmeans_update(current);
+        previous.swap(r.labels);
+        r.labels.resize(rows);
+        kmeans_partial next =
+            assign(std::span<const double>(next_centroids), r.labels, std::span<const std::size_t>(previous));
+        ++r.iterations;
+        const bool stop = kmeans_converged(current, next, p.tol);
+        r.centroids = std::move(next_centroids);
+        current = std::move(next);
+        if (stop) {
+            r.converged = true;
+            break;
+        }
+    }
+    r.inertia = current.inertia;
+}
 
 /// D2 for k-means++: dist2[i] = squared distance of row i to `centre`, or the minimum of that
 /// and dist2[i] when `first` is false.
