@@ -24,6 +24,7 @@
 # SLURM_TEST_CPUS=N advertises N CPUs instead of the machine's (SlurmdParameters=
 # config_overrides), for tests that want more tasks than cores (hpc-infra.md §2).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/fixture_lib.sh"
 
 SLURM_TEST_DIR=""
 SLURM_TEST_NODE=""
@@ -49,20 +50,6 @@ _slurm_fail() {
   echo "FAIL: $*" >&2
   _slurm_logs
   exit 1
-}
-
-# Two distinct free loopback ports, held open together so that they differ. slurm_start
-# retries with new ports when a daemon still finds one taken.
-_slurm_free_ports() {
-  /usr/bin/python3 - <<'PY'
-import socket
-socks = []
-for _ in range(2):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
 }
 
 # munged with its own key (DIR/munge-key, 0700) and socket. munged refuses a socket whose
@@ -260,22 +247,13 @@ _slurm_stop_quietly() {
 }
 
 _slurm_kill_watchdog() {
-  if [ -n "$_SLURM_WATCHDOG" ]; then
-    kill "$_SLURM_WATCHDOG" 2>/dev/null || true
-    wait "$_SLURM_WATCHDOG" 2>/dev/null || true
-    _SLURM_WATCHDOG=""
-  fi
+  fixture_stop_watchdog _SLURM_WATCHDOG
 }
 
 # Watchdog: when the test shell is gone (killed without running its traps), cancel the jobs
 # and stop the daemons. It holds no pipe of the test open.
 _slurm_start_watchdog() {
-  local shell_pid=$$
-  ( trap '' INT
-    while kill -0 "$shell_pid" 2>/dev/null; do sleep 1; done
-    _slurm_stop_quietly
-  ) </dev/null >/dev/null 2>&1 &
-  _SLURM_WATCHDOG=$!
+  fixture_start_watchdog _SLURM_WATCHDOG "" _slurm_stop_quietly
 }
 
 # slurm_start DIR: munged, slurmctld and slurmd for one node on 127.0.0.1, all under DIR.
@@ -300,7 +278,7 @@ slurm_start() {
   _slurm_start_munge
   local _ ports
   for _ in 1 2 3; do
-    ports=$(_slurm_free_ports)
+    ports=$(fixture_free_ports 2)
     _SLURM_CTLD_PORT=${ports% *}
     _SLURM_SLURMD_PORT=${ports#* }
     if _slurm_launch; then

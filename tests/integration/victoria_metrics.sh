@@ -11,6 +11,7 @@
 # stopped when the test exits, and a watchdog process stops it even when the test shell is
 # killed outright (ctest's timeout), so no server outlives its test.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/fixture_lib.sh"
 
 VM_BIN=${VM_BIN:-/usr/bin/victoria-metrics}
 VM_PID=""
@@ -28,21 +29,6 @@ _vm_fail() {
     tail -n 30 "$VM_DIR/vm.log" >&2 || true
   fi
   exit 1
-}
-
-# Two distinct free loopback ports. The sockets are held open together so that the two
-# differ; the kernel hands out ephemeral ports in turn, so parallel tests rarely get the same
-# ones, and vm_start retries with new ports when the server still finds one taken.
-_vm_free_ports() {
-  /usr/bin/python3 - <<'PY'
-import socket
-socks = []
-for _ in range(2):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
 }
 
 # Starts the server on the ports in _VM_HTTP_PORT/_VM_PUT_PORT; returns 1 when it did not
@@ -65,12 +51,7 @@ _vm_launch() {
   export VM_PID VM_HTTP VM_PUT_URL VM_DIR
 
   # Watchdog: stops the server when this shell is gone (killed without running its traps).
-  local shell_pid=$$ vm_pid=$VM_PID
-  ( trap '' INT
-    while kill -0 "$shell_pid" 2>/dev/null && kill -0 "$vm_pid" 2>/dev/null; do sleep 1; done
-    if kill -0 "$vm_pid" 2>/dev/null; then kill -INT "$vm_pid" 2>/dev/null || true; fi
-  ) </dev/null >/dev/null 2>&1 &
-  _VM_WATCHDOG=$!
+  fixture_start_watchdog _VM_WATCHDOG "$VM_PID" kill -INT "$VM_PID"
 
   # /health answers once every listener is up (reference/opentsdb.md §2); 30 s leaves room
   # for a loaded machine. The put port must answer HTTP too (VictoriaMetrics answers 400 to
@@ -94,11 +75,7 @@ _vm_launch() {
 }
 
 _vm_kill_watchdog() {
-  if [ -n "$_VM_WATCHDOG" ]; then
-    kill "$_VM_WATCHDOG" 2>/dev/null || true
-    wait "$_VM_WATCHDOG" 2>/dev/null || true
-    _VM_WATCHDOG=""
-  fi
+  fixture_stop_watchdog _VM_WATCHDOG
 }
 
 # vm_start DIR: a fresh server with its data under DIR/data and its log in DIR/vm.log.
@@ -110,7 +87,7 @@ vm_start() {
   rm -rf "$VM_DIR/data"
   local attempt ports
   for attempt in 1 2 3; do
-    ports=$(_vm_free_ports)
+    ports=$(fixture_free_ports 2)
     _VM_HTTP_PORT=${ports% *}
     _VM_PUT_PORT=${ports#* }
     if _vm_launch; then
