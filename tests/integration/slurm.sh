@@ -24,7 +24,10 @@
 # SLURM_TEST_CPUS=N advertises N CPUs instead of the machine's (SlurmdParameters=
 # config_overrides), for tests that want more tasks than cores (hpc-infra.md §2).
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/fixture_lib.sh"
+# Its own folder without dirname: a test may run this with an empty PATH.
+_fixture_dir=${BASH_SOURCE[0]%/*}
+[ "$_fixture_dir" != "${BASH_SOURCE[0]}" ] || _fixture_dir=.
+source "$_fixture_dir/fixture_lib.sh"
 
 SLURM_TEST_DIR=""
 SLURM_TEST_NODE=""

@@ -11,7 +11,10 @@
 # stopped when the test exits, and a watchdog process stops it even when the test shell is
 # killed outright (ctest's timeout), so no server outlives its test.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/fixture_lib.sh"
+# Its own folder without dirname: a test may run this with an empty PATH.
+_fixture_dir=${BASH_SOURCE[0]%/*}
+[ "$_fixture_dir" != "${BASH_SOURCE[0]}" ] || _fixture_dir=.
+source "$_fixture_dir/fixture_lib.sh"
 
 VM_BIN=${VM_BIN:-/usr/bin/victoria-metrics}
 VM_PID=""
