@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -72,7 +73,9 @@ std::string join_path(const std::string& path, std::string_view key) {
     return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s) {
+    return "'" + std::string(s) + "'";
+}
 
 std::string trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -82,10 +85,14 @@ std::string trim(std::string_view s) {
 
 std::string describe(const ynode& n) {
     switch (n.type) {
-    case ynode::kind::null: return "nothing";
-    case ynode::kind::scalar: return "the value " + quoted(n.text);
-    case ynode::kind::sequence: return "a list";
-    case ynode::kind::map: return "a map";
+        case ynode::kind::null:
+            return "nothing";
+        case ynode::kind::scalar:
+            return "the value " + quoted(n.text);
+        case ynode::kind::sequence:
+            return "a list";
+        case ynode::kind::map:
+            return "a map";
     }
     return "?";
 }
@@ -142,26 +149,28 @@ ynode from_yaml(const YAML::Node& n, int set_index, std::size_t& budget, const r
                  "the configuration expands to more than " + std::to_string(max_nodes) + " YAML nodes (aliases?)");
     --budget;
     switch (n.Type()) {
-    case YAML::NodeType::Scalar:
-        out.type = ynode::kind::scalar;
-        out.text = n.Scalar();
-        break;
-    case YAML::NodeType::Sequence:
-        out.type = ynode::kind::sequence;
-        for (const auto& item : n) out.items.push_back(from_yaml(item, set_index, budget, rep));
-        break;
-    case YAML::NodeType::Map:
-        out.type = ynode::kind::map;
-        for (auto it = n.begin(); it != n.end(); ++it) {
-            ynode::entry e{from_yaml(it->first, set_index, budget, rep), from_yaml(it->second, set_index, budget, rep)};
-            // yaml-cpp marks an empty value at the token after it, often on the next line;
-            // the key is where the user looks.
-            if (e.value.type == ynode::kind::null) e.value.where = e.key.where;
-            out.entries.push_back(std::move(e));
-        }
-        break;
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: break;
+        case YAML::NodeType::Scalar:
+            out.type = ynode::kind::scalar;
+            out.text = n.Scalar();
+            break;
+        case YAML::NodeType::Sequence:
+            out.type = ynode::kind::sequence;
+            for (const auto& item : n) out.items.push_back(from_yaml(item, set_index, budget, rep));
+            break;
+        case YAML::NodeType::Map:
+            out.type = ynode::kind::map;
+            for (auto it = n.begin(); it != n.end(); ++it) {
+                ynode::entry e{from_yaml(it->first, set_index, budget, rep),
+                               from_yaml(it->second, set_index, budget, rep)};
+                // yaml-cpp marks an empty value at the token after it, often on the next line;
+                // the key is where the user looks.
+                if (e.value.type == ynode::kind::null) e.value.where = e.key.where;
+                out.entries.push_back(std::move(e));
+            }
+            break;
+        case YAML::NodeType::Null:
+        case YAML::NodeType::Undefined:
+            break;
     }
     return out;
 }
@@ -259,12 +268,6 @@ void apply_override(ynode& root, const std::string& text, int index, std::size_t
     }
 }
 
-// A key that is planned but not implemented: recognised so the message can say so.
-struct unsupported_key {
-    std::string_view key;
-    std::string_view what;
-};
-
 bool is_step_name(std::string_view s) {
     auto alpha = [](char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); };
     auto digit = [](char c) { return c >= '0' && c <= '9'; };
@@ -280,6 +283,28 @@ bool parse_int64(std::string_view text, std::int64_t& out) {
     return ec == std::errc() && p == t.data() + t.size();
 }
 
+class reader;
+
+// A key of a config section (input, output, output.opentsdb, run), declared once: how it is
+// read and checked into the section's struct, and how to_yaml writes it back. A section's
+// keys are listed in the order to_yaml writes them, which is also the order of the "allowed
+// keys" in messages.
+template <class S>
+struct config_key {
+    std::string name;
+    bool required = false;
+    /// Reads `value` (at `path`) into `section`; `cfg` is what is read so far (the steps).
+    std::function<void(const reader&, const ynode& value, const std::string& path, S& section, const run_config& cfg)>
+        read;
+    /// Writes `name: value`, or nothing when the value is absent.
+    std::function<void(YAML::Emitter&, const S&)> emit;
+};
+
+const std::vector<config_key<input_config>>& input_keys();
+const std::vector<config_key<output_config>>& output_keys();
+const std::vector<config_key<opentsdb_output>>& opentsdb_keys();
+const std::vector<config_key<run_options>>& run_keys();
+
 // Converts the validated tree into a run_config; the first problem found throws.
 class reader {
 public:
@@ -292,18 +317,18 @@ public:
             rep_.fail(root.where, "",
                       "the configuration is empty; expected a map with keys input, steps, output and optionally run");
         check_map(root, "", {"input", "steps", "output", "run"});
-        read_input(required(root, "", "input"), cfg.input);
+        read_input(required(root, "", "input"), cfg);
         read_steps(required(root, "", "steps"), cfg);
         read_output(required(root, "", "output"), cfg);
-        if (const ynode* run = find_entry(root, "run")) read_run(*run, cfg.run);
+        if (const ynode* run = find_entry(root, "run")) read_section(*run, "run", run_keys(), cfg.run, cfg);
         return cfg;
     }
 
-private:
+    // The value helpers below are public: the key tables read through them.
+
     // Checks that `n` is a map (null counts as an empty one) whose keys are text, unique and,
     // unless `allowed` is empty, among `allowed`.
-    void check_map(const ynode& n, const std::string& path, const std::vector<std::string>& allowed,
-                   const std::vector<unsupported_key>& unsupported = {}) const {
+    void check_map(const ynode& n, const std::string& path, const std::vector<std::string>& allowed) const {
         if (n.type == ynode::kind::null) return;
         if (n.type != ynode::kind::map)
             rep_.fail(n.where, path,
@@ -319,10 +344,6 @@ private:
                 rep_.fail(e.key.where, key_path,
                           "duplicate key (first at " + rep_.short_where(it->second->where) + ")");
             if (allowed.empty()) continue;
-            for (const auto& u : unsupported)
-                if (u.key == e.key.text)
-                    rep_.fail(e.key.where, key_path,
-                              std::string(u.what) + " is not supported in this version of tsbatch; remove the key");
             if (std::find(allowed.begin(), allowed.end(), e.key.text) == allowed.end())
                 rep_.fail(e.key.where, key_path, "unknown key; allowed keys: " + join(allowed));
         }
@@ -367,32 +388,10 @@ private:
         }
     }
 
-    void read_input(const ynode& n, input_config& in) const {
+    void read_input(const ynode& n, run_config& cfg) const {
         if (n.type == ynode::kind::null)
             rep_.fail(n.where, "input", "expected a map with keys path, group, select, got nothing");
-        check_map(n, "input", {"path", "group", "select"});
-        in.path = nonempty_text(required(n, "input", "path"), "input.path");
-        if (const ynode* g = find_entry(n, "group")) in.group = nonempty_text(*g, "input.group");
-        const ynode* sel = find_entry(n, "select");
-        if (sel == nullptr) return;
-        check_map(*sel, "input.select", {"metric", "tags", "time"});
-        if (const ynode* m = find_entry(*sel, "metric")) in.select.metric = text(*m, "input.select.metric");
-        if (const ynode* tags = find_entry(*sel, "tags")) {
-            check_map(*tags, "input.select.tags", {});
-            for (const auto& e : tags->entries)
-                in.select.tags[e.key.text] = text(e.value, "input.select.tags." + e.key.text);
-        }
-        if (const ynode* time = find_entry(*sel, "time")) {
-            check_map(*time, "input.select.time", {"from", "to"});
-            const ynode* from = find_entry(*time, "from");
-            const ynode* to = find_entry(*time, "to");
-            if (from != nullptr) in.select.time_from = timestamp(*from, "input.select.time.from");
-            if (to != nullptr) in.select.time_to = timestamp(*to, "input.select.time.to");
-            if (from != nullptr && to != nullptr && *in.select.time_from >= *in.select.time_to)
-                rep_.fail(to->where, "input.select.time.to",
-                          "must be after from (" + format_iso8601(*in.select.time_from) + "), got " +
-                              format_iso8601(*in.select.time_to));
-        }
+        read_section(n, "input", input_keys(), cfg.input, cfg);
     }
 
     const operator_def* find_op(const std::string& name) const {
@@ -543,7 +542,8 @@ private:
         const int o = def.find_output(oname);
         std::string outputs;
         for (const auto& out : def.outputs)
-            if (!out.name.empty()) outputs += (outputs.empty() ? "" : ", ") + out.name + " (" + to_string(out.kind) + ")";
+            if (!out.name.empty())
+                outputs += (outputs.empty() ? "" : ", ") + out.name + " (" + to_string(out.kind) + ")";
         if (o < 0) {
             rep_.fail(in.where, in_path,
                       quoted(full) + ": " + def.name +
@@ -609,122 +609,297 @@ private:
     }
 
     void read_output(const ynode& n, run_config& cfg) const {
-        output_config& out = cfg.output;
         if (n.type == ynode::kind::null)
             rep_.fail(n.where, "output",
                       "expected a map with keys path, keep, compression, deflate_level, got nothing");
-        check_map(n, "output", {"path", "keep", "compression", "deflate_level", "opentsdb"});
-        out.path = nonempty_text(required(n, "output", "path"), "output.path");
-        if (const ynode* keep = find_entry(n, "keep")) {
-            // An empty `keep:` is refused rather than guessed: it could mean "nothing" or "default".
-            if (keep->type != ynode::kind::sequence)
-                rep_.fail(
-                    keep->where, "output.keep",
-                    "expected a list of step names (leave the key out to keep every step), got " + describe(*keep));
-            out.keep.emplace();
-            for (std::size_t i = 0; i < keep->items.size(); ++i) {
-                const ynode& item = keep->items[i];
-                const std::string p = "output.keep[" + std::to_string(i) + "]";
-                const std::string& name = text(item, p);
-                if (cfg.find_step(name) == nullptr) {
-                    std::vector<std::string> names;
-                    for (const auto& s : cfg.steps) names.push_back(s.name);
-                    rep_.fail(item.where, p,
-                              "no step named " + quoted(name) +
-                                  (names.empty() ? " (there are no steps)" : "; steps: " + join(names)));
-                }
-                if (std::find(out.keep->begin(), out.keep->end(), name) != out.keep->end())
-                    rep_.fail(item.where, p, "step " + quoted(name) + " is listed twice");
-                out.keep->push_back(name);
-            }
-        }
-        if (const ynode* c = find_entry(n, "compression"))
-            out.compression = one_of(*c, "output.compression", {"none", "deflate"});
-        if (const ynode* level = find_entry(n, "deflate_level"))
-            out.deflate_level = static_cast<int>(integer_in(*level, "output.deflate_level", 1, 9));
-        if (const ynode* o = find_entry(n, "opentsdb")) read_opentsdb(*o, cfg);
-    }
-
-    void read_opentsdb(const ynode& n, run_config& cfg) const {
-        const std::string p = "output.opentsdb";
-        check_map(n, p,
-                  {"import_dir", "url", "metric", "steps", "whole_seconds", "journal", "batch_points", "max_request_bytes",
-                   "connections", "retries"});
-        opentsdb_output o;
-        if (const ynode* v = find_entry(n, "import_dir")) o.import_dir = nonempty_text(*v, p + ".import_dir");
-        if (const ynode* v = find_entry(n, "url")) {
-            o.url = nonempty_text(*v, p + ".url");
-            if (o.url.rfind("http://", 0) != 0 && o.url.rfind("https://", 0) != 0)
-                rep_.fail(v->where, p + ".url",
-                          "expected an http:// or https:// URL, got " + quoted(redact_url(o.url)));
-            else if (url_has_user_info(o.url))
-                rep_.fail(v->where, p + ".url",
-                          "holds a user name or password (user:password@); give credentials through "
-                          "TSBATCH_OPENTSDB_USER and TSBATCH_OPENTSDB_PASSWORD, or TSBATCH_OPENTSDB_TOKEN "
-                          "(environment variables), never in the config");
-        }
-        if (o.import_dir.empty() && o.url.empty())
-            rep_.fail(n.where, p, "give import_dir, url or both (otherwise leave output.opentsdb out)");
-        if (const ynode* v = find_entry(n, "metric")) o.metric = nonempty_text(*v, p + ".metric");
-        if (const ynode* v = find_entry(n, "whole_seconds")) o.whole_seconds = one_of(*v, p + ".whole_seconds", {"true", "false"}) == "true";
-        if (const ynode* v = find_entry(n, "journal")) o.journal = nonempty_text(*v, p + ".journal");
-        if (const ynode* v = find_entry(n, "batch_points"))
-            o.batch_points = static_cast<std::uint64_t>(integer_in(*v, p + ".batch_points", 1, 10000000));
-        if (const ynode* v = find_entry(n, "max_request_bytes"))
-            o.max_request_bytes = static_cast<std::uint64_t>(integer_in(*v, p + ".max_request_bytes", 256, std::int64_t{1} << 30));
-        if (const ynode* v = find_entry(n, "connections")) o.connections = integer_in(*v, p + ".connections", 1, 256);
-        if (const ynode* v = find_entry(n, "retries")) o.retries = integer_in(*v, p + ".retries", 0, 100);
-        if (const ynode* steps = find_entry(n, "steps")) {
-            if (steps->type != ynode::kind::sequence)
-                rep_.fail(steps->where, p + ".steps", "expected a list of step names, got " + describe(*steps));
-            o.steps.emplace();
-            for (std::size_t i = 0; i < steps->items.size(); ++i) {
-                const ynode& item = steps->items[i];
-                const std::string ip = p + ".steps[" + std::to_string(i) + "]";
-                const std::string& name = text(item, ip);
-                if (cfg.find_step(name) == nullptr) rep_.fail(item.where, ip, "no step named " + quoted(name));
-                if (!cfg.keeps(name))
-                    rep_.fail(item.where, ip, "step " + quoted(name) + " is not kept (output.keep), so there is nothing to send");
-                o.steps->push_back(name);
-            }
-        }
-        cfg.output.opentsdb = std::move(o);
+        read_section(n, "output", output_keys(), cfg.output, cfg);
     }
 
     std::int64_t integer_in(const ynode& n, const std::string& path, std::int64_t lo, std::int64_t hi) const {
         std::int64_t v = 0;
         const std::string& s = text(n, path);
         if (!parse_int64(s, v) || v < lo || v > hi)
-            rep_.fail(n.where, path,
-                      "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " + quoted(s));
+            rep_.fail(
+                n.where, path,
+                "expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) + ", got " + quoted(s));
         return v;
     }
 
-    void read_run(const ynode& n, run_options& run) const {
-        check_map(n, "run", {"balance", "on_series_error", "progress_interval", "chunk_points", "chunk_series", "checkpoint"});
-        if (const ynode* c = find_entry(n, "checkpoint")) run.checkpoint = nonempty_text(*c, "run.checkpoint");
-        if (const ynode* b = find_entry(n, "balance")) run.balance = one_of(*b, "run.balance", {"cost", "points"});
-        if (const ynode* e = find_entry(n, "on_series_error"))
-            run.on_series_error = one_of(*e, "run.on_series_error", {"fail", "skip"});
-        if (const ynode* p = find_entry(n, "progress_interval")) {
-            const std::string& s = text(*p, "run.progress_interval");
-            try {
-                run.progress_interval_ms = parse_duration(s);
-            } catch (const parse_error& e) {
-                rep_.fail(p->where, "run.progress_interval", e.what());
-            }
-            if (run.progress_interval_ms <= 0)
-                rep_.fail(p->where, "run.progress_interval", "must be > 0, got " + quoted(s));
+    // Reads the keys of one section: `n` must be a map of them; missing required keys fail.
+    template <class S>
+    void read_section(const ynode& n, const std::string& path, const std::vector<config_key<S>>& keys, S& section,
+                      const run_config& cfg) const {
+        std::vector<std::string> names;
+        for (const auto& k : keys) names.push_back(k.name);
+        check_map(n, path, names);
+        for (const auto& k : keys) {
+            const std::string key_path = join_path(path, k.name);
+            if (const ynode* v = find_entry(n, k.name))
+                k.read(*this, *v, key_path, section, cfg);
+            else if (k.required)
+                rep_.fail(n.where, key_path, "required key is missing");
         }
-        if (const ynode* c = find_entry(n, "chunk_points"))
-            run.chunk_points = static_cast<std::uint64_t>(integer_in(*c, "run.chunk_points", 1, std::int64_t{1} << 40));
-        if (const ynode* c = find_entry(n, "chunk_series"))
-            run.chunk_series = static_cast<std::uint64_t>(integer_in(*c, "run.chunk_series", 1, std::int64_t{1} << 40));
     }
 
+    [[noreturn]] void fail(const ynode& at, const std::string& path, const std::string& what) const {
+        rep_.fail(at.where, path, what);
+    }
+
+    // A list of names of steps of `cfg` (output.keep, output.opentsdb.steps); `check` tests
+    // each name after the common checks.
+    template <class Check>
+    std::vector<std::string> step_names(const ynode& n, const std::string& path, const std::string& expected,
+                                        Check&& check) const {
+        if (n.type != ynode::kind::sequence) rep_.fail(n.where, path, expected + ", got " + describe(n));
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < n.items.size(); ++i) {
+            const ynode& item = n.items[i];
+            const std::string p = path + "[" + std::to_string(i) + "]";
+            const std::string& name = text(item, p);
+            check(item, p, name, out);
+            out.push_back(name);
+        }
+        return out;
+    }
+
+private:
     const reporter& rep_;
     const std::vector<operator_def>& catalogue_;
 };
+
+// ---- The keys of each section ------------------------------------------------------------
+
+template <class T>
+void emit_entry(YAML::Emitter& e, const std::string& name, const T& value) {
+    e << YAML::Key << name << YAML::Value << value;
+}
+
+void emit_names(YAML::Emitter& e, const std::string& name, const std::vector<std::string>& names) {
+    e << YAML::Key << name << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& n : names) e << n;
+    e << YAML::EndSeq;
+}
+
+/// Text; written back always, or only when not empty (`emit_empty` false: an unset path).
+template <class S>
+config_key<S> text_key(std::string name, std::string S::*field, bool emit_empty, bool required = false) {
+    return {name, required,
+            [field](const reader& r, const ynode& v, const std::string& path, S& s, const run_config&) {
+                s.*field = r.nonempty_text(v, path);
+            },
+            [name, field, emit_empty](YAML::Emitter& e, const S& s) {
+                if (emit_empty || !(s.*field).empty()) emit_entry(e, name, s.*field);
+            }};
+}
+
+/// One of `choices`.
+template <class S>
+config_key<S> choice_key(std::string name, std::string S::*field, std::vector<std::string> choices) {
+    return {name, false,
+            [field, choices](const reader& r, const ynode& v, const std::string& path, S& s, const run_config&) {
+                s.*field = r.one_of(v, path, choices);
+            },
+            [name, field](YAML::Emitter& e, const S& s) { emit_entry(e, name, s.*field); }};
+}
+
+/// true or false.
+template <class S>
+config_key<S> bool_key(std::string name, bool S::*field) {
+    return {name, false,
+            [field](const reader& r, const ynode& v, const std::string& path, S& s, const run_config&) {
+                s.*field = r.one_of(v, path, {"true", "false"}) == "true";
+            },
+            [name, field](YAML::Emitter& e, const S& s) { emit_entry(e, name, s.*field ? "true" : "false"); }};
+}
+
+/// An integer in [lo, hi].
+template <class S, class T>
+config_key<S> integer_key(std::string name, T S::*field, std::int64_t lo, std::int64_t hi) {
+    return {name, false,
+            [field, lo, hi](const reader& r, const ynode& v, const std::string& path, S& s, const run_config&) {
+                s.*field = static_cast<T>(r.integer_in(v, path, lo, hi));
+            },
+            [name, field](YAML::Emitter& e, const S& s) { emit_entry(e, name, s.*field); }};
+}
+
+/// A duration > 0, kept in ms and written back as `5s`.
+template <class S>
+config_key<S> duration_key(std::string name, std::int64_t S::*field) {
+    return {name, false,
+            [field](const reader& r, const ynode& v, const std::string& path, S& s, const run_config&) {
+                const std::string& text = r.text(v, path);
+                try {
+                    s.*field = parse_duration(text);
+                } catch (const parse_error& e) {
+                    r.fail(v, path, e.what());
+                }
+                if (s.*field <= 0) r.fail(v, path, "must be > 0, got " + quoted(text));
+            },
+            [name, field](YAML::Emitter& e, const S& s) { emit_entry(e, name, format_duration(s.*field)); }};
+}
+
+// input.select: series by metric and tags, points by time.
+void read_select(const reader& r, const ynode& n, const std::string& path, select_config& sel) {
+    r.check_map(n, path, {"metric", "tags", "time"});
+    if (const ynode* m = find_entry(n, "metric")) sel.metric = r.text(*m, path + ".metric");
+    if (const ynode* tags = find_entry(n, "tags")) {
+        r.check_map(*tags, path + ".tags", {});
+        for (const auto& e : tags->entries) sel.tags[e.key.text] = r.text(e.value, path + ".tags." + e.key.text);
+    }
+    if (const ynode* time = find_entry(n, "time")) {
+        r.check_map(*time, path + ".time", {"from", "to"});
+        const ynode* from = find_entry(*time, "from");
+        const ynode* to = find_entry(*time, "to");
+        if (from != nullptr) sel.time_from = r.timestamp(*from, path + ".time.from");
+        if (to != nullptr) sel.time_to = r.timestamp(*to, path + ".time.to");
+        if (from != nullptr && to != nullptr && *sel.time_from >= *sel.time_to)
+            r.fail(*to, path + ".time.to",
+                   "must be after from (" + format_iso8601(*sel.time_from) + "), got " + format_iso8601(*sel.time_to));
+    }
+}
+
+void emit_select(YAML::Emitter& e, const select_config& sel) {
+    if (!sel.selects_series() && !sel.selects_time()) return;
+    e << YAML::Key << "select" << YAML::Value << YAML::BeginMap;
+    if (!sel.metric.empty()) emit_entry(e, "metric", sel.metric);
+    if (!sel.tags.empty()) {
+        e << YAML::Key << "tags" << YAML::Value << YAML::BeginMap;
+        for (const auto& [k, v] : sel.tags) emit_entry(e, k, v);
+        e << YAML::EndMap;
+    }
+    if (sel.selects_time()) {
+        e << YAML::Key << "time" << YAML::Value << YAML::BeginMap;
+        if (sel.time_from) emit_entry(e, "from", format_iso8601(*sel.time_from));
+        if (sel.time_to) emit_entry(e, "to", format_iso8601(*sel.time_to));
+        e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+}
+
+const std::vector<config_key<input_config>>& input_keys() {
+    using S = input_config;
+    static const std::vector<config_key<S>> keys{
+        text_key("path", &S::path, true, true),
+        text_key("group", &S::group, true),
+        {"select", false,
+         [](const reader& r, const ynode& v, const std::string& path, S& s, const run_config&) {
+             read_select(r, v, path, s.select);
+         },
+         [](YAML::Emitter& e, const S& s) { emit_select(e, s.select); }},
+    };
+    return keys;
+}
+
+const std::vector<config_key<opentsdb_output>>& opentsdb_keys() {
+    using S = opentsdb_output;
+    static const std::vector<config_key<S>> keys{
+        text_key("import_dir", &S::import_dir, false),
+        {"url", false,
+         [](const reader& r, const ynode& v, const std::string& path, S& s, const run_config&) {
+             s.url = r.nonempty_text(v, path);
+             if (s.url.rfind("http://", 0) != 0 && s.url.rfind("https://", 0) != 0)
+                 r.fail(v, path, "expected an http:// or https:// URL, got " + quoted(redact_url(s.url)));
+             if (url_has_user_info(s.url))
+                 r.fail(v, path,
+                        "holds a user name or password (user:password@); give credentials through "
+                        "TSBATCH_OPENTSDB_USER and TSBATCH_OPENTSDB_PASSWORD, or TSBATCH_OPENTSDB_TOKEN "
+                        "(environment variables), never in the config");
+         },
+         // A token in the URL's query never reaches a provenance record or a log.
+         [](YAML::Emitter& e, const S& s) {
+             if (!s.url.empty()) emit_entry(e, "url", redact_url(s.url));
+         }},
+        text_key("metric", &S::metric, true),
+        {"steps", false,
+         [](const reader& r, const ynode& v, const std::string& path, S& s, const run_config& cfg) {
+             s.steps = r.step_names(
+                 v, path, "expected a list of step names",
+                 [&](const ynode& item, const std::string& p, const std::string& name,
+                     const std::vector<std::string>&) {
+                     if (cfg.find_step(name) == nullptr) r.fail(item, p, "no step named " + quoted(name));
+                     if (!cfg.keeps(name))
+                         r.fail(item, p,
+                                "step " + quoted(name) + " is not kept (output.keep), so there is nothing to send");
+                 });
+         },
+         [](YAML::Emitter& e, const S& s) {
+             if (s.steps) emit_names(e, "steps", *s.steps);
+         }},
+        bool_key("whole_seconds", &S::whole_seconds),
+        text_key("journal", &S::journal, false),
+        integer_key("batch_points", &S::batch_points, 1, 10000000),
+        integer_key("max_request_bytes", &S::max_request_bytes, 256, std::int64_t{1} << 30),
+        integer_key("connections", &S::connections, 1, 256),
+        integer_key("retries", &S::retries, 0, 100),
+    };
+    return keys;
+}
+
+const std::vector<config_key<output_config>>& output_keys() {
+    using S = output_config;
+    static const std::vector<config_key<S>> keys{
+        text_key("path", &S::path, true, true),
+        // An empty `keep:` is refused rather than guessed: it could mean "nothing" or "default".
+        {"keep", false,
+         [](const reader& r, const ynode& v, const std::string& path, S& s, const run_config& cfg) {
+             s.keep =
+                 r.step_names(v, path, "expected a list of step names (leave the key out to keep every step)",
+                              [&](const ynode& item, const std::string& p, const std::string& name,
+                                  const std::vector<std::string>& earlier) {
+                                  if (cfg.find_step(name) == nullptr) {
+                                      std::vector<std::string> names;
+                                      for (const auto& step : cfg.steps) names.push_back(step.name);
+                                      r.fail(item, p,
+                                             "no step named " + quoted(name) +
+                                                 (names.empty() ? " (there are no steps)" : "; steps: " + join(names)));
+                                  }
+                                  if (std::find(earlier.begin(), earlier.end(), name) != earlier.end())
+                                      r.fail(item, p, "step " + quoted(name) + " is listed twice");
+                              });
+         },
+         [](YAML::Emitter& e, const S& s) {
+             if (s.keep) emit_names(e, "keep", *s.keep);
+         }},
+        choice_key("compression", &S::compression, {"none", "deflate"}),
+        integer_key("deflate_level", &S::deflate_level, 1, 9),
+        {"opentsdb", false,
+         [](const reader& r, const ynode& v, const std::string& path, S& s, const run_config& cfg) {
+             opentsdb_output o;
+             r.read_section(v, path, opentsdb_keys(), o, cfg);
+             if (o.import_dir.empty() && o.url.empty())
+                 r.fail(v, path, "give import_dir, url or both (otherwise leave output.opentsdb out)");
+             s.opentsdb = std::move(o);
+         },
+         [](YAML::Emitter& e, const S& s) {
+             if (!s.opentsdb) return;
+             e << YAML::Key << "opentsdb" << YAML::Value << YAML::BeginMap;
+             for (const auto& k : opentsdb_keys()) k.emit(e, *s.opentsdb);
+             e << YAML::EndMap;
+         }},
+    };
+    return keys;
+}
+
+const std::vector<config_key<run_options>>& run_keys() {
+    using S = run_options;
+    static const std::vector<config_key<S>> keys{
+        text_key("checkpoint", &S::checkpoint, false),
+        choice_key("balance", &S::balance, {"cost", "points"}),
+        choice_key("on_series_error", &S::on_series_error, {"fail", "skip"}),
+        duration_key("progress_interval", &S::progress_interval_ms),
+        integer_key("chunk_points", &S::chunk_points, 1, std::int64_t{1} << 40),
+        integer_key("chunk_series", &S::chunk_series, 1, std::int64_t{1} << 40),
+    };
+    return keys;
+}
+
+// Writes a section as a map under `name`, key by key.
+template <class S>
+void emit_section(YAML::Emitter& e, const std::string& name, const std::vector<config_key<S>>& keys, const S& s) {
+    e << YAML::Key << name << YAML::Value << YAML::BeginMap;
+    for (const auto& k : keys) k.emit(e, s);
+    e << YAML::EndMap;
+}
 
 run_config parse(const std::string& yaml_text, const std::string& file_name, const std::vector<std::string>& overrides,
                  const std::vector<operator_def>& catalogue) {
@@ -770,27 +945,7 @@ std::string to_yaml(const run_config& cfg) {
     YAML::Emitter e;
     e << YAML::BeginMap;
 
-    e << YAML::Key << "input" << YAML::Value << YAML::BeginMap;
-    e << YAML::Key << "path" << YAML::Value << cfg.input.path;
-    e << YAML::Key << "group" << YAML::Value << cfg.input.group;
-    const select_config& sel = cfg.input.select;
-    if (sel.selects_series() || sel.selects_time()) {
-        e << YAML::Key << "select" << YAML::Value << YAML::BeginMap;
-        if (!sel.metric.empty()) e << YAML::Key << "metric" << YAML::Value << sel.metric;
-        if (!sel.tags.empty()) {
-            e << YAML::Key << "tags" << YAML::Value << YAML::BeginMap;
-            for (const auto& [k, v] : sel.tags) e << YAML::Key << k << YAML::Value << v;
-            e << YAML::EndMap;
-        }
-        if (sel.selects_time()) {
-            e << YAML::Key << "time" << YAML::Value << YAML::BeginMap;
-            if (sel.time_from) e << YAML::Key << "from" << YAML::Value << format_iso8601(*sel.time_from);
-            if (sel.time_to) e << YAML::Key << "to" << YAML::Value << format_iso8601(*sel.time_to);
-            e << YAML::EndMap;
-        }
-        e << YAML::EndMap;
-    }
-    e << YAML::EndMap;
+    emit_section(e, "input", input_keys(), cfg.input);
 
     e << YAML::Key << "steps" << YAML::Value;
     if (cfg.steps.empty()) e << YAML::Flow;
@@ -836,43 +991,8 @@ std::string to_yaml(const run_config& cfg) {
     }
     e << YAML::EndSeq;
 
-    e << YAML::Key << "output" << YAML::Value << YAML::BeginMap;
-    e << YAML::Key << "path" << YAML::Value << cfg.output.path;
-    if (cfg.output.keep) {
-        e << YAML::Key << "keep" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-        for (const auto& k : *cfg.output.keep) e << k;
-        e << YAML::EndSeq;
-    }
-    e << YAML::Key << "compression" << YAML::Value << cfg.output.compression;
-    e << YAML::Key << "deflate_level" << YAML::Value << cfg.output.deflate_level;
-    if (const auto& o = cfg.output.opentsdb) {
-        e << YAML::Key << "opentsdb" << YAML::Value << YAML::BeginMap;
-        if (!o->import_dir.empty()) e << YAML::Key << "import_dir" << YAML::Value << o->import_dir;
-        if (!o->url.empty()) e << YAML::Key << "url" << YAML::Value << redact_url(o->url);
-        e << YAML::Key << "metric" << YAML::Value << o->metric;
-        if (o->steps) {
-            e << YAML::Key << "steps" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-            for (const auto& s : *o->steps) e << s;
-            e << YAML::EndSeq;
-        }
-        e << YAML::Key << "whole_seconds" << YAML::Value << (o->whole_seconds ? "true" : "false");
-        if (!o->journal.empty()) e << YAML::Key << "journal" << YAML::Value << o->journal;
-        e << YAML::Key << "batch_points" << YAML::Value << o->batch_points;
-        e << YAML::Key << "max_request_bytes" << YAML::Value << o->max_request_bytes;
-        e << YAML::Key << "connections" << YAML::Value << o->connections;
-        e << YAML::Key << "retries" << YAML::Value << o->retries;
-        e << YAML::EndMap;
-    }
-    e << YAML::EndMap;
-
-    e << YAML::Key << "run" << YAML::Value << YAML::BeginMap;
-    if (!cfg.run.checkpoint.empty()) e << YAML::Key << "checkpoint" << YAML::Value << cfg.run.checkpoint;
-    e << YAML::Key << "balance" << YAML::Value << cfg.run.balance;
-    e << YAML::Key << "on_series_error" << YAML::Value << cfg.run.on_series_error;
-    e << YAML::Key << "progress_interval" << YAML::Value << format_duration(cfg.run.progress_interval_ms);
-    e << YAML::Key << "chunk_points" << YAML::Value << cfg.run.chunk_points;
-    e << YAML::Key << "chunk_series" << YAML::Value << cfg.run.chunk_series;
-    e << YAML::EndMap;
+    emit_section(e, "output", output_keys(), cfg.output);
+    emit_section(e, "run", run_keys(), cfg.run);
 
     e << YAML::EndMap;
     if (!e.good()) throw internal_error("to_yaml: " + e.GetLastError());
