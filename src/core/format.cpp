@@ -33,4 +33,21 @@ std::string format_hms(std::int64_t seconds) {
     return buf;
 }
 
+std::string format_grouped_count(std::uint64_t n) {
+    const std::string digits = std::to_string(n);
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+        out += digits[i];
+    }
+    return out;
+}
+
+std::string plural(std::uint64_t n, std::string_view one, std::string_view many, bool grouped) {
+    std::string s = grouped ? format_grouped_count(n) : std::to_string(n);
+    s += ' ';
+    s += n == 1 ? one : many;
+    return s;
+}
+
 }  // namespace tsbatch

@@ -80,21 +80,6 @@ std::string fmt_fixed(double v, int decimals) {
     return s;
 }
 
-// 12345678 -> "12,345,678": exact counts in tables, where SI rounding would hide detail.
-std::string fmt_count(std::uint64_t n) {
-    std::string digits = std::to_string(n);
-    std::string out;
-    for (std::size_t i = 0; i < digits.size(); ++i) {
-        if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-        out += digits[i];
-    }
-    return out;
-}
-
-std::string plural(std::uint64_t n, const char* word) {
-    return fmt_count(n) + " " + word + (n == 1 ? "" : "s");
-}
-
 // ---------------------------------------------------------------------------------------
 // Numeric axes: ticks at 1, 2 or 5 times a power of ten, labels with just enough digits.
 
@@ -389,8 +374,8 @@ void rank_points_chart(std::string& out, const std::vector<report_rank>& ranks) 
     for (std::size_t i = 0; i < ranks.size(); ++i) {
         const double ph = static_cast<double>(ranks[i].points) / (a.hi - a.lo) * f.h;
         const double x = f.x + static_cast<double>(i) * slot + (slot - bar_w) / 2;
-        appendf(out, "<g><title>rank %zu: %s points, %s series</title>", i, fmt_count(ranks[i].points).c_str(),
-                fmt_count(ranks[i].series).c_str());
+        appendf(out, "<g><title>rank %zu: %s points, %s series</title>", i,
+                format_grouped_count(ranks[i].points).c_str(), format_grouped_count(ranks[i].series).c_str());
         if (ph > 0) svg_rect(out, x, f.bottom() - ph, bar_w, ph, palette[4]);
         out += "</g>\n";
     }
@@ -409,8 +394,8 @@ void rank_table(std::string& out, const std::vector<report_rank>& ranks) {
     for (std::size_t i = 0; i < ranks.size(); ++i) {
         const auto& r = ranks[i];
         appendf(out, "<tr><td>%zu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", i,
-                fmt_count(r.series).c_str(), fmt_count(r.points).c_str(), fmt_fixed(r.read_s, 3).c_str(),
-                fmt_fixed(r.compute_s, 3).c_str(), fmt_fixed(r.write_s, 3).c_str());
+                format_grouped_count(r.series).c_str(), format_grouped_count(r.points).c_str(),
+                fmt_fixed(r.read_s, 3).c_str(), fmt_fixed(r.compute_s, 3).c_str(), fmt_fixed(r.write_s, 3).c_str());
     }
     out += "</tbody>\n</table>\n</details>\n";
 }
@@ -455,8 +440,9 @@ void steps_section(std::string& out, const run_report_data& d) {
         out += "<tr><td>" + html_escape(s.name) + (s.kept ? "" : " <span class=\"note\">(not kept)</span>") +
                "</td><td>" + html_escape(s.op) + "</td>";
         appendf(out, "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                fmt_count(s.rows).c_str(), fmt_count(s.input_points).c_str(), fmt_count(s.points).c_str(),
-                fmt_count(s.empty).c_str(), fmt_fixed(s.seconds, 3).c_str(), fmt_fixed(rate, 2).c_str());
+                format_grouped_count(s.rows).c_str(), format_grouped_count(s.input_points).c_str(),
+                format_grouped_count(s.points).c_str(), format_grouped_count(s.empty).c_str(),
+                fmt_fixed(s.seconds, 3).c_str(), fmt_fixed(rate, 2).c_str());
     }
     out +=
         "</tbody>\n</table>\n<p class=\"note\">seconds: the slowest rank; M points/s: input points per second of "
@@ -501,8 +487,8 @@ bool time_range(const report_sample& s, std::int64_t& t0, std::int64_t& t1) {
 // Panel title: the label, the number of points and of NaN among them.
 std::string trace_caption(const report_trace& tr, std::size_t finite) {
     const std::size_t n = trace_size(tr);
-    std::string s = tr.label + " \xC2\xB7 " + plural(n, "point");
-    if (finite < n) s += " (" + fmt_count(n - finite) + " missing)";
+    std::string s = tr.label + " \xC2\xB7 " + plural(n, "point", "points", true);
+    if (finite < n) s += " (" + format_grouped_count(n - finite) + " missing)";
     return s;
 }
 
@@ -665,10 +651,10 @@ void summary_row(std::string& out, std::string_view name, const std::string& esc
 void page_header(std::string& out, const run_report_data& d) {
     const double rate = d.total_seconds > 0 ? static_cast<double>(d.total_points) / d.total_seconds : 0;
     out += "<header>\n<h1>" + html_escape(d.title) + "</h1>\n<p class=\"lead\">";
-    out += fmt_count(d.total_series) + " series";
+    out += format_grouped_count(d.total_series) + " series";
     appendf(out, ", %s points on %s in %s s (%s points/s)</p>\n",
             format_human_count(static_cast<double>(d.total_points)).c_str(),
-            plural(static_cast<std::uint64_t>(std::max(d.ranks, 0)), "rank").c_str(),
+            plural(static_cast<std::uint64_t>(std::max(d.ranks, 0)), "rank", "ranks", true).c_str(),
             fmt_fixed(d.total_seconds, 2).c_str(), format_human_count(rate).c_str());
     out += "<dl class=\"summary\">\n";
     summary_row(out, "config", "<code>" + html_escape(d.config_path) + "</code>");
@@ -679,11 +665,12 @@ void page_header(std::string& out, const run_report_data& d) {
                 fmt_fixed(d.total_seconds, 3) + " s (" +
                     format_hms(static_cast<std::int64_t>(nonneg(std::round(d.total_seconds)))) + ")");
     summary_row(out, "ranks", std::to_string(d.ranks));
-    summary_row(out, "series", fmt_count(d.total_series));
-    summary_row(out, "points", fmt_count(d.total_points));
-    summary_row(out, "skipped series", fmt_count(d.skipped_series));
-    summary_row(out, "chunks",
-                fmt_count(d.chunks) + " (" + fmt_count(d.chunks_from_checkpoint) + " from a checkpoint)");
+    summary_row(out, "series", format_grouped_count(d.total_series));
+    summary_row(out, "points", format_grouped_count(d.total_points));
+    summary_row(out, "skipped series", format_grouped_count(d.skipped_series));
+    summary_row(
+        out, "chunks",
+        format_grouped_count(d.chunks) + " (" + format_grouped_count(d.chunks_from_checkpoint) + " from a checkpoint)");
     summary_row(out, "tsbatch", html_escape(d.tsbatch_version));
     out += "</dl>\n</header>\n";
 }

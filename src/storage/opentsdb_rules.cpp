@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/error.hpp"
+#include "core/format.hpp"
 #include "core/time.hpp"
 #include "text/names.hpp"
 
@@ -83,13 +84,6 @@ std::string quoted(std::string_view name) {
         }
     }
     s += '\'';
-    return s;
-}
-
-std::string plural(std::uint64_t n, std::string_view one, std::string_view many) {
-    std::string s = std::to_string(n);
-    s += ' ';
-    s += n == 1 ? one : many;
     return s;
 }
 
