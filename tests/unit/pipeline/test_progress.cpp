@@ -9,27 +9,12 @@
 #include <memory>
 #include <string>
 
+#include "captured_file.hpp"
+
 namespace tsbatch {
 namespace {
 
-// A tmpfile() the reporter writes to, read back as a string.
-class captured_file {
-public:
-    captured_file() : f_(std::tmpfile(), &std::fclose) {}
-    std::FILE* get() const { return f_.get(); }
-    std::string text() const {
-        std::fflush(f_.get());
-        std::rewind(f_.get());
-        std::string s;
-        char buf[4096];
-        std::size_t n = 0;
-        while ((n = std::fread(buf, 1, sizeof buf, f_.get())) > 0) s.append(buf, n);
-        return s;
-    }
-
-private:
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f_;
-};
+using test::captured_file;
 
 // A clock the test moves by hand.
 struct fake_clock {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "captured_file.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 #include "pipeline/run_plan.hpp"
@@ -30,17 +31,7 @@ run_config config(const std::vector<std::string>& overrides = {}) {
     return parse_run_config(yaml, "t.yaml", overrides);
 }
 
-std::string printed(const std::function<void(std::FILE*)>& print) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::tmpfile(), &std::fclose);
-    print(f.get());
-    std::fflush(f.get());
-    std::rewind(f.get());
-    std::string s;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) s.append(buf, n);
-    return s;
-}
+using test::printed;
 
 // Rows 0..4: tags "site=b", (no site), "site=a", "site=b", "site=a".
 const std::vector<std::string> metrics = {"gw.level", "gw.temp", "gw.level", "gw.temp", "gw.level"};

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "synthetic/generate.hpp"
+#include "captured_file.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 #include "pipeline/run_compute.hpp"
@@ -36,17 +37,7 @@ steps:
 output: {path: out.h5}
 )";
 
-std::string printed(const std::function<void(std::FILE*)>& print) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::tmpfile(), &std::fclose);
-    print(f.get());
-    std::fflush(f.get());
-    std::rewind(f.get());
-    std::string s;
-    char buf[4096];
-    std::size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) s.append(buf, n);
-    return s;
-}
+using test::printed;
 
 // 4 series of 100 points, one chunk each, 2 ranks of 2 series (balance by points: planned 1.000).
 run_plan four_series_plan(const run_config& cfg, const step_pipeline& p, int nranks) {
