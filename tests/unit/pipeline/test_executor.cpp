@@ -12,6 +12,7 @@
 #include "pipeline/checkpoint.hpp"
 #include "pipeline/executor.hpp"
 #include "execution_compare.hpp"
+#include "rank_split.hpp"
 
 using namespace tsbatch;
 
@@ -119,17 +120,9 @@ TEST_P(rank_invariance, outputs_identical_to_one_rank) {
     const auto cfg = parse_run_config(pipeline_yaml, "t.yaml");
     const step_pipeline p(cfg);
     const auto input = generated(120, 300);
-    std::vector<std::uint64_t> counts(input.size());
-    for (std::size_t i = 0; i < input.size(); ++i) counts[i] = input.count(i);
     const auto reference = p.run(input, "in.h5", false);
-
-    const int n = GetParam();
-    std::vector<execution> parts(static_cast<std::size_t>(n));
-    run_simulated(n, [&](const comm& c) {
-        const auto plan = decompose(counts, p, "cost", c.size());
-        parts[static_cast<std::size_t>(c.rank())] = p.run(slice(input, plan.series_of_rank(c.rank())), "in.h5", false);
-    });
-    test_support::expect_same_execution(reference, concat(parts));
+    // 40 chunks of 3 series: every rank of 8 gets several (run_split_over_ranks checks it).
+    test_support::expect_same_execution(reference, test_support::run_split_over_ranks(p, input, GetParam()));
 }
 
 INSTANTIATE_TEST_SUITE_P(ranks, rank_invariance, ::testing::Range(1, 9));

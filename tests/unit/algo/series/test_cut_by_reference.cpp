@@ -11,6 +11,8 @@
 #include "fixture_io.hpp"
 #include "core/error.hpp"
 #include "core/tags.hpp"
+#include "execution_compare.hpp"
+#include "rank_split.hpp"
 #include "simulated_comm.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
@@ -182,36 +184,14 @@ TEST(CutByReference, GroupsStayWholeAndRankCountDoesNotMatter) {
             joined.push_back(m < members ? 1 : 0);
         }
     }
-    std::vector<std::uint64_t> counts(in.size());
-    for (std::size_t i = 0; i < in.size(); ++i) counts[i] = in.count(i);
     const auto reference = p.run(in, "in.h5", false);
+    // Chunks of whole groups of up to 8 series (60 groups, about 25 chunks): every rank of 8
+    // works, and group boundaries are tested at every chunk edge, values included.
     for (int n = 1; n <= 8; ++n) {
-        const auto plan = decompose(counts, p, "cost", n, joined);
-        for (const auto& c : plan.chunks) {
-            if (c.begin > 0) {
-                EXPECT_EQ(joined[c.begin - 1], 0) << "a chunk boundary splits a group";
-            }
-        }
-        series_batch all;
-        run_simulated(n, [&](const comm& c) {
-            const auto mine = plan.series_of_rank(c.rank());
-            series_batch part;
-            for (auto i = mine.begin; i < mine.end; ++i) part.append(in.meta[i], in.series(i));
-            const auto ex = p.run(part, "in.h5", false);
-            c.barrier();
-            for (int r = 0; r < c.size(); ++r) {
-                if (r == c.rank()) {
-                    const auto& s = ex.steps[0].outputs[0].series;
-                    for (std::size_t i = 0; i < s.size(); ++i) all.append(s.meta[i], s.series(i));
-                }
-                c.barrier();
-            }
-        });
-        const auto& want = reference.steps[0].outputs[0].series;
-        EXPECT_EQ(all.time, want.time) << n << " ranks";
-        EXPECT_EQ(all.offset, want.offset) << n << " ranks";
-        ASSERT_EQ(all.size(), want.size());
-        for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all.meta[i].id, want.meta[i].id);
+        SCOPED_TRACE(std::to_string(n) + " ranks");
+        test_support::expect_same_execution(reference,
+                                            test_support::run_split_over_ranks(p, in, n, joined,
+                                                                               test_support::small_chunks(8)));
     }
 }
 
