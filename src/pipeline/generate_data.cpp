@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <limits>
+#include <string>
 
 #include "core/error.hpp"
 #include "core/memory.hpp"
@@ -50,6 +51,7 @@ int generate_staged_file(const comm& c, const generate_request& req) {
     });
     const double total_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const auto max_gen = c.allgather(gen_s);
+    const auto series_of_ranks = c.allgather(static_cast<std::uint64_t>(batch.size()));
     if (c.is_root()) {
         double g = 0;
         for (auto x : max_gen) g = std::max(g, x);
@@ -57,6 +59,13 @@ int generate_staged_file(const comm& c, const generate_request& req) {
         std::printf("generated %s: %llu series, %.0f points on %d rank%s in %.2f s (generation %.2f s, %.1f M points/s)\n",
                     req.output.c_str(), static_cast<unsigned long long>(req.opt.series), pts, c.size(),
                     c.size() > 1 ? "s" : "", total_s, g, pts / std::max(total_s, 1e-9) / 1e6);
+        // How the work was shared (a rank with 0 had nothing: the data is smaller than a chunk
+        // per rank, see run.chunk_series in DESIGN §5).
+        if (c.size() > 1) {
+            std::string shares;
+            for (auto n : series_of_ranks) shares += (shares.empty() ? "" : ", ") + std::to_string(n);
+            std::printf("series per rank: %s\n", shares.c_str());
+        }
     }
     return 0;
 }

@@ -1,11 +1,19 @@
 # The same input and config give the same result data on 1, 2 and 3 ranks (oversubscribed),
-# and `generate` writes the same file on 1 and 3 ranks.
+# and `generate` writes the same file on 1 and 3 ranks, every rank generating some of it.
 source "$TSBATCH_SOURCE_DIR/tests/cli/lib.sh"
-"$MPIEXEC" -n 1 "$TSBATCH" generate -o gen1.h5 --series 150 --points 800 --seed 9 >/dev/null
-"$MPIEXEC" -n 3 "$TSBATCH" generate -o gen3.h5 --series 150 --points 800 --seed 9 >/dev/null
-"$TSBATCH" inspect --digest gen1.h5 > g1.txt
-"$TSBATCH" inspect --digest gen3.h5 > g3.txt
+# generate: 3,100 series make 4 chunks (1,024 series each at most), so each of 3 ranks
+# generates some; the run says how many, and a rank with none fails the test.
+"$MPIEXEC" -n 1 "$TSBATCH" generate -o big1.h5 --series 3100 --points 100 --seed 9 >/dev/null
+"$MPIEXEC" -n 3 "$TSBATCH" generate -o big3.h5 --series 3100 --points 100 --seed 9 > big3.txt
+shares=$(sed -n 's/^series per rank: //p' big3.txt)
+[ -n "$shares" ] || fail "generate on 3 ranks did not say how it shared the series: $(cat big3.txt)"
+[[ ", $shares," != *", 0,"* ]] || fail "generate: a rank got no series on 3 ranks ($shares)"
+"$TSBATCH" inspect --digest big1.h5 > g1.txt
+"$TSBATCH" inspect --digest big3.h5 > g3.txt
 cmp g1.txt g3.txt || fail "generate differs between 1 and 3 ranks"
+echo "generate: identical on 1 and 3 ranks (series per rank: $shares)"
+# The runs below read a smaller file.
+"$MPIEXEC" -n 1 "$TSBATCH" generate -o gen1.h5 --series 150 --points 800 --seed 9 >/dev/null
 
 # check_config CONFIG INPUT: the run gives the same result data on 1, 2 and 3 ranks.
 check_config() {
