@@ -53,7 +53,7 @@ expect_output "/z (scale)"
 expect_output "period: 30min"
 expect_output "ranks"
 expect_output "/_run_steps"
-ls out | grep -q tmp && fail "temporary file left behind: $(ls out)"
+[[ "$(ls out)" != *tmp* ]] || fail "temporary file left behind: $(ls out)"
 
 # Runs chain: a result collection is the input of the next run.
 cat > chain.yaml <<'YAML'

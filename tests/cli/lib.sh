@@ -26,5 +26,27 @@ expect_output() {
 $OUT"
 }
 
+# same_output WHAT CMD_A... -- CMD_B...: runs both commands, each of which must exit 0, and
+# compares what they print byte for byte. `cmp <(A) <(B)` would pass when both commands
+# fail (two empty outputs); here a failing command fails the test with its messages. A
+# pipeline goes in as `bash -o pipefail -c '...'`.
+same_output() {
+  local what=$1 rc=0
+  shift
+  local -a a=()
+  while [ $# -gt 0 ] && [ "$1" != "--" ]; do a+=("$1"); shift; done
+  [ $# -gt 1 ] || fail "same_output $what: usage: same_output WHAT CMD_A... -- CMD_B..."
+  shift
+  local out_a out_b
+  out_a=$(mktemp "$WORK/same_a.XXXXXX")
+  out_b=$(mktemp "$WORK/same_b.XXXXXX")
+  "${a[@]}" >"$out_a" 2>"$out_a.err" || rc=$?
+  [ "$rc" -eq 0 ] || fail "$what: '${a[*]}' exited $rc: $(head -c 2000 "$out_a.err")"
+  "$@" >"$out_b" 2>"$out_b.err" || rc=$?
+  [ "$rc" -eq 0 ] || fail "$what: '$*' exited $rc: $(head -c 2000 "$out_b.err")"
+  cmp -s "$out_a" "$out_b" || fail "$what: the outputs differ:
+$(diff "$out_a" "$out_b" | head -n 20)"
+}
+
 # A small staged file for tests (deterministic).
 make_data() { "$TSBATCH" generate -o "${1:-data.h5}" --series "${2:-40}" --points "${3:-400}" --seed "${4:-5}" >/dev/null; }

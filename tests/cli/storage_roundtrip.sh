@@ -26,8 +26,8 @@ expect_exit 0 "$TSBATCH" export --to opentsdb-import s1.h5 -o ex1
 expect_output "320000 lines"
 [ "$(ls ex1)" = "part-00000.tsdb.gz" ] || fail "export on 1 rank wrote: $(ls ex1)"
 # Values are written the same way as in the input (integers without ".0", shortest decimals).
-cmp <(gzip -dc ex1/part-00000.tsdb.gz | LC_ALL=C sort) <(LC_ALL=C sort pts.tsdb) ||
-  fail "exported lines differ from the input lines"
+same_output "exported lines against the input lines" \
+  bash -o pipefail -c 'gzip -dc ex1/part-00000.tsdb.gz | LC_ALL=C sort' -- env LC_ALL=C sort pts.tsdb
 "${CHECK[@]}" import-order ex1/part-00000.tsdb.gz || fail "export is not sorted by series then time"
 
 # Through a run with an identity step: the step's collection exports to the same lines, and
@@ -40,8 +40,8 @@ output: {path: run.h5}
 YAML
 expect_exit 0 "$MPIEXEC" -n 2 "$TSBATCH" run identity.yaml
 expect_exit 0 "$TSBATCH" export --to opentsdb-import run.h5:/copy -o ex_run --metric '{metric}'
-cmp <(gzip -dc ex_run/part-00000.tsdb.gz | LC_ALL=C sort) <(LC_ALL=C sort pts.tsdb) ||
-  fail "stage-in -> run (identity) -> export changed the lines"
+same_output "stage-in -> run (identity) -> export against the input lines" \
+  bash -o pipefail -c 'gzip -dc ex_run/part-00000.tsdb.gz | LC_ALL=C sort' -- env LC_ALL=C sort pts.tsdb
 expect_exit 0 "$TSBATCH" export --to opentsdb-import run.h5:copy -o ex_run_named
 gzip -dc ex_run_named/part-00000.tsdb.gz | sed -n '1p' | grep -q '^it\.[a-z]*\.copy ' ||
   fail "the default template does not add the step to the metric: $(gzip -dc ex_run_named/part-00000.tsdb.gz | sed -n '1p')"
@@ -60,16 +60,16 @@ done
 "${CHECK[@]}" import-order ex2/part-00000.tsdb.gz ex2/part-00001.tsdb.gz || fail "2-rank parts are not sorted"
 # The parts, in rank order, are the 1-rank export line for line (results do not depend on
 # the rank count).
-cmp <(gzip -dc ex1/part-00000.tsdb.gz) <(gzip -dc ex2/part-00000.tsdb.gz ex2/part-00001.tsdb.gz) ||
-  fail "2-rank export differs from the 1-rank export"
+same_output "2-rank export against the 1-rank export" \
+  gzip -dc ex1/part-00000.tsdb.gz -- gzip -dc ex2/part-00000.tsdb.gz ex2/part-00001.tsdb.gz
 # Compression changes the file, not the data; the metric template renames on export.
 expect_exit 0 "$TSBATCH" stage-in --from opentsdb-import pts.tsdb -o s1z.h5 --compression deflate
 "${CHECK[@]}" vs-h5 s1.h5 s1z.h5 || fail "stage-in --compression deflate changed the data"
 /usr/bin/python3 -c 'import h5py, sys; d = h5py.File(sys.argv[1], "r")["points/value"]; sys.exit(d.compression != "gzip")' s1z.h5 ||
   fail "--compression deflate did not compress points/value"
 expect_exit 0 "$TSBATCH" export --to opentsdb-import s1.h5 -o ex_tpl --metric 'x.{metric}'
-cmp <(gzip -dc ex_tpl/part-00000.tsdb.gz) <(gzip -dc ex1/part-00000.tsdb.gz | sed 's/^/x./') ||
-  fail "export --metric 'x.{metric}' did not prefix every metric"
+same_output "export --metric 'x.{metric}' against the plain export, prefixed" \
+  gzip -dc ex_tpl/part-00000.tsdb.gz -- bash -o pipefail -c "gzip -dc ex1/part-00000.tsdb.gz | sed 's/^/x./'"
 # Exporting again on 1 rank into the same directory leaves no stale part-00001 behind, which
 # `tsdb import` would read a second time.
 expect_exit 0 "$TSBATCH" export --to opentsdb-import s2.h5 -o ex2
@@ -106,7 +106,9 @@ fixtures=("$FIXTURES"/*.yaml)
 [ "${#fixtures[@]}" -ge 5 ] || fail "expected the CSV fixtures in $FIXTURES"
 for yaml in "${fixtures[@]}"; do
   name=$(basename "$yaml" .yaml)
-  mapfile -d '' flags < <(fixture_flags "$yaml")
+  # Through a file: a process substitution would drop the script's exit status.
+  fixture_flags "$yaml" > "flags_$name" || fail "$name: cannot read the fixture's options"
+  mapfile -d '' flags < "flags_$name"
   expect_exit 0 "$TSBATCH" stage-in --from csv "$FIXTURES/$name.csv" -o "fx_$name.h5" "${flags[@]}"
   echo "$name: ${flags[*]}: $(tail -n 1 <<<"$OUT")"
   "${CHECK[@]}" format "fx_$name.h5" || fail "$name: staged file breaks the staged format"
