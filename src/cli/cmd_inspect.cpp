@@ -35,7 +35,8 @@ void setup_inspect(CLI::App& app, command_action& action) {
     sub->add_flag("--config", req->opt.show_config, "Also print the effective config stored in a result");
     sub->add_option("--rows", req->opt.sample_rows, "Table rows shown")->capture_default_str();
     sub->add_flag("--digest", req->digest,
-                  "Print a content hash per dataset instead (equal hashes = equal data; run timings left out)");
+                  "Print a content hash per dataset and per object's attributes instead (equal hashes = "
+                  "equal results; run timings and provenance such as times, host and rank count left out)");
     sub->add_flag("--with-timings", req->include_run, "With --digest: include the _run timing groups");
     sub->final_callback([&action, req] {
         action = [req](invocation&) { return run_serial([req] { return inspect(*req); }); };

@@ -1,6 +1,7 @@
 #include "io/inspect.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -183,14 +184,36 @@ std::string digest_dataset(hid_t d) {
     return fmt::format("{:016x}", h);
 }
 
+// The attributes of one object, sorted by name, as one hash (entry `PATH@attrs`); nothing
+// when it has none left after the root's provenance fields are taken out.
+void digest_attributes(hid_t obj, const std::string& path, std::vector<std::pair<std::string, std::string>>& out) {
+    auto attrs = h5::all_attrs_as_text(obj);
+    if (path == "/")
+        std::erase_if(attrs, [](const auto& a) { return is_provenance_attribute(a.first); });
+    if (attrs.empty()) return;
+    std::sort(attrs.begin(), attrs.end());
+    std::uint64_t h = 14695981039346656037ull;
+    for (const auto& [name, text] : attrs) {
+        fnv(h, name.c_str(), name.size() + 1);
+        fnv(h, text.c_str(), text.size() + 1);
+    }
+    out.emplace_back(path + "@attrs", fmt::format("{:016x}", h));
+}
+
 void digest_group(hid_t file, const std::string& path, bool include_run,
                   std::vector<std::pair<std::string, std::string>>& out) {
     h5::group g = h5::open_group(file, path);
+    digest_attributes(g.get(), path, out);
     for (const auto& m : h5::member_names(g.get())) {
         if (!include_run && path == "/" && m.rfind("_run", 0) == 0) continue;
         const auto child = join(path, m);
-        if (h5::is_group(file, child)) digest_group(file, child, include_run, out);
-        else out.emplace_back(child, digest_dataset(h5::open_dataset(file, child).get()));
+        if (h5::is_group(file, child)) {
+            digest_group(file, child, include_run, out);
+        } else {
+            const h5::dataset d = h5::open_dataset(file, child);
+            out.emplace_back(child, digest_dataset(d.get()));
+            digest_attributes(d.get(), child, out);
+        }
     }
 }
 
@@ -224,6 +247,19 @@ std::string describe_file(const std::string& path, const inspect_options& opt) {
         throw input_error(path + ": cannot read: " + e.what());
     }
     return out;
+}
+
+bool is_provenance_attribute(std::string_view name) {
+    static constexpr std::array<std::string_view, 21> names{
+        // the program and the machine
+        "tsbatch_version", "tsbatch_git", "hdf5_version", "mpi_version", "host",
+        // the command, when, and with how many ranks
+        "command_line", "start_time", "end_time", "ranks",
+        // where the input and the config came from
+        "config", "config_file", "input_path", "input_mtime", "input_size", "stage_in_inputs", "stage_in_from",
+        // how the work was cut and shared
+        "balance", "chunks", "chunks_from_checkpoint", "imbalance_planned", "imbalance_compute"};
+    return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 std::vector<std::pair<std::string, std::string>> digest_file(const std::string& path, bool include_run) {
