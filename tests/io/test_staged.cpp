@@ -92,7 +92,8 @@ TEST(staged, round_trip_compressed_and_small_chunks) {
 TEST(staged, collections_and_tables_in_groups) {
     temp_dir d;
     const comm c;
-    table_batch t({{"n", column_type::int64, "", ""}, {"x", column_type::float64, "ms", ""}, {"s", column_type::string, "", ""}});
+    table_batch t(
+        {{"n", column_type::int64, "", ""}, {"x", column_type::float64, "ms", ""}, {"s", column_type::string, "", ""}});
     t.meta = {{"a", "", "", 5}, {"b", "", "", 9}};
     t.columns[0].ints = {1, 2};
     t.columns[1].floats = {0.5, NAN};
@@ -276,6 +277,36 @@ TEST(digest, depends_on_values_not_storage) {
     EXPECT_NE(digest_file(d / "plain.h5"), digest_file(d / "other.h5"));
 }
 
+TEST(digest, sees_attributes_but_not_provenance) {
+    temp_dir d;
+    const comm c;
+    // The same data; `unit` (a result attribute) and the provenance differ as the test says.
+    const auto write = [&](const std::string& name, const std::string& unit, const std::string& host,
+                           std::int64_t ranks) {
+        staged_writer w(c, d / name);
+        w.write_collection("/", sample_batch());
+        w.set_attr("/", "host", host);
+        w.set_attr("/", "ranks", ranks);
+        w.set_attr("/", "series_skipped", std::int64_t{0});
+        w.set_attr("/points/value", "unit", unit);
+        w.commit();
+    };
+    write("a.h5", "m", "node1", 1);
+    write("b.h5", "m", "node7", 3);   // provenance only
+    write("c.h5", "cm", "node1", 1);  // a dataset's attribute
+    EXPECT_EQ(digest_file(d / "a.h5"), digest_file(d / "b.h5"));
+    const auto a = digest_file(d / "a.h5");
+    const auto c_digest = digest_file(d / "c.h5");
+    EXPECT_NE(a, c_digest);
+    // The difference is reported on the dataset's attribute entry, not on its values.
+    std::vector<std::string> differing;
+    for (std::size_t i = 0; i < a.size() && i < c_digest.size(); ++i)
+        if (a[i] != c_digest[i]) differing.push_back(a[i].first);
+    EXPECT_EQ(differing, std::vector<std::string>{"/points/value@attrs"});
+    EXPECT_TRUE(is_provenance_attribute("start_time"));
+    EXPECT_FALSE(is_provenance_attribute("series_skipped"));
+}
+
 namespace {
 
 // Rewrites dataset `name` of a staged file with `type` and the given raw values.
@@ -386,7 +417,8 @@ TEST(staged, scattered_rows_read_exactly) {
     series_batch all;
     for (std::uint64_t i = 0; i < 3000; ++i) {
         auto sink = all.open_series({"s" + std::to_string(i), "m", "", i});
-        for (std::uint64_t k = 0; k < i % 200; ++k) sink.push(static_cast<std::int64_t>(k), static_cast<double>(i * 1000 + k));
+        for (std::uint64_t k = 0; k < i % 200; ++k)
+            sink.push(static_cast<std::int64_t>(k), static_cast<double>(i * 1000 + k));
         all.close_series();
     }
     {
