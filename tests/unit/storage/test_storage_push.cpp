@@ -397,13 +397,15 @@ TEST(PutClient, ConnectionRefusedGivesUpAfterRetries) {
     ::close(fd);  // nothing listens on this port now
     auto opt = fast_options("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)));
     opt.max_retries = 2;
-    const auto t0 = std::chrono::steady_clock::now();
     const auto o = send_one(opt.url, opt);
     EXPECT_EQ(o.result, put_outcome::status::gave_up);
     EXPECT_EQ(o.attempts, 3);
     EXPECT_EQ(o.http_status, 0);
     EXPECT_NE(o.message.find("3 attempts"), std::string::npos) << o.message;
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
+    // Each attempt failed on the refused connection, not by waiting out the 5 s timeout (a
+    // reason rather than a wall-clock bound, which a loaded machine would break).
+    EXPECT_EQ(o.message.find("imeout"), std::string::npos) << o.message;
+    EXPECT_EQ(o.message.find("timed out"), std::string::npos) << o.message;
 }
 
 TEST(PutClient, BackoffDoesNotHoldUpOtherRequests) {
@@ -429,9 +431,11 @@ TEST(PutClient, BackoffDoesNotHoldUpOtherRequests) {
     });
     EXPECT_EQ(order, (std::vector<std::size_t>{1, 2, 0}));
     EXPECT_EQ(attempts, (std::vector<int>{1, 1, 2}));
+    // Only a lower bound: the backoff (0.3 s -25 % at least) was waited for. How much longer
+    // the run takes depends on the machine's load, and the order above already shows that
+    // requests 1 and 2 did not wait behind it.
     const auto took = std::chrono::steady_clock::now() - t0;
     EXPECT_GE(took, std::chrono::milliseconds(200)) << "the backoff (0.3 s +-25 %) was waited for";
-    EXPECT_LT(took, std::chrono::milliseconds(1500));
 }
 
 TEST(PutClient, ManyConnectionsSendEveryRequestOnce) {
