@@ -68,15 +68,15 @@ echo "journal: $acked requests; the relay saw $answered answered"
 # points of requests it received without answering.
 vm_restart
 vm_flush
-/usr/bin/python3 "$IT/vm_readback.py" --vm "$VM_HTTP" --prefix it. --h5 pts.h5 --relay-log relay.jsonl \
+/usr/bin/python3 "$IT/vm_readback.py" --vm "$VM_HTTP" --prefix it. --import pts.tsdb.gz --relay-log relay.jsonl \
   --acknowledged-only || fail "after the restart the server does not hold what it acknowledged (see above)"
 
 # The same command again: it sends the rest.
 expect_exit 0 "${PUSH[@]}"
 echo "$OUT"
 vm_flush
-/usr/bin/python3 "$IT/vm_readback.py" --vm "$VM_HTTP" --prefix it. --h5 pts.h5 --relay-log relay.jsonl ||
-  fail "after the resumed push the points read back differ from pts.h5 (see above)"
+/usr/bin/python3 "$IT/vm_readback.py" --vm "$VM_HTTP" --prefix it. --import pts.tsdb.gz --relay-log relay.jsonl ||
+  fail "after the resumed push the points read back differ from pts.tsdb.gz (see above)"
 
 # Over both runs, each request was answered exactly once, and together they hold every point.
 /usr/bin/python3 - <<'PY' || fail "requests were acknowledged twice or points never (see above)"
