@@ -27,6 +27,7 @@ expect_exit 0 "$TSBATCH" run ds.yaml
 grep -q " /corr/r$" one.txt || fail "the digest does not cover the correlation matrix"
 for n in 2 3; do
   expect_exit 0 "$MPIEXEC" -n "$n" "$TSBATCH" run ds.yaml --set output.path="r$n.h5"
+  expect_every_rank_worked "dataset-wide steps" "$n"
   "$TSBATCH" inspect --digest "r$n.h5" > "r$n.txt"
   cmp one.txt "r$n.txt" || { diff one.txt "r$n.txt" | head; fail "dataset-wide steps on $n ranks differ from 1 rank"; }
 done
@@ -46,6 +47,7 @@ YAML
 expect_exit 0 "$TSBATCH" run ctx.yaml
 for n in 2 3; do
   expect_exit 0 "$MPIEXEC" -n "$n" "$TSBATCH" run ctx.yaml --set output.path="ctx$n.h5"
+  expect_every_rank_worked "correlation group_by" "$n"
   same_output "correlation group_by: $n ranks against 1 rank" \
     "$TSBATCH" inspect --digest ctx1.h5 -- "$TSBATCH" inspect --digest "ctx$n.h5"
 done
@@ -69,6 +71,7 @@ run: {chunk_series: 4}
 YAML
 expect_exit 0 "$TSBATCH" run values.yaml
 expect_exit 0 "$MPIEXEC" -n 3 "$TSBATCH" run values.yaml --set output.path=values3.h5
+expect_every_rank_worked "kmeans values" 3
 same_output "kmeans values: 3 ranks against 1 rank" \
   "$TSBATCH" inspect --digest values1.h5 -- "$TSBATCH" inspect --digest values3.h5
 /usr/bin/python3 "$HERE/dataset_check.py" check-kmeans-values values1.h5 full.csv || fail "kmeans on values"

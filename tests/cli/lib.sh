@@ -48,5 +48,17 @@ same_output() {
 $(diff "$out_a" "$out_b" | head -n 20)"
 }
 
+# expect_every_rank_worked WHAT RANKS: the last command's output ($OUT, a `tsbatch run`
+# summary) lists RANKS ranks and none of them had 0 series. A rank-invariance comparison
+# where one rank did everything proves nothing about the others.
+expect_every_rank_worked() {
+  local what=$1 ranks=$2 rows idle
+  rows=$(awk '$1 == "rank" {on = 1; next} $1 == "step" {on = 0} on && $1 ~ /^[0-9]+$/' <<<"$OUT")
+  [ "$(grep -c . <<<"$rows")" -eq "$ranks" ] || fail "$what: the summary lists no table of $ranks ranks:
+$OUT"
+  idle=$(awk '$2 == 0' <<<"$rows")
+  [ -z "$idle" ] || fail "$what: a rank got no series on $ranks ranks (make the chunks smaller): $idle"
+}
+
 # A small staged file for tests (deterministic).
 make_data() { "$TSBATCH" generate -o "${1:-data.h5}" --series "${2:-40}" --points "${3:-400}" --seed "${4:-5}" >/dev/null; }
