@@ -119,7 +119,8 @@ inline void append_rows(table_batch& all, const table_batch& part) {
 }
 
 /// Runs `op` (of `def`) over `input` (series, or a table when `table_input`) on `ranks`
-/// simulated ranks with chunks of `chunk_series` rows.
+/// simulated ranks with chunks of `chunk_series` rows. Fails the test when a rank gets no
+/// chunk: a comparison where some ranks idle proves nothing about them.
 inline dataset_run run_dataset_op(const operator_def& def, const dataset_operator& op, const series_batch* input,
                                   const table_batch* table_input, int ranks, std::size_t chunk_series) {
     const std::size_t n = input ? input->size() : table_input->size();
@@ -127,6 +128,10 @@ inline dataset_run run_dataset_op(const operator_def& def, const dataset_operato
     for (std::size_t at = 0; at < n; at += chunk_series) chunk_sizes.push_back(std::min(chunk_series, n - at));
     const std::vector<double> cost(chunk_sizes.size(), 1.0);
     const auto rank_chunks = partition_contiguous(cost, ranks);
+    for (int r = 0; r < ranks; ++r)
+        EXPECT_GT(rank_chunks[static_cast<std::size_t>(r)].size(), 0u)
+            << "rank " << r << " of " << ranks << " gets no chunk of " << n << " rows in chunks of " << chunk_series
+            << ": make the chunks smaller";
 
     dataset_run run;
     run.matrices.resize(def.outputs.size());

@@ -59,8 +59,9 @@ TEST_P(dataset_ops_ranks, correlation_is_the_same_on_any_rank_count) {
     for (const char* params : {"{max_lag: 2, top_pairs: 15}", "{method: spearman, min_overlap: 75}",
                                "{align: index, top_pairs: 0}"}) {
         auto b = bind("correlation", params);
-        const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 4);
-        const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 4);
+        // Chunks of 2 series: 12 chunks, so every rank of 8 gets some.
+        const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 2);
+        const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 2);
         test::expect_same_run(one, many, std::string("correlation ") + params);
     }
 }
@@ -69,8 +70,9 @@ TEST_P(dataset_ops_ranks, pca_is_the_same_on_any_rank_count) {
     // More rows than one kernel chunk (4096), so the fold crosses ranks.
     const auto in = grid_series(9, 9000, true);
     auto b = bind("pca", "{components: 3}");
-    const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 2);
-    const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 2);
+    // A chunk per series: 9 chunks, so every rank of 8 gets some.
+    const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 1);
+    const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 1);
     test::expect_same_run(one, many, "pca");
 }
 
@@ -129,7 +131,7 @@ TEST(correlation_op, matrix_is_the_kernel_on_every_pair_mirrored) {
 TEST(pca_op, equals_the_one_process_kernel) {
     const auto in = grid_series(7, 9000, true);
     auto b = bind("pca", "{components: 2}");
-    const auto run = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 4, 3);
+    const auto run = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 4, 1);
     std::vector<series_view> views;
     for (std::size_t i = 0; i < in.size(); ++i) views.push_back(in.series(i));
     const auto want = pca(views, 2, true);
