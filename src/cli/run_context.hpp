@@ -10,7 +10,8 @@
 
 namespace tsbatch {
 
-/// Runs `body` on every rank under MPI (MPI_COMM_WORLD) and returns the agreed exit code.
+/// Runs `body` on every rank under MPI (MPI_COMM_WORLD) and returns the agreed exit code; a
+/// process no MPI launcher started runs `body` alone, without MPI (started_by_mpi_launcher).
 int run_parallel(int& argc, char**& argv, const std::function<int(const comm&)>& body);
 
 /// Runs `body` in this process alone (commands that need no MPI), printing errors.

@@ -186,6 +186,16 @@ MPI_Comm mpi_communicator(const comm& c) {
     return MPI_COMM_NULL;
 }
 
+bool started_by_mpi_launcher() {
+    if (const char* force = std::getenv("TSBATCH_MPI"); force != nullptr && std::string_view(force) == "init")
+        return true;
+    // Open MPI's mpirun, PMIx (Open MPI 4+, srun --mpi=pmix), PMI-1/2 (MPICH's Hydra, srun
+    // --mpi=pmi2).
+    for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+        if (std::getenv(var) != nullptr) return true;
+    return false;
+}
+
 int launcher_rank() {
     for (const char* var : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
         if (const char* v = std::getenv(var)) return std::atoi(v);

@@ -42,4 +42,9 @@ MPI_Comm mpi_communicator(const comm& c);
 /// before MPI is initialised; 0 when not launched in parallel.
 int launcher_rank();
 
+/// Whether an MPI launcher (mpirun/mpiexec, srun with PMI or PMIx) started this process, as
+/// its environment says. A process started without one is a job of one rank and needs no
+/// MPI at all. TSBATCH_MPI=init forces MPI_Init anyway (as a singleton).
+bool started_by_mpi_launcher();
+
 }  // namespace tsbatch

@@ -55,6 +55,13 @@ expect_output "ranks"
 expect_output "/_run_steps"
 [[ "$(ls out)" != *tmp* ]] || fail "temporary file left behind: $(ls out)"
 
+# Without a launcher the run starts no MPI; TSBATCH_MPI=init starts it as a singleton. Both
+# write the same result.
+expect_exit 0 env TSBATCH_MPI=init "$TSBATCH" run run.yaml --set steps.h.params.period=30min \
+  --set output.path=out/with_mpi.h5
+same_output "a run without MPI against one as an MPI singleton" \
+  "$TSBATCH" inspect --digest out/result.h5 -- "$TSBATCH" inspect --digest out/with_mpi.h5
+
 # Runs chain: a result collection is the input of the next run.
 cat > chain.yaml <<'YAML'
 input: {path: out/result.h5, group: /h}
