@@ -194,8 +194,8 @@ operator_def make_cut_by_reference_def() {
         if (tag.empty() || tag.find_first_of("=,{} ") != std::string::npos)
             throw param_error("group_by", "must be a tag name, got '" + given.group_by + "'");
         bound_operator b;
-        b.group =
-            std::make_unique<cut_by_reference_op>(ref, std::move(sel), tag, parse_condition_param(v, "condition"));
+        b.group = std::make_unique<cut_by_reference_op>(ref, std::move(sel), tag,
+                                                        parse_condition_param(given.condition, "condition"));
         return b;
     };
     return d;

@@ -42,10 +42,9 @@ private:
 
 }  // namespace
 
-condition parse_condition_param(const param_values& values, const std::string& name) {
-    if (!values.has(name)) throw param_error(name, "is required");
+condition parse_condition_param(const std::string& text, const std::string& name) {
     try {
-        return condition::parse(values.text(name));
+        return condition::parse(text);
     } catch (const condition_error& e) {
         throw param_error(name, std::string("does not parse: ") + e.what());
     }
@@ -128,9 +127,9 @@ operator_def make_cut_y_def() {
     d.outputs = {{"match", data_kind::series, "the points where the condition holds"},
                  {"complement", data_kind::series, "every other point, NaN values included"}};
     d.bind = [](const param_values& v) {
-        (void)cut_y_settings::fields().read(v);  // reports a missing or mistyped condition
+        const cut_y_settings s = cut_y_settings::fields().read(v);
         bound_operator b;
-        b.multi = std::make_unique<cut_y_op>(parse_condition_param(v, "condition"));
+        b.multi = std::make_unique<cut_y_op>(parse_condition_param(s.condition, "condition"));
         return b;
     };
     return d;

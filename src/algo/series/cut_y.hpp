@@ -8,9 +8,9 @@ namespace tsbatch {
 
 class param_values;
 
-/// The condition in parameter `name`, parsed; a syntax error becomes a param_error naming
-/// the parameter and the column of the mistake.
-condition parse_condition_param(const param_values& values, const std::string& name);
+/// `text`, the value of parameter `name`, parsed as a condition; a syntax error becomes a
+/// param_error naming the parameter and the column of the mistake.
+condition parse_condition_param(const std::string& text, const std::string& name);
 
 /// Writes the points of `in` where `cond` holds to `match` and every other point (NaN values
 /// included) to `complement`, both in time order. Never throws.
