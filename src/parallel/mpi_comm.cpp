@@ -149,11 +149,22 @@ private:
 
 mpi_error::mpi_error(int code, const std::string& what) : std::system_error(code, category(), what) {}
 
+namespace {
+
+// Whether mpirun/mpiexec or srun started this process: Open MPI's mpirun, PMIx (Open MPI 4+,
+// srun --mpi=pmix), PMI-1/2 (MPICH's Hydra, srun --mpi=pmi2) each leave a variable.
+bool launcher_in_environment() {
+    for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
+        if (std::getenv(var) != nullptr) return true;
+    return false;
+}
+
+}  // namespace
+
 mpi_session::mpi_session(int& argc, char**& argv) {
-    // A process started without a launcher becomes an MPI singleton; isolated mode avoids
-    // Open MPI spawning a helper daemon for it (seconds inside containers).
-    if (std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr && std::getenv("PMIX_RANK") == nullptr)
-        setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
+    // Without a launcher (TSBATCH_MPI=init) the process becomes an MPI singleton; isolated mode
+    // avoids Open MPI spawning a helper daemon for it (seconds inside containers).
+    if (!launcher_in_environment()) setenv("OMPI_MCA_ess_singleton_isolated", "1", 0);
     int provided = 0;
     check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -189,11 +200,7 @@ MPI_Comm mpi_communicator(const comm& c) {
 bool started_by_mpi_launcher() {
     if (const char* force = std::getenv("TSBATCH_MPI"); force != nullptr && std::string_view(force) == "init")
         return true;
-    // Open MPI's mpirun, PMIx (Open MPI 4+, srun --mpi=pmix), PMI-1/2 (MPICH's Hydra, srun
-    // --mpi=pmi2).
-    for (const char* var : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE"})
-        if (std::getenv(var) != nullptr) return true;
-    return false;
+    return launcher_in_environment();
 }
 
 int launcher_rank() {
