@@ -6,11 +6,16 @@
 // `derived("...")` say otherwise. Choices are the names of an enum, listed in enum order next
 // to it.
 //
-//     static const param_fields<slope_params> fields = param_fields<slope_params>()
-//         .duration("per", &slope_params::per, "the output is value change per this duration")
-//         .above(0);
-//     d.params = fields.specs();                 // the schema
-//     slope_params p = fields.read(values);      // the typed values
+//     // slope.hpp: struct slope_params { std::int64_t per = 1000;
+//     //                                  static const param_fields<slope_params>& fields(); };
+//     const param_fields<slope_params>& slope_params::fields() {
+//         static const auto f = param_fields<slope_params>(check_slope_params)
+//             .duration("per", &slope_params::per, "the output is value change per this duration")
+//             .above(0);
+//         return f;
+//     }
+//     d.params = slope_params::fields().specs();               // the schema
+//     slope_params p = slope_params::fields().read(values);    // the typed, checked values
 //
 // read() is the one place that turns validated values into fields: a value of the wrong
 // type, a missing required parameter or one out of its declared range is a param_error
