@@ -16,10 +16,15 @@ inline const char* to_string(column_type t) noexcept {
     return enum_name(t, column_type_names);
 }
 
+/// Column units. A timestamp and a duration are both integer milliseconds in the file; the
+/// unit tells them apart, so that exports can write timestamps as dates.
+inline constexpr const char* unit_epoch_ms = "epoch_ms";  ///< a timestamp: ms since 1970-01-01T00:00:00Z
+inline constexpr const char* unit_ms = "ms";              ///< a duration in milliseconds
+
 struct column_spec {
     std::string name;
     column_type type = column_type::float64;
-    std::string unit;     ///< "ms", "" when dimensionless or the series' own unit
+    std::string unit;     ///< unit_epoch_ms, unit_ms, or "" when dimensionless or the series' own unit
     std::string summary;  ///< one line for `tsbatch catalogue`
 };
 

@@ -21,8 +21,8 @@ public:
                 {"role", column_type::string, "", "centre or member"},
                 {"series_count", column_type::int64, "", "series in the group, centre included"},
                 {"start", column_type::int64, "", "index of the window's first point in its series"},
-                {"start_time", column_type::int64, "ms", "time of the window's first point"},
-                {"end_time", column_type::int64, "ms", "time of the window's last point"},
+                {"start_time", column_type::int64, unit_epoch_ms, "time of the window's first point"},
+                {"end_time", column_type::int64, unit_epoch_ms, "time of the window's last point"},
                 {"distance", column_type::float64, "", "z-normalised Euclidean distance to the centre (0 for it)"}};
     }
 

@@ -53,8 +53,8 @@ public:
     std::vector<column_spec> columns(std::size_t) const override {
         return {{"rank", column_type::int64, "", "1 = the closest match"},
                 {"start", column_type::int64, "", "index of the window's first point in its series"},
-                {"start_time", column_type::int64, "ms", "time of the window's first point"},
-                {"end_time", column_type::int64, "ms", "time of the window's last point"},
+                {"start_time", column_type::int64, unit_epoch_ms, "time of the window's first point"},
+                {"end_time", column_type::int64, unit_epoch_ms, "time of the window's last point"},
                 {"distance", column_type::float64, "", "z-normalised Euclidean or DTW distance to the pattern"}};
     }
 
@@ -126,15 +126,15 @@ const param_fields<pattern_settings>& pattern_settings::fields() {
             .timestamp("pattern_to", &P::to, "with a series id as pattern: its points before this time")
             .derived("its last point")
             .choice(
-                "distance", [](P & p) -> auto& { return p.p.distance; }, pattern_distance_names,
+                "distance", [](P& s) -> auto& { return s.p.distance; }, pattern_distance_names,
                 "euclidean_znorm (MASS) or dtw (Sakoe-Chiba band)")
             .number(
-                "band", [](P & p) -> auto& { return p.p.band; },
+                "band", [](P& s) -> auto& { return s.p.band; },
                 "dtw: band half-width as a fraction of the pattern length")
             .min(0)
             .max(1)
             .integer(
-                "top_k", [](P & p) -> auto& { return p.p.top_k; }, "matches reported")
+                "top_k", [](P& s) -> auto& { return s.p.top_k; }, "matches reported")
             .min(1)
             .integer("exclusion", &P::exclusion,
                      "matches of one series closer than this many points to a better one are dropped")

@@ -446,7 +446,7 @@ std::vector<outlier_flag> detail::detect_outliers(series_view in, const outliers
 
 std::vector<column_spec> outlier_flag_columns() {
     return {
-        {"time", column_type::int64, "ms", "timestamp of the outlier"},
+        {"time", column_type::int64, unit_epoch_ms, "timestamp of the outlier"},
         {"value", column_type::float64, "", "its value"},
         {"reference", column_type::float64, "", "the median it was compared with (hampel: of its window)"},
         {"score", column_type::float64, "",

@@ -412,19 +412,19 @@ const std::vector<column_spec>& quality_stats_columns() {
     static const std::vector<column_spec> cols = {
         {"nb_points", column_type::int64, "", "number of points, NaN values included"},
         {"nb_nan", column_type::int64, "", "number of NaN values"},
-        {"start", column_type::int64, "ms", "first timestamp"},
-        {"end", column_type::int64, "ms", "last timestamp"},
+        {"start", column_type::int64, unit_epoch_ms, "first timestamp"},
+        {"end", column_type::int64, unit_epoch_ms, "last timestamp"},
         {"min", column_type::float64, "", "smallest non-NaN value"},
         {"max", column_type::float64, "", "largest non-NaN value"},
         {"mean", column_type::float64, "", "mean of the non-NaN values"},
         {"variance", column_type::float64, "", "population variance of the non-NaN values"},
         {"std", column_type::float64, "", "population standard deviation of the non-NaN values"},
-        {"ref_period", column_type::int64, "ms", "modal time step (ties: the smaller)"},
-        {"min_period", column_type::int64, "ms", "smallest time step"},
-        {"max_period", column_type::int64, "ms", "largest time step"},
-        {"mean_period", column_type::float64, "ms", "mean time step"},
+        {"ref_period", column_type::int64, unit_ms, "modal time step (ties: the smaller)"},
+        {"min_period", column_type::int64, unit_ms, "smallest time step"},
+        {"max_period", column_type::int64, unit_ms, "largest time step"},
+        {"mean_period", column_type::float64, unit_ms, "mean time step"},
         {"nb_gaps", column_type::int64, "", "number of time steps > gap_factor * ref_period"},
-        {"longest_gap", column_type::int64, "ms", "largest time step counted as a gap (0 without gaps)"},
+        {"longest_gap", column_type::int64, unit_ms, "largest time step counted as a gap (0 without gaps)"},
     };
     return cols;
 }

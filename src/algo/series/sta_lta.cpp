@@ -291,8 +291,8 @@ const param_fields<sta_lta_params>& sta_lta_params::fields() {
 
 std::vector<column_spec> sta_lta_trigger_columns() {
     return {
-        {"on_time", column_type::int64, "ms", "first ratio point >= on"},
-        {"off_time", column_type::int64, "ms",
+        {"on_time", column_type::int64, unit_epoch_ms, "first ratio point >= on"},
+        {"off_time", column_type::int64, unit_epoch_ms,
          "first ratio point < off after it; when not closed, the last ratio point before the data ended"},
         {"peak_ratio", column_type::float64, "", "largest STA/LTA ratio of the trigger"},
         {"closed", column_type::int64, "", "1 when the ratio fell below off, 0 when the data ended first"},
