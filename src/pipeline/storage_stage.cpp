@@ -157,7 +157,7 @@ void export_collections(const comm& c, const std::vector<staged_location>& where
         if (!std::filesystem::is_directory(s.dir, ec)) throw output_error("cannot create the output directory " + s.dir);
     });
 
-    std::optional<storage::gzip_file> part;
+    std::optional<storage::export_file> part;
     std::vector<std::string> violations;
     std::uint64_t lines = 0, nan_points = 0, series = 0;
     agreed_phase(c, [&] {

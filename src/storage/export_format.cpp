@@ -133,7 +133,94 @@ std::uint64_t append_csv_rows(std::string& out, std::string_view metric, std::st
 }
 
 // ---------------------------------------------------------------------------------------
-// gzip_file
+// Table and matrix CSV
+
+namespace {
+
+bool is_timestamp(const column_spec& c) { return c.type == column_type::int64 && c.unit == unit_epoch_ms; }
+
+/// A float cell: empty for NaN, "inf"/"-inf", else the text that reads back exactly (-0 too,
+/// which format_value writes as "0" for OpenTSDB's sake).
+void append_number_cell(std::string& out, double v) {
+    if (std::isnan(v)) return;
+    if (v == 0 && std::signbit(v)) {
+        out += "-0";
+        return;
+    }
+    char text[max_value_chars];
+    out.append(text, format_value(v, text));
+}
+
+void append_integer_cell(std::string& out, std::int64_t v) {
+    char text[24];
+    out.append(text, static_cast<std::size_t>(std::to_chars(text, text + sizeof text, v).ptr - text));
+}
+
+}  // namespace
+
+std::string table_csv_header(const std::vector<column_spec>& columns) {
+    std::string h;
+    for (const auto& c : columns) {
+        if (!h.empty()) h += ',';
+        append_csv_field(h, c.name);
+        if (is_timestamp(c)) {
+            h += ',';
+            append_csv_field(h, c.name + "_ms");
+        }
+    }
+    h += '\n';
+    return h;
+}
+
+void append_table_csv_rows(std::string& out, const table_batch& rows) {
+    const std::size_t n = rows.columns.empty() ? 0 : rows.columns.front().size();
+    for (std::size_t i = 0; i < n; ++i) {
+        bool first = true;
+        for (const auto& col : rows.columns) {
+            if (!first) out += ',';
+            first = false;
+            switch (col.spec.type) {
+            case column_type::int64:
+                if (is_timestamp(col.spec)) {
+                    out += format_iso8601(col.ints[i]);
+                    out += ',';
+                }
+                append_integer_cell(out, col.ints[i]);
+                break;
+            case column_type::float64:
+                append_number_cell(out, col.floats[i]);
+                break;
+            case column_type::string:
+                append_csv_field(out, col.strings[i]);
+                break;
+            }
+        }
+        out += '\n';
+    }
+}
+
+std::string matrix_csv_header(std::string_view corner, const std::vector<std::string>& col_labels) {
+    std::string h;
+    append_csv_field(h, corner);
+    for (const auto& label : col_labels) {
+        h += ',';
+        append_csv_field(h, label);
+    }
+    h += '\n';
+    return h;
+}
+
+void append_matrix_csv_row(std::string& out, std::string_view label, std::span<const double> values) {
+    append_csv_field(out, label);
+    for (const double v : values) {
+        out += ',';
+        append_number_cell(out, v);
+    }
+    out += '\n';
+}
+
+// ---------------------------------------------------------------------------------------
+// export_file
 
 namespace {
 
@@ -144,7 +231,7 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 }  // namespace
 
-struct gzip_file::impl {
+struct export_file::impl {
     std::string path;
     std::string temp;
     int fd = -1;
@@ -172,9 +259,13 @@ struct gzip_file::impl {
         }
     }
 
-    /// Deflates `data` with `flush` and writes what comes out; with Z_FINISH until the
-    /// stream ends.
+    /// Deflates `data` with `flush` and writes what comes out, with Z_FINISH until the stream
+    /// ends. A plain file gets `data` itself.
     void deflate_block(std::string_view data, int flush) {
+        if (!deflating) {  // a plain file
+            write_all(reinterpret_cast<const unsigned char*>(data.data()), data.size());
+            return;
+        }
         zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
         zs.avail_in = static_cast<uInt>(data.size());
         for (;;) {
@@ -223,8 +314,8 @@ struct gzip_file::impl {
     }
 };
 
-gzip_file::gzip_file(std::string path, int level) : impl_(std::make_unique<impl>()), path_(std::move(path)) {
-    if (level < Z_DEFAULT_COMPRESSION || level > Z_BEST_COMPRESSION)
+export_file::export_file(std::string path, int level) : impl_(std::make_unique<impl>()), path_(std::move(path)) {
+    if (level != plain && (level < Z_DEFAULT_COMPRESSION || level > Z_BEST_COMPRESSION))
         throw usage_error("gzip level " + std::to_string(level) + " for " + path_ + " is not between 0 and 9");
     impl& d = *impl_;
     d.path = path_;
@@ -236,20 +327,21 @@ gzip_file::gzip_file(std::string path, int level) : impl_(std::make_unique<impl>
         d.temp.clear();  // nothing was created, so the destructor must not remove anything
         throw output_error("cannot create " + path_ + " (temporary file " + temp + "): " + errno_text(err));
     }
+    d.in.reserve(input_block);
+    if (level == plain) return;
     // windowBits 16 + 15: a gzip (RFC 1952) wrapper with no name and mtime 0, so the same
     // data always gives the same bytes.
     if (deflateInit2(&d.zs, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         throw output_error("cannot start compressing " + path_ + ": zlib: " +
                            (d.zs.msg != nullptr ? d.zs.msg : "out of memory"));
     d.deflating = true;
-    d.in.reserve(input_block);
 }
 
-gzip_file::~gzip_file() = default;
+export_file::~export_file() = default;
 
-void gzip_file::write(std::string_view bytes) {
+void export_file::write(std::string_view bytes) {
     impl& d = *impl_;
-    if (d.committed) throw internal_error("gzip_file::write after commit of " + path_);
+    if (d.committed) throw internal_error("export_file::write after commit of " + path_);
     if (d.failed) throw output_error("cannot write " + path_ + ": an earlier write failed");
     bytes_in_ += bytes.size();
     while (!bytes.empty()) {
@@ -267,9 +359,9 @@ void gzip_file::write(std::string_view bytes) {
     }
 }
 
-void gzip_file::commit() {
+void export_file::commit() {
     impl& d = *impl_;
-    if (d.committed) throw internal_error("gzip_file::commit called twice for " + path_);
+    if (d.committed) throw internal_error("export_file::commit called twice for " + path_);
     if (d.failed) throw output_error("cannot finish " + path_ + ": an earlier write failed");
     d.deflate_block(d.in, Z_FINISH);
     d.in.clear();

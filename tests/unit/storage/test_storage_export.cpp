@@ -521,16 +521,62 @@ TEST(StorageCsvExport, TagKeysInHeaderOrder) {
     EXPECT_EQ(out, "2023-11-14T22:13:20.000Z,-3,m,1,,3\n");
 }
 
-// ---------------------------------------------------------------------------------------
-// gzip_file
+TEST(StorageTableCsv, TimestampColumnsGetAnIsoAndAnMsColumn) {
+    const std::vector<column_spec> cols = {{"series_index", column_type::int64, "", ""},
+                                           {"id", column_type::string, "", ""},
+                                           {"start", column_type::int64, unit_epoch_ms, ""},
+                                           {"gap", column_type::int64, unit_ms, ""},
+                                           {"mean", column_type::float64, "", ""},
+                                           {"a,b", column_type::float64, "", ""}};
+    EXPECT_EQ(table_csv_header(cols), "series_index,id,start,start_ms,gap,mean,\"a,b\"\n");
+}
 
-TEST(StorageGzipFile, RoundTripThroughGzread) {
+TEST(StorageTableCsv, RowsWithNaNInfinitiesQuotesAndTimestamps) {
+    const std::vector<column_spec> cols = {{"id", column_type::string, "", ""},
+                                           {"at", column_type::int64, unit_epoch_ms, ""},
+                                           {"n", column_type::int64, "", ""},
+                                           {"x", column_type::float64, "", ""}};
+    table_batch t(cols);
+    t.columns[0].strings = {"gw.level{site=A}", "say \"hi\"", "line\nbreak", ""};
+    t.columns[1].ints = {t2023, -1, 0, t2023 + 5};
+    t.columns[2].ints = {std::numeric_limits<std::int64_t>::min(), 0, 7, -3};
+    t.columns[3].floats = {0.1, nan_v, inf_v, -inf_v};
+    std::string out;
+    append_table_csv_rows(out, t);
+    EXPECT_EQ(out,
+              "gw.level{site=A},2023-11-14T22:13:20.000Z,1700000000000,-9223372036854775808,0.1\n"
+              "\"say \"\"hi\"\"\",1969-12-31T23:59:59.999Z,-1,0,\n"
+              "\"line\nbreak\",1970-01-01T00:00:00.000Z,0,7,inf\n"
+              ",2023-11-14T22:13:20.005Z,1700000000005,-3,-inf\n");
+}
+
+TEST(StorageTableCsv, EmptyTableWritesNoRows) {
+    table_batch t({{"x", column_type::float64, "", ""}});
+    std::string out;
+    append_table_csv_rows(out, t);
+    EXPECT_EQ(out, "");
+}
+
+TEST(StorageMatrixCsv, LabelsFirstThenValuesThatReadBackExactly) {
+    EXPECT_EQ(matrix_csv_header("series\\series", {"a", "b,c"}), "series\\series,a,\"b,c\"\n");
+    std::string out;
+    const std::vector<double> row = {1.0, nan_v, 0.30000000000000004, -2.5e-300, -0.0};
+    append_matrix_csv_row(out, "gw{site=A,x=1}", row);
+    EXPECT_EQ(out, "\"gw{site=A,x=1}\",1,,0.30000000000000004,-2.5e-300,-0\n");
+    for (const char* text : {"0.30000000000000004", "-2.5e-300"}) EXPECT_NE(out.find(text), std::string::npos);
+    EXPECT_EQ(std::strtod("0.30000000000000004", nullptr), row[2]);
+}
+
+// ---------------------------------------------------------------------------------------
+// export_file
+
+TEST(StorageExportFile, RoundTripThroughGzread) {
     temp_dir dir;
     const std::string path = dir.file("rank-0.txt.gz");
     std::string want;
     std::mt19937_64 rng(7);
     {
-        gzip_file f(path);
+        export_file f(path);
         // Small writes, then one bigger than the 1 MiB block, then small ones again.
         for (int i = 0; i < 1000; ++i) {
             const std::string line = "gw.level " + std::to_string(t2023 + i) + " " + std::to_string(rng() % 1000) +
@@ -557,21 +603,21 @@ TEST(StorageGzipFile, RoundTripThroughGzread) {
     EXPECT_EQ(static_cast<unsigned char>(raw[1]), 0x8BU);
 }
 
-TEST(StorageGzipFile, EmptyFileIsAValidGzip) {
+TEST(StorageExportFile, EmptyFileIsAValidGzip) {
     temp_dir dir;
     const std::string path = dir.file("empty.gz");
     {
-        gzip_file f(path, 9);
+        export_file f(path, 9);
         f.commit();
     }
     EXPECT_EQ(gunzip_file(path), "");
 }
 
-TEST(StorageGzipFile, DestroyedWithoutCommitLeavesNoFile) {
+TEST(StorageExportFile, DestroyedWithoutCommitLeavesNoFile) {
     temp_dir dir;
     const std::string path = dir.file("out.gz");
     {
-        gzip_file f(path);
+        export_file f(path);
         f.write("some data\n");
         EXPECT_EQ(dir.entries().size(), 1U);  // the temporary file exists meanwhile
     }
@@ -579,21 +625,21 @@ TEST(StorageGzipFile, DestroyedWithoutCommitLeavesNoFile) {
     EXPECT_TRUE(dir.entries().empty());
 }
 
-TEST(StorageGzipFile, UncommittedReplacementKeepsTheOldFile) {
+TEST(StorageExportFile, UncommittedReplacementKeepsTheOldFile) {
     temp_dir dir;
     const std::string path = dir.file("out.gz");
     {
-        gzip_file f(path);
+        export_file f(path);
         f.write("first\n");
         f.commit();
     }
     {
-        gzip_file f(path);
+        export_file f(path);
         f.write("second\n");
     }
     EXPECT_EQ(gunzip_file(path), "first\n");
     {
-        gzip_file f(path);
+        export_file f(path);
         f.write("third\n");
         f.commit();
     }
@@ -601,7 +647,7 @@ TEST(StorageGzipFile, UncommittedReplacementKeepsTheOldFile) {
     EXPECT_EQ(dir.entries(), std::vector<std::string>{"out.gz"});
 }
 
-TEST(StorageGzipFile, UnwritableDirectoryThrowsOutputErrorNamingThePath) {
+TEST(StorageExportFile, UnwritableDirectoryThrowsOutputErrorNamingThePath) {
     temp_dir dir;
     // A missing directory, and a "directory" that is a regular file: unwritable even as root.
     const std::string missing = dir.file("no-such-dir") + "/out.gz";
@@ -609,7 +655,7 @@ TEST(StorageGzipFile, UnwritableDirectoryThrowsOutputErrorNamingThePath) {
     { std::ofstream(blocker) << "x"; }
     for (const std::string& path : {missing, blocker + "/out.gz"}) {
         try {
-            gzip_file f(path);
+            export_file f(path);
             ADD_FAILURE() << "opened " << path;
         } catch (const output_error& e) {
             const std::string what = e.what();
@@ -621,14 +667,14 @@ TEST(StorageGzipFile, UnwritableDirectoryThrowsOutputErrorNamingThePath) {
     }
 }
 
-TEST(StorageGzipFile, FailedRenameThrowsAndCleansUp) {
+TEST(StorageExportFile, FailedRenameThrowsAndCleansUp) {
     temp_dir dir;
     // The target is a non-empty directory: rename(2) cannot replace it.
     const std::string path = dir.file("taken");
     std::filesystem::create_directory(path);
     { std::ofstream(path + "/inside") << "x"; }
     {
-        gzip_file f(path);
+        export_file f(path);
         f.write("data\n");
         try {
             f.commit();
@@ -641,8 +687,33 @@ TEST(StorageGzipFile, FailedRenameThrowsAndCleansUp) {
     EXPECT_EQ(dir.entries(), std::vector<std::string>{"taken"});
 }
 
-TEST(StorageGzipFile, BadLevelIsAUsageError) {
+TEST(StorageExportFile, BadLevelIsAUsageError) {
     temp_dir dir;
-    EXPECT_THROW(gzip_file(dir.file("x.gz"), 10), usage_error);
+    EXPECT_THROW(export_file(dir.file("x.gz"), 10), usage_error);
     EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(StorageExportFile, PlainFileIsWrittenAsItIsAndOnlyOnCommit) {
+    temp_dir dir;
+    const std::string path = dir.file("q.csv");
+    std::string want;
+    {
+        export_file f(path, export_file::plain);
+        for (int i = 0; i < 100000; ++i) {  // past the 1 MiB block
+            const std::string line = std::to_string(i) + ",x\n";
+            f.write(line);
+            want += line;
+        }
+        EXPECT_FALSE(std::filesystem::exists(path));
+        f.commit();
+    }
+    std::ifstream in(path, std::ios::binary);
+    const std::string got((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"q.csv"});
+    {
+        export_file f(dir.file("gone.csv"), export_file::plain);
+        f.write("partial\n");
+    }
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"q.csv"});
 }
