@@ -341,14 +341,29 @@ void write_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t c
     check(H5Dwrite(dset, mem_type, mspace.get(), fspace.get(), xfer.get(), count == 0 ? &dummy : data), "H5Dwrite");
 }
 
-void write_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
-                const double* data, const transfer& xfer) {
-    if (rows == 0 || cols == 0) return;
+namespace {
+// The file and memory spaces of a rows x cols tile at (row0, col0).
+std::pair<dataspace, dataspace> tile_spaces(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows,
+                                            std::uint64_t cols) {
     dataspace fspace(check(H5Dget_space(dset), "H5Dget_space"));
     const hsize_t start[2] = {row0, col0}, count[2] = {rows, cols};
     check(H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), "H5Sselect_hyperslab");
     dataspace mspace(check(H5Screate_simple(2, count, nullptr), "H5Screate_simple"));
+    return {std::move(fspace), std::move(mspace)};
+}
+}  // namespace
+
+void write_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
+                const double* data, const transfer& xfer) {
+    if (rows == 0 || cols == 0) return;
+    const auto [fspace, mspace] = tile_spaces(dset, row0, col0, rows, cols);
     check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), xfer.get(), data), "H5Dwrite");
+}
+
+void read_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols, double* out) {
+    if (rows == 0 || cols == 0) return;
+    const auto [fspace, mspace] = tile_spaces(dset, row0, col0, rows, cols);
+    check(H5Dread(dset, H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), H5P_DEFAULT, out), "H5Dread");
 }
 
 object open_object(hid_t loc, const std::string& path) {
