@@ -48,6 +48,9 @@ struct export_settings {
     std::string metric_template = default_metric_template;
     bool whole_seconds = false;
     std::string report_path;                 ///< every violation, when set
+    /// CSV of tables and matrices: at most this many rows per file; a bigger one is cut into
+    /// numbered parts (the cut depends on the data only, not on the rank count).
+    std::uint64_t rows_per_part = 1'000'000;
 };
 
 struct push_settings {

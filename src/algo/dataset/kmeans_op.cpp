@@ -102,6 +102,7 @@ class feature_matrix {
 public:
     std::vector<double> x;
     std::size_t d = 0;
+    std::vector<std::string> names;  ///< the table columns used (features: table), else empty
 };
 
 class kmeans_op final : public dataset_operator {
@@ -147,6 +148,11 @@ public:
         cm.set_attr("converged", best.converged ? "true" : "false");
         cm.set_attr("best_run", static_cast<double>(best.run));
         cm.set_attr("seed", static_cast<double>(s_.p.seed));
+        if (!f.names.empty()) {  // the column labels a CSV export and readers show
+            std::string joined;
+            for (const auto& name : f.names) joined += (joined.empty() ? "" : ",") + name;
+            cm.set_attr("col_labels", joined);
+        }
         if (c.is_root()) cm.write(0, 0, s_.p.k, f.d, best.centroids);
     }
 
@@ -236,6 +242,7 @@ private:
         }
         if (use.empty()) throw param_error("features", "the input table has no numeric column");
         f.d = use.size();
+        for (const auto k : use) f.names.push_back(t.columns[k].spec.name);
         f.x.resize(t.size() * f.d);
         for (std::size_t i = 0; i < t.size(); ++i)
             for (std::size_t j = 0; j < use.size(); ++j) {
