@@ -34,8 +34,11 @@ inline execution run_split_over_ranks(const step_pipeline& p, const series_batch
     std::vector<std::uint64_t> counts(input.size());
     for (std::size_t i = 0; i < input.size(); ++i) counts[i] = input.count(i);
     const auto plan = decompose(counts, p, "cost", nranks, joined, rule);
-    for (const auto& c : plan.chunks)
-        if (c.begin > 0 && !joined.empty()) EXPECT_EQ(joined[c.begin - 1], 0) << "a chunk boundary splits a group";
+    for (const auto& c : plan.chunks) {
+        if (c.begin > 0 && !joined.empty()) {
+            EXPECT_EQ(joined[c.begin - 1], 0) << "a chunk boundary splits a group";
+        }
+    }
     for (int r = 0; r < nranks; ++r)
         EXPECT_GT(plan.series_of_rank(r).size(), 0u)
             << "rank " << r << " of " << nranks << " gets no series: make the chunks smaller or the input larger";

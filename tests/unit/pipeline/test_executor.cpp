@@ -39,19 +39,6 @@ series_batch generated(std::uint64_t n, std::uint64_t mean_points) {
     return b;
 }
 
-series_batch slice(const series_batch& all, index_range r) {
-    series_batch b;
-    for (auto i = r.begin; i < r.end; ++i) b.append(all.meta[i], all.series(i));
-    return b;
-}
-
-// Concatenates per-rank executions in rank order, as the collective writer lays them out.
-execution concat(const std::vector<execution>& parts) {
-    execution all;
-    for (auto part : parts) append_execution(all, std::move(part));
-    return all;
-}
-
 }  // namespace
 
 TEST(step_pipeline, runs_steps_and_keeps_series_identity) {
