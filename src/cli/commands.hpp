@@ -24,5 +24,7 @@ void setup_validate(CLI::App& app, command_action& action);
 void setup_stage_in(CLI::App& app, command_action& action);
 void setup_export(CLI::App& app, command_action& action);
 void setup_push(CLI::App& app, command_action& action);
+/// Hidden: the man pages and completion script, made by the build (cli_docs.hpp).
+void setup_docs(CLI::App& app, command_action& action);
 
 }  // namespace tsbatch

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     setup_stage_in(app, action);
     setup_export(app, action);
     setup_push(app, action);
+    setup_docs(app, action);
 
     std::string command_line;
     for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);

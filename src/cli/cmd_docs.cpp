@@ -1,0 +1,40 @@
+// `tsbatch docs --man DIR --bash-completion FILE`: hidden; the build runs it to make the man
+// pages and the completion script from this very command line (cli_docs.hpp).
+#include <fstream>
+#include <memory>
+
+#include "build_info.hpp"
+#include "cli/cli_docs.hpp"
+#include "cli/commands.hpp"
+#include "cli/run_context.hpp"
+#include "core/error.hpp"
+
+namespace tsbatch {
+
+void setup_docs(CLI::App& app, command_action& action) {
+    struct request {
+        std::string man_dir;
+        std::string completion;
+    };
+    auto req = std::make_shared<request>();
+    auto* sub = app.add_subcommand("docs", "Write the man pages and the bash completion script");
+    sub->group("");  // hidden: for the build, not for users
+    sub->add_option("--man", req->man_dir, "Directory for tsbatch.1 and tsbatch-COMMAND.1");
+    sub->add_option("--bash-completion", req->completion, "File for the bash completion script");
+    sub->final_callback([&app, &action, req] {
+        action = [&app, req](invocation&) {
+            return run_serial([&] {
+                if (!req->man_dir.empty()) write_man_pages(app, req->man_dir, TSBATCH_VERSION);
+                if (!req->completion.empty()) {
+                    std::ofstream out(req->completion, std::ios::binary | std::ios::trunc);
+                    out << bash_completion(app);
+                    out.close();
+                    if (!out) throw output_error("cannot write " + req->completion);
+                }
+                return 0;
+            });
+        };
+    });
+}
+
+}  // namespace tsbatch
