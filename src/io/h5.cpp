@@ -360,6 +360,15 @@ void write_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_
     check(H5Dwrite(dset, H5T_NATIVE_DOUBLE, mspace.get(), fspace.get(), xfer.get(), data), "H5Dwrite");
 }
 
+void read_elements(hid_t dset, hid_t mem_type, const std::vector<std::uint64_t>& indices, void* out) {
+    if (indices.empty()) return;
+    dataspace fspace(check(H5Dget_space(dset), "H5Dget_space"));
+    const std::vector<hsize_t> coords(indices.begin(), indices.end());
+    check(H5Sselect_elements(fspace.get(), H5S_SELECT_SET, coords.size(), coords.data()), "H5Sselect_elements");
+    auto mspace = simple_1d(indices.size());
+    check(H5Dread(dset, mem_type, mspace.get(), fspace.get(), H5P_DEFAULT, out), "H5Dread");
+}
+
 void read_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols, double* out) {
     if (rows == 0 || cols == 0) return;
     const auto [fspace, mspace] = tile_spaces(dset, row0, col0, rows, cols);

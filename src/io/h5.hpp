@@ -158,6 +158,9 @@ void write_slab(hid_t dset, hid_t mem_type, std::uint64_t start, std::uint64_t c
 /// Writes a rows x cols tile of doubles (row-major) at (row0, col0) of a 2-D float64 dataset.
 void write_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
                 const double* data, const transfer& xfer);
+/// Reads the elements at `indices` (any order) of a 1-D dataset into `out` (indices.size()
+/// elements of mem_type): one read for scattered elements.
+void read_elements(hid_t dset, hid_t mem_type, const std::vector<std::uint64_t>& indices, void* out);
 /// Reads a rows x cols tile of doubles (row-major) at (row0, col0) of a 2-D dataset.
 void read_tile(hid_t dset, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols, double* out);
 /// Opens any object (group or dataset) by path.

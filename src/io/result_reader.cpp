@@ -98,6 +98,16 @@ long long result_file::id() const noexcept { return impl_->file.get(); }
 
 stored_kind result_file::kind_of(const std::string& object) const { return impl_->kind_of(object); }
 
+std::string result_file::string_attr(const std::string& object, const std::string& name) const {
+    const auto obj = impl_->open(object);
+    const h5::silence_errors quiet;
+    try {
+        return h5::read_string_attr(obj.get(), name).value_or("");
+    } catch (const h5::failure&) {
+        return "";  // not a string
+    }
+}
+
 std::vector<stored_object> result_file::objects_under(const std::string& object) const {
     std::vector<stored_object> out;
     impl_->collect(object, out);

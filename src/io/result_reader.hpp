@@ -46,6 +46,9 @@ public:
     /// were written (a step's outputs in its order, steps in run order).
     std::vector<stored_object> objects_under(const std::string& object) const;
 
+    /// A string attribute of `object` ("/" for the file's provenance), or "" without one.
+    std::string string_attr(const std::string& object, const std::string& name) const;
+
     long long id() const noexcept;  ///< the HDF5 file id (hid_t), for the readers below
 
 private:

@@ -45,6 +45,13 @@ public:
     /// Rows [start, start+n) of the string column `name` (id, metric or tags).
     std::vector<std::string> read_strings(const std::string& name, std::uint64_t start, std::uint64_t n) const;
 
+    /// The first and the last timestamp of each series in `rows` (two reads of scattered
+    /// points, not a read of the series); both 0 for an empty series.
+    struct time_extent {
+        std::int64_t first = 0, last = 0;
+    };
+    std::vector<time_extent> time_extents(index_range rows) const;
+
     /// Meta and points of the series at `rows` (sorted ascending), in that order; each
     /// series' source_index is its row.
     series_batch read(std::span<const std::uint64_t> rows) const;

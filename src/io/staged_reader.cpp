@@ -189,6 +189,32 @@ std::vector<std::string> staged_reader::read_strings(const std::string& name, st
     }
 }
 
+std::vector<staged_reader::time_extent> staged_reader::time_extents(index_range rows) const {
+    const h5::silence_errors quiet;
+    const auto& m = *impl_;
+    if (rows.end > m.count.size() || rows.begin > rows.end) throw internal_error("staged_reader::time_extents: rows out of range");
+    std::vector<std::uint64_t> at;  // first and last point of each non-empty series
+    for (auto i = rows.begin; i < rows.end; ++i)
+        if (m.count[i] > 0) {
+            at.push_back(m.offset[i]);
+            at.push_back(m.offset[i] + m.count[i] - 1);
+        }
+    std::vector<std::int64_t> t(at.size());
+    try {
+        h5::read_elements(m.time.get(), H5T_NATIVE_INT64, at, t.data());
+    } catch (const h5::failure& e) {
+        m.fail("cannot read points/time: " + std::string(e.what()));
+    }
+    std::vector<time_extent> out(rows.size());
+    std::size_t k = 0;
+    for (auto i = rows.begin; i < rows.end; ++i)
+        if (m.count[i] > 0) {
+            out[i - rows.begin] = {t[k], t[k + 1]};
+            k += 2;
+        }
+    return out;
+}
+
 series_batch staged_reader::read(index_range rows) const {
     std::vector<std::uint64_t> r(rows.size());
     for (std::size_t i = 0; i < r.size(); ++i) r[i] = rows.begin + i;
