@@ -17,6 +17,7 @@
 #include "core/redact.hpp"
 #include "core/time.hpp"
 #include "pipeline/config_tree.hpp"
+#include "storage/pg_client.hpp"
 
 namespace tsbatch {
 
@@ -557,6 +558,49 @@ const std::vector<config_key<input_config>>& input_keys() {
     return keys;
 }
 
+// `steps:` of a publishing section (output.opentsdb, output.postgres): names of kept steps;
+// `verb` says what the section would do with them ("send", "load").
+template <class S>
+config_key<S> kept_steps_key(const char* verb) {
+    return {"steps", false,
+            [verb](const reader& r, const ynode& v, const std::string& path, S& s, const run_config& cfg) {
+                s.steps = r.step_names(
+                    v, path, "expected a list of step names",
+                    [&](const ynode& item, const std::string& p, const std::string& name,
+                        const std::vector<std::string>&) {
+                        if (cfg.find_step(name) == nullptr) r.fail(item, p, "no step named " + quoted(name));
+                        if (!cfg.keeps(name))
+                            r.fail(item, p,
+                                   "step " + quoted(name) + " is not kept (output.keep), so there is nothing to " + verb);
+                    });
+            },
+            [](YAML::Emitter& e, const S& s) {
+                if (s.steps) emit_names(e, "steps", *s.steps);
+            }};
+}
+
+const std::vector<config_key<postgres_output>>& postgres_keys() {
+    using S = postgres_output;
+    static const std::vector<config_key<S>> keys{
+        text_key("table", &S::table, true),
+        choice_key("mode", &S::mode, {"create", "append", "replace"}),
+        {"dsn", false,
+         [](const reader& r, const ynode& v, const std::string& path, S& s, const run_config&) {
+             s.dsn = r.nonempty_text(v, path);
+             try {
+                 storage::refuse_password_in_conninfo(s.dsn, "the connection string");
+             } catch (const usage_error& e) {
+                 r.fail(v, path, e.what());
+             }
+         },
+         [](YAML::Emitter& e, const S& s) {
+             if (!s.dsn.empty()) emit_entry(e, "dsn", s.dsn);
+         }},
+        kept_steps_key<S>("load"),
+    };
+    return keys;
+}
+
 const std::vector<config_key<opentsdb_output>>& opentsdb_keys() {
     using S = opentsdb_output;
     static const std::vector<config_key<S>> keys{
@@ -577,21 +621,7 @@ const std::vector<config_key<opentsdb_output>>& opentsdb_keys() {
              if (!s.url.empty()) emit_entry(e, "url", redact_url(s.url));
          }},
         text_key("metric", &S::metric, true),
-        {"steps", false,
-         [](const reader& r, const ynode& v, const std::string& path, S& s, const run_config& cfg) {
-             s.steps = r.step_names(
-                 v, path, "expected a list of step names",
-                 [&](const ynode& item, const std::string& p, const std::string& name,
-                     const std::vector<std::string>&) {
-                     if (cfg.find_step(name) == nullptr) r.fail(item, p, "no step named " + quoted(name));
-                     if (!cfg.keeps(name))
-                         r.fail(item, p,
-                                "step " + quoted(name) + " is not kept (output.keep), so there is nothing to send");
-                 });
-         },
-         [](YAML::Emitter& e, const S& s) {
-             if (s.steps) emit_names(e, "steps", *s.steps);
-         }},
+        kept_steps_key<S>("send"),
         bool_key("whole_seconds", &S::whole_seconds),
         text_key("journal", &S::journal, false),
         integer_key("batch_points", &S::batch_points, 1, 10000000),
@@ -641,6 +671,18 @@ const std::vector<config_key<output_config>>& output_keys() {
              if (!s.opentsdb) return;
              e << YAML::Key << "opentsdb" << YAML::Value << YAML::BeginMap;
              for (const auto& k : opentsdb_keys()) k.emit(e, *s.opentsdb);
+             e << YAML::EndMap;
+         }},
+        {"postgres", false,
+         [](const reader& r, const ynode& v, const std::string& path, S& s, const run_config& cfg) {
+             postgres_output o;
+             r.read_section(v, path, postgres_keys(), o, cfg);
+             s.postgres = std::move(o);
+         },
+         [](YAML::Emitter& e, const S& s) {
+             if (!s.postgres) return;
+             e << YAML::Key << "postgres" << YAML::Value << YAML::BeginMap;
+             for (const auto& k : postgres_keys()) k.emit(e, *s.postgres);
              e << YAML::EndMap;
          }},
     };

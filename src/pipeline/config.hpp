@@ -64,12 +64,21 @@ struct opentsdb_output {
     std::int64_t retries = 5;
 };
 
+/// output.postgres: the results' tables loaded into PostgreSQL as the run's last stage.
+struct postgres_output {
+    std::string table = "{step}_{output}";          ///< naming template, {step} and {output} (DESIGN §5 rules)
+    std::string mode = "create";                    ///< create | append | replace
+    std::string dsn;                                ///< libpq connection string without a password; "" = environment
+    std::optional<std::vector<std::string>> steps;  ///< kept steps whose tables are loaded; absent = all of them
+};
+
 struct output_config {
     std::string path;                               ///< result HDF5 file (required)
     std::optional<std::vector<std::string>> keep;   ///< steps written; absent = every step
     std::string compression = "none";               ///< none | deflate
     int deflate_level = 4;                          ///< 1..9, with compression: deflate
     std::optional<opentsdb_output> opentsdb;
+    std::optional<postgres_output> postgres;
 };
 
 struct run_options {

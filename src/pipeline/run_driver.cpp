@@ -71,6 +71,7 @@ int run_pipeline(const comm& c, const run_request& req) {
     }
     input.file.reset();
     if (cfg.output.opentsdb) publish_to_opentsdb(c, cfg, *cfg.output.opentsdb, run.ex);
+    if (cfg.output.postgres) publish_to_postgres(c, cfg, *cfg.output.postgres, run.ex);
     return outcome.skipped > 0 ? static_cast<int>(exit_code::series_skipped) : 0;
 }
 

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "core/redact.hpp"
+#include "pipeline/pg_export.hpp"
 #include "pipeline/storage_stage.hpp"
 #include "storage/opentsdb_rules.hpp"
 
@@ -14,16 +16,17 @@ namespace tsbatch {
 
 namespace {
 
-// The kept series outputs of the steps output.opentsdb.steps names (all when absent), as
-// collections of the committed result file.
-std::vector<staged_location> sources_to_send(const run_config& cfg, const opentsdb_output& o, const execution& ex) {
+// The kept outputs of kind `kind` of the steps `steps` names (all when absent), as groups of
+// the committed result file.
+std::vector<staged_location> kept_outputs(const run_config& cfg, const std::optional<std::vector<std::string>>& steps,
+                                          data_kind kind, const execution& ex) {
     std::vector<staged_location> sources;
     for (const auto& st : ex.steps) {
         if (!cfg.keeps(st.name)) continue;
-        if (o.steps && std::find(o.steps->begin(), o.steps->end(), st.name) == o.steps->end()) continue;
+        if (steps && std::find(steps->begin(), steps->end(), st.name) == steps->end()) continue;
         const bool multi = st.outputs.size() > 1;
         for (const auto& out : st.outputs)
-            if (out.kind == data_kind::series)
+            if (out.kind == kind)
                 sources.push_back(location_of(cfg.output.path, "/" + st.name + (multi ? "/" + out.name : "")));
     }
     return sources;
@@ -60,10 +63,11 @@ void push_sources(const comm& c, const run_config& cfg, const opentsdb_output& o
 
 void check_publish_settings(const run_config& cfg) {
     if (cfg.output.opentsdb) (void)storage::metric_template(cfg.output.opentsdb->metric);
+    if (cfg.output.postgres) (void)storage::metric_template(cfg.output.postgres->table);
 }
 
 void publish_to_opentsdb(const comm& c, const run_config& cfg, const opentsdb_output& o, const execution& ex) {
-    const auto sources = sources_to_send(cfg, o, ex);
+    const auto sources = kept_outputs(cfg, o.steps, data_kind::series, ex);
     if (sources.empty()) {
         if (c.is_root()) std::fprintf(stderr, "tsbatch: warning: output.opentsdb: no kept step has series to send\n");
         return;
@@ -76,6 +80,30 @@ void publish_to_opentsdb(const comm& c, const run_config& cfg, const opentsdb_ou
         export_collections(c, sources, s);
     }
     if (!o.url.empty()) push_sources(c, cfg, o, sources);
+}
+
+void publish_to_postgres(const comm& c, const run_config& cfg, const postgres_output& o, const execution& ex) {
+    const auto tables = kept_outputs(cfg, o.steps, data_kind::table, ex);
+    if (tables.empty()) {
+        if (c.is_root()) std::fprintf(stderr, "tsbatch: warning: output.postgres: no kept step has a table to load\n");
+        return;
+    }
+    const storage::metric_template naming(o.table);
+    std::vector<std::string> loaded;
+    for (const auto& t : tables) {
+        postgres_settings s{naming.apply("", t.step, t.output), o.mode, o.dsn};
+        try {
+            export_to_postgres(c, t, s);
+        } catch (const storage_error& e) {
+            std::string done;
+            for (const auto& name : loaded) done += (done.empty() ? "" : ", ") + name;
+            throw storage_error(std::string(e.what()) + ". The result file " + cfg.output.path + " is complete" +
+                                (done.empty() ? "" : " and " + done + " loaded") + "; to load " + s.table +
+                                ", run: tsbatch export --to postgres " + t.name() + " --table '" + s.table +
+                                "' --mode " + s.mode + (s.dsn.empty() ? "" : " --dsn '" + s.dsn + "'"));
+        }
+        loaded.push_back(s.table);
+    }
 }
 
 }  // namespace tsbatch
