@@ -18,7 +18,7 @@ constexpr const char* exit_status_text[][2] = {
     {"2", "usage or config error, or an output path that cannot be written"},
     {"3", "input data error: a missing, foreign or malformed input file, an invalid series"},
     {"4", "finished, but some series were skipped (run.on_series_error: skip)"},
-    {"5", "storage tier (OpenTSDB) failure"},
+    {"5", "storage tier (OpenTSDB, PostgreSQL) failure"},
     {"75", "stopped by SIGTERM or SIGUSR1 with the finished chunks recorded: rerun to resume"},
 };
 
