@@ -1,6 +1,20 @@
-# What the integration fixtures (victoria_metrics.sh, slurm.sh) share: picking free loopback
-# ports and a watchdog that cleans up after a test shell killed outright (ctest's timeout)
-# without running its traps. Sourced by those files, not by tests.
+# What the integration fixtures (victoria_metrics.sh, slurm.sh, postgres.sh) share: picking
+# free loopback ports, failing with the end of a server's log, and a watchdog that cleans up
+# after a test shell killed outright (ctest's timeout) without running its traps. Sourced by
+# those files, not by tests.
+
+# fixture_fail LOG MESSAGE...: prints FAIL: MESSAGE and the last lines of the server log LOG
+# (when there is one), then exits 1.
+fixture_fail() {
+  local log=$1
+  shift
+  echo "FAIL: $*" >&2
+  if [ -n "$log" ] && [ -f "$log" ]; then
+    echo "--- last lines of $log ---" >&2
+    tail -n 30 "$log" >&2 || true
+  fi
+  exit 1
+}
 
 # fixture_free_ports N: N distinct free loopback ports, separated by spaces. The sockets are
 # held open together so that the ports differ; the kernel hands out ephemeral ports in turn,

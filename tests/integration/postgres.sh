@@ -20,14 +20,7 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tr
 PG_DIR=""
 _PG_WATCHDOG=""
 
-_pg_fail() {
-  echo "FAIL: $*" >&2
-  if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/server.log" ]; then
-    echo "--- last lines of $PG_DIR/server.log ---" >&2
-    tail -n 30 "$PG_DIR/server.log" >&2 || true
-  fi
-  exit 1
-}
+_pg_fail() { fixture_fail "${PG_DIR:+$PG_DIR/server.log}" "$@"; }
 
 _pg_as_server() { runuser -u postgres -- "$@"; }
 

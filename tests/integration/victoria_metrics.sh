@@ -25,14 +25,7 @@ _VM_HTTP_PORT=""
 _VM_PUT_PORT=""
 _VM_WATCHDOG=""
 
-_vm_fail() {
-  echo "FAIL: $*" >&2
-  if [ -n "$VM_DIR" ] && [ -f "$VM_DIR/vm.log" ]; then
-    echo "--- last lines of $VM_DIR/vm.log ---" >&2
-    tail -n 30 "$VM_DIR/vm.log" >&2 || true
-  fi
-  exit 1
-}
+_vm_fail() { fixture_fail "${VM_DIR:+$VM_DIR/vm.log}" "$@"; }
 
 # Starts the server on the ports in _VM_HTTP_PORT/_VM_PUT_PORT; returns 1 when it did not
 # become ready (the caller decides whether to retry).

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "io_temp_dir.hpp"
 #include "io/result_reader.hpp"
 #include "io/staged.hpp"
 
@@ -16,17 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        path = fs::temp_directory_path() / ("tsbatch_rr_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-    std::string operator/(const std::string& f) const { return (path / f).string(); }
-};
+using temp_dir = tsbatch::testing::io_temp_dir;
 
 const std::vector<column_spec> specs = {{"start", column_type::int64, unit_epoch_ms, "first"},
                                         {"mean", column_type::float64, "", "mean"},

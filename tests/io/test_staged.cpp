@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "io_temp_dir.hpp"
 #include "io/h5.hpp"
 #include "io/inspect.hpp"
 #include "io/staged.hpp"
@@ -15,17 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        path = fs::temp_directory_path() / ("tsbatch_io_" + std::to_string(::getpid()) + "_" +
-                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        fs::remove_all(path);
-        fs::create_directories(path);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-    std::string operator/(const std::string& f) const { return (path / f).string(); }
-};
+using temp_dir = tsbatch::testing::io_temp_dir;
 
 series_batch sample_batch() {
     series_batch b;
