@@ -110,6 +110,7 @@ void write_run_tables(staged_writer& out, const comm& c, const run_outcome& o, c
     out.write_table("/_run_steps", steps, "", false);
 
     table_batch ranks({{"rank", column_type::int64, "", ""},
+                       {"host", column_type::string, "", "the host the rank ran on"},
                        {"series", column_type::int64, "", ""},
                        {"points", column_type::int64, "", ""},
                        {"read_s", column_type::float64, "s", ""},
@@ -120,11 +121,12 @@ void write_run_tables(staged_writer& out, const comm& c, const run_outcome& o, c
             const auto& t = o.rank_work[r];
             row_sink row(ranks);
             row.set(0, static_cast<std::int64_t>(r));
-            row.set(1, static_cast<std::int64_t>(t.series));
-            row.set(2, static_cast<std::int64_t>(t.points));
-            row.set(3, t.read_s);
-            row.set(4, t.compute_s);
-            row.set(5, t.write_s);
+            row.set(1, r < o.rank_hosts.size() ? o.rank_hosts[r] : std::string("?"));
+            row.set(2, static_cast<std::int64_t>(t.series));
+            row.set(3, static_cast<std::int64_t>(t.points));
+            row.set(4, t.read_s);
+            row.set(5, t.compute_s);
+            row.set(6, t.write_s);
         }
     out.write_table("/_run_ranks", ranks, "", false);
 
@@ -164,6 +166,7 @@ run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeli
         o.steps.push_back({t.name, t.op, t.rows, t.points, 0, t.seconds, true});
     collective_section(c, [&] {
         o.rank_work = c.allgather(timing);
+        o.rank_hosts = c.allgather_strings({hostname()});
         write_provenance(*out, c, cfg, origin, plan, o);
         write_run_tables(*out, c, o, run.ex);
         out->commit();

@@ -32,11 +32,13 @@ void print_run_summary(std::FILE* out, const run_config& cfg, const std::string&
                      cfg.run.checkpoint.c_str(), static_cast<unsigned long long>(o.chunks_reused),
                      plan.split.chunks.size(),
                      static_cast<unsigned long long>(plan.split.chunks.size() - o.chunks_reused));
-    std::fprintf(out, "%6s %10s %12s %9s %10s %9s\n", "rank", "series", "points", "read_s", "compute_s", "write_s");
+    std::fprintf(out, "%6s %10s %12s %9s %10s %9s  %s\n", "rank", "series", "points", "read_s", "compute_s", "write_s",
+                 "host");
     for (std::size_t r = 0; r < o.rank_work.size(); ++r) {
         const auto& t = o.rank_work[r];
-        std::fprintf(out, "%6zu %10llu %12llu %9.3f %10.3f %9.3f\n", r, static_cast<unsigned long long>(t.series),
-                     static_cast<unsigned long long>(t.points), t.read_s, t.compute_s, t.write_s);
+        std::fprintf(out, "%6zu %10llu %12llu %9.3f %10.3f %9.3f  %s\n", r, static_cast<unsigned long long>(t.series),
+                     static_cast<unsigned long long>(t.points), t.read_s, t.compute_s, t.write_s,
+                     r < o.rank_hosts.size() ? o.rank_hosts[r].c_str() : "?");
     }
     int w = 16;  // step names, "step/output" for several outputs, in one column
     for (const auto& t : o.steps) w = std::max(w, static_cast<int>(t.name.size()));
@@ -60,6 +62,7 @@ run_report_data report_data(const run_config& cfg, const std::string& config_pat
     d.total_series = plan.rows.size();
     d.total_points = plan.total_points;
     d.rank_work = o.rank_work;
+    d.rank_hosts = o.rank_hosts;
     d.planned_imbalance = plan.split.imbalance();
     for (const auto& t : o.steps) {
         report_step s{t.name, t.op, t.rows, t.points, t.empty, t.seconds, 0, t.kept};

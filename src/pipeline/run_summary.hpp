@@ -38,6 +38,7 @@ struct run_outcome {
     int ranks = 0;
     std::vector<step_total> steps;       ///< series-wise steps' outputs, then dataset-wide steps'
     std::vector<report_rank> rank_work;  ///< one per rank, in rank order (a row of /_run_ranks)
+    std::vector<std::string> rank_hosts; ///< each rank's host name, in rank order
     std::uint64_t skipped = 0;           ///< series skipped as invalid
     std::uint64_t chunks_reused = 0;     ///< chunks taken from the checkpoint
 };

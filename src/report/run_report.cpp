@@ -387,15 +387,16 @@ void rank_points_chart(std::string& out, const std::vector<report_rank>& ranks) 
     out += "</svg>\n";
 }
 
-void rank_table(std::string& out, const std::vector<report_rank>& ranks) {
+void rank_table(std::string& out, const std::vector<report_rank>& ranks, const std::vector<std::string>& hosts) {
     out +=
-        "<details><summary>Per-rank table</summary>\n<table>\n<thead><tr><th>rank</th><th>series</th><th>points</th>"
-        "<th>read s</th><th>compute s</th><th>write s</th></tr></thead>\n<tbody>\n";
+        "<details><summary>Per-rank table</summary>\n<table>\n<thead><tr><th>rank</th><th>host</th><th>series</th>"
+        "<th>points</th><th>read s</th><th>compute s</th><th>write s</th></tr></thead>\n<tbody>\n";
     for (std::size_t i = 0; i < ranks.size(); ++i) {
         const auto& r = ranks[i];
-        appendf(out, "<tr><td>%zu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", i,
-                format_grouped_count(r.series).c_str(), format_grouped_count(r.points).c_str(),
-                fmt_fixed(r.read_s, 3).c_str(), fmt_fixed(r.compute_s, 3).c_str(), fmt_fixed(r.write_s, 3).c_str());
+        appendf(out, "<tr><td>%zu</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", i,
+                html_escape(i < hosts.size() ? hosts[i] : "?").c_str(), format_grouped_count(r.series).c_str(),
+                format_grouped_count(r.points).c_str(), fmt_fixed(r.read_s, 3).c_str(),
+                fmt_fixed(r.compute_s, 3).c_str(), fmt_fixed(r.write_s, 3).c_str());
     }
     out += "</tbody>\n</table>\n</details>\n";
 }
@@ -418,7 +419,7 @@ void ranks_section(std::string& out, const run_report_data& d) {
     out += ".</figcaption>\n</figure>\n<figure>\n";
     rank_points_chart(out, d.rank_work);
     out += "<figcaption>Input points per rank; the dashed line is the mean.</figcaption>\n</figure>\n";
-    rank_table(out, d.rank_work);
+    rank_table(out, d.rank_work, d.rank_hosts);
     out += "</section>\n";
 }
 

@@ -67,6 +67,7 @@ struct run_report_data {
     std::uint64_t total_points = 0;
     double total_seconds = 0;
     std::vector<report_rank> rank_work;  ///< one entry per rank, in rank order
+    std::vector<std::string> rank_hosts; ///< each rank's host name, in rank order (may be empty)
     /// The partition's estimated max/mean rank cost (decomposition::imbalance()); NaN when unknown.
     double planned_imbalance = std::numeric_limits<double>::quiet_NaN();
     std::vector<report_step> steps;

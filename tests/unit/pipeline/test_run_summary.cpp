@@ -79,6 +79,7 @@ TEST(print_run_summary, every_line_with_checkpoint_skipped_series_and_a_long_ste
     run_outcome o;
     o.ranks = 2;
     o.rank_work = {{2, 200, 0.5, 1.0, 0.25}, {2, 200, 0.25, 3.0, 0.125}};
+    o.rank_hosts = {"n1", "n2"};
     o.steps = {{"q", "quality_stats", 4, 0, 0, 0.5, true},
                {"hourly", "resample", 4, 80, 1, 1.25, false},
                {"a_rather_long_step_name/out", "pca", 3, 0, 0, 2.0, true}};
@@ -90,9 +91,9 @@ TEST(print_run_summary, every_line_with_checkpoint_skipped_series_and_a_long_ste
               "4 series, 400 points on 2 ranks in 2.00 s (200 points/s)\n"
               "balance points: imbalance (max/mean) 1.000 planned, 1.500 in compute time\n"
               "checkpoint ck: 1 of 4 chunks taken from it, 3 computed\n"
-              "  rank     series       points    read_s  compute_s   write_s\n"
-              "     0          2          200     0.500      1.000     0.250\n"
-              "     1          2          200     0.250      3.000     0.125\n"
+              "  rank     series       points    read_s  compute_s   write_s  host\n"
+              "     0          2          200     0.500      1.000     0.250  n1\n"
+              "     1          2          200     0.250      3.000     0.125  n2\n"
               "step                        op                     rows       points    empty   seconds\n"
               "q                           quality_stats             4            0        0     0.500\n"
               "hourly                      resample                  4           80        1     1.250  (not kept)\n"
@@ -107,14 +108,15 @@ TEST(print_run_summary, one_rank_without_checkpoint_or_skipped_series) {
     run_outcome o;
     o.ranks = 1;
     o.rank_work = {{4, 400, 0.5, 1.0, 0.25}};
+    o.rank_hosts = {"laptop"};
     o.steps = {{"q", "quality_stats", 4, 0, 0, 0.5, true}};
     const auto text = printed([&](std::FILE* f) { print_run_summary(f, cfg, "cfg.yaml", plan, o, 0.5); });
     EXPECT_EQ(text,
               "tsbatch run: cfg.yaml -> out.h5\n"
               "4 series, 400 points on 1 rank in 0.50 s (800 points/s)\n"
               "balance points: imbalance (max/mean) 1.000 planned, 1.000 in compute time\n"
-              "  rank     series       points    read_s  compute_s   write_s\n"
-              "     0          4          400     0.500      1.000     0.250\n"
+              "  rank     series       points    read_s  compute_s   write_s  host\n"
+              "     0          4          400     0.500      1.000     0.250  laptop\n"
               "step             op                     rows       points    empty   seconds\n"
               "q                quality_stats             4            0        0     0.500\n");
 }
@@ -126,6 +128,7 @@ TEST(report_data, finds_each_steps_input_points_and_copies_the_outcome) {
     run_outcome o;
     o.ranks = 2;
     o.rank_work = {{2, 200, 0.5, 1.0, 0.25}, {2, 200, 0.25, 3.0, 0.125}};
+    o.rank_hosts = {"n1", "n2"};
     o.steps = {{"q", "quality_stats", 4, 0, 0, 0.5, true},
                {"hourly", "resample", 4, 80, 0, 1.0, true},
                {"z", "scale", 4, 80, 0, 0.1, false},
@@ -143,6 +146,7 @@ TEST(report_data, finds_each_steps_input_points_and_copies_the_outcome) {
     EXPECT_EQ(d.total_points, 400u);
     EXPECT_EQ(d.rank_work.size(), 2u);
     EXPECT_EQ(d.rank_work[1].compute_s, 3.0);
+    EXPECT_EQ(d.rank_hosts, (std::vector<std::string>{"n1", "n2"}));
     EXPECT_DOUBLE_EQ(d.planned_imbalance, 1.0);
     EXPECT_EQ(d.skipped_series, 2u);
     EXPECT_EQ(d.chunks, 4u);

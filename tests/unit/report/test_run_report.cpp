@@ -203,6 +203,7 @@ run_report_data demo_data() {
     d.total_points = 10'000'000;
     d.total_seconds = 3.21;
     d.rank_work = {{700, 3'400'000, 0.2, 2.0, 0.3}, {650, 3'300'000, 0.2, 1.8, 0.3}, {650, 3'300'000, 0.1, 1.2, 0.2}};
+    d.rank_hosts = {"n1", "n1", "n2"};
     d.planned_imbalance = 1.02;
     d.steps = {{"q", "quality_stats", 2000, 0, 0, 0.4, 10'000'000, true},
                {"hourly", "resample", 2000, 800'000, 3, 0.5, 10'000'000, true},
@@ -241,6 +242,9 @@ TEST(run_report, CheckerCatchesBrokenMarkup) {
 TEST(run_report, ShowsEveryRankAndStep) {
     const std::string html = render_run_report(demo_data());
     for (const char* r : {"rank 0:", "rank 1:", "rank 2:"}) EXPECT_NE(html.find(r), std::string::npos) << r;
+    // Each rank's host in the per-rank table.
+    EXPECT_NE(html.find("<tr><td>2</td><td>n2</td>"), std::string::npos);
+    EXPECT_NE(html.find("<tr><td>0</td><td>n1</td>"), std::string::npos);
     for (const char* s : {"<td>q</td>", "<td>hourly</td>", "<td>quality_stats</td>", "<td>resample</td>"})
         EXPECT_NE(html.find(s), std::string::npos) << s;
     EXPECT_NE(html.find("z <span class=\"note\">(not kept)</span>"), std::string::npos);
@@ -263,10 +267,11 @@ TEST(run_report, EscapesUserText) {
     d.steps[0].op = nasty;
     d.samples[0].id = nasty;
     d.samples[0].traces[1].label = nasty;
+    d.rank_hosts[0] = nasty;
     const std::string html = render_run_report(d);
     EXPECT_EQ(check_markup(html), "");
     EXPECT_EQ(html.find("a<b>"), std::string::npos);
-    EXPECT_GE(count_of(html, escaped), 6u);
+    EXPECT_GE(count_of(html, escaped), 7u);
 }
 
 TEST(run_report, EscapeReplacesInvalidUtf8AndControls) {
