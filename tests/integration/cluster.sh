@@ -112,49 +112,26 @@ _cluster_down() {
 }
 
 _cluster_write_conf() {
-  local d=$CLUSTER_DIR h
+  local d=$CLUSTER_DIR
   printf '127.0.0.1 localhost\n%s.1 tsbctl\n%s.11 n1\n%s.12 n2\n' "$_CLUSTER_NET" "$_CLUSTER_NET" "$_CLUSTER_NET" >"$d/hosts"
   echo 'nameserver 127.0.0.1' >"$d/resolv.conf"
-  : >"$d/plugstack.conf"
-  cat >"$d/cgroup.conf" <<CONF
-CgroupPlugin=autodetect
-ConstrainCores=no
-ConstrainRAMSpace=no
-ConstrainDevices=no
-CONF
-  cat >"$d/slurm.conf" <<CONF
+  {
+    cat <<CONF
 # Two-host test cluster written by tests/integration/cluster.sh.
 ClusterName=tsbatch-two
 SlurmctldHost=tsbctl(${_CLUSTER_NET}.1)
 SlurmctldPort=$1
 SlurmdPort=6818
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-AuthInfo=socket=$(_cluster_pid munge-socket-dir)/munge.socket,cred_expire=10
-MailProg=/bin/true
-MpiDefault=pmix
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-JobCompType=jobcomp/filetxt
-JobCompLoc=${d}/jobcomp.log
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-MinJobAge=600
-KillWait=5
+CONF
+    fixture_slurm_common_conf "$(_cluster_pid munge-socket-dir)/munge.socket" "$d"
+    cat <<CONF
 # A task that dies ends its step at once, rather than leave its peers waiting in a collective.
 KillOnBadExit=1
 # A host whose slurmd is gone is declared down within seconds; its jobs end (NODE_FAIL) and
 # are not requeued: the user (here, the test) resubmits on the hosts left.
 SlurmdTimeout=6
 JobRequeue=0
-SchedulerParameters=batch_sched_delay=0,sched_interval=2,bf_interval=2
 FirstJobId=$(( $1 * 1000 ))
-PlugStackConfig=${d}/plugstack.conf
 StateSaveLocation=${d}/state
 SlurmdSpoolDir=${d}/%n/spool
 SlurmctldPidFile=${d}/slurmctld.pid
@@ -167,6 +144,7 @@ NodeName=n1 NodeAddr=${_CLUSTER_NET}.11
 NodeName=n2 NodeAddr=${_CLUSTER_NET}.12
 PartitionName=test Nodes=n1,n2 Default=YES MaxTime=INFINITE State=UP
 CONF
+  } >"$d/slurm.conf"
 }
 
 _cluster_network() {
@@ -187,23 +165,9 @@ _cluster_network() {
   done
 }
 
+# munged's socket outside /tmp, which each host has of its own; a unix socket serves every netns.
 _cluster_munge() {
-  local d=$CLUSTER_DIR sockdir
-  # Outside /tmp, which each host has of its own; a unix socket serves every netns.
-  sockdir=$(mktemp -d /var/tmp/tsbatch-munge.XXXXXX)
-  chmod 0755 "$sockdir"
-  echo "$sockdir" >"$d/pids/munge-socket-dir"
-  install -d -m 0700 "$d/munge-key"
-  mungekey --create --keyfile="$d/munge-key/munge.key" >>"$d/munged.log" 2>&1 || _cluster_fail "mungekey failed"
-  munged -F --socket="$sockdir/munge.socket" --key-file="$d/munge-key/munge.key" --pid-file="$d/munge-key/munged.pid" \
-    --seed-file="$d/munge-key/munged.seed" --log-file="$d/munged.log" >>"$d/munged.log" 2>&1 </dev/null &
-  echo $! >"$d/pids/munged"
-  local _
-  for _ in $(seq 1 100); do
-    munge -S "$sockdir/munge.socket" -n 2>/dev/null | unmunge -S "$sockdir/munge.socket" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  _cluster_fail "munged did not answer within 10 s"
+  fixture_start_munged "$CLUSTER_DIR" /var/tmp >/dev/null || _cluster_fail "munged did not start or answer within 10 s"
 }
 
 # cluster_start DIR: the network, munged, slurmctld and a slurmd on each host; returns once

@@ -55,34 +55,12 @@ _slurm_fail() {
   exit 1
 }
 
-# munged with its own key (DIR/munge-key, 0700) and socket. munged refuses a socket whose
-# directory or any parent is not traversable by everybody ("execute permissions for all
-# required"), and a test's scratch directory is usually 0700 (mktemp -d), so the socket gets a
-# directory of its own under /tmp (which also keeps it below the 108-byte socket path limit).
 _SLURM_MUNGE_SOCKET=""
 _slurm_start_munge() {
-  local d=$SLURM_TEST_DIR sockdir
-  sockdir=$(mktemp -d /tmp/tsbatch-munge.XXXXXX)
-  chmod 0755 "$sockdir"
-  echo "$sockdir" >"$d/pids/munge-socket-dir"
-  _SLURM_MUNGE_SOCKET=$sockdir/munge.socket
-  install -d -m 0700 "$d/munge-key"
-  mungekey --create --keyfile="$d/munge-key/munge.key" >>"$d/munged.log" 2>&1 ||
-    _slurm_fail "mungekey could not create $d/munge-key/munge.key"
-  munged -F --socket="$_SLURM_MUNGE_SOCKET" --key-file="$d/munge-key/munge.key" \
-    --pid-file="$d/munge-key/munged.pid" --seed-file="$d/munge-key/munged.seed" \
-    --log-file="$d/munged.log" >>"$d/munged.log" 2>&1 </dev/null &
-  _SLURM_MUNGED_PID=$!
-  echo "$_SLURM_MUNGED_PID" >"$d/pids/munged"
-  local _
-  for _ in $(seq 1 100); do
-    kill -0 "$_SLURM_MUNGED_PID" 2>/dev/null || _slurm_fail "munged exited while starting"
-    if munge -S "$_SLURM_MUNGE_SOCKET" -n 2>/dev/null | unmunge -S "$_SLURM_MUNGE_SOCKET" >/dev/null 2>&1; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  _slurm_fail "munged did not answer on $_SLURM_MUNGE_SOCKET within 10 s"
+  local started
+  started=$(fixture_start_munged "$SLURM_TEST_DIR" /tmp) || _slurm_fail "munged did not start or answer within 10 s"
+  _SLURM_MUNGED_PID=${started% *}
+  _SLURM_MUNGE_SOCKET=${started#* }
 }
 
 _slurm_write_conf() {
@@ -97,44 +75,19 @@ _slurm_write_conf() {
   else
     SLURM_TEST_CPUS=$(sed -n 's/.* CPUs=\([0-9]*\).*/\1/p' <<<"$node")
   fi
-  : >"$d/plugstack.conf"
-  cat >"$d/slurm.conf" <<CONF
+  {
+    cat <<CONF
 # One-node test cluster written by tests/integration/slurm.sh.
 ClusterName=tsbatch-test
 SlurmctldHost=${SLURM_TEST_NODE}(127.0.0.1)
 SlurmctldPort=${_SLURM_CTLD_PORT}
 SlurmdPort=${_SLURM_SLURMD_PORT}
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/munge
-CredType=cred/munge
-# socket=: this cluster's own munged. cred_expire=10: a requeued job may start again after
-# 10 s instead of the default 120 s.
-AuthInfo=socket=${_SLURM_MUNGE_SOCKET},cred_expire=10
-MailProg=/bin/true
-MpiDefault=pmix
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-# No accounting database, so sacct has nothing; finished jobs are kept by slurmctld for
-# MinJobAge seconds (scontrol show job) and recorded in the job completion log.
-JobCompType=jobcomp/filetxt
-JobCompLoc=${d}/jobcomp.log
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-ReturnToService=2
-MinJobAge=600
-# Schedule a submitted batch job at once (the default waits up to 3 s to batch them), and look
-# at the queue every 2 s: a requeued job becomes eligible cred_expire seconds later, and
-# without an event to trigger the scheduler it would wait for the next pass (60 s by default,
-# or backfill's 30 s).
-SchedulerParameters=batch_sched_delay=0,sched_interval=2,bf_interval=2
-KillWait=5
+CONF
+    fixture_slurm_common_conf "$_SLURM_MUNGE_SOCKET" "$d"
+    cat <<CONF
 # Job ids from a range of its own (the port is unique while this cluster runs), so that
 # two test clusters on one machine never share a job id (pmix names its /tmp dirs by it).
 FirstJobId=$(( _SLURM_CTLD_PORT * 1000 ))
-PlugStackConfig=${d}/plugstack.conf
 StateSaveLocation=${d}/state
 SlurmdSpoolDir=${d}/spool
 SlurmctldPidFile=${d}/slurmctld.pid
@@ -145,15 +98,7 @@ ${extra}
 ${node} NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
-  # Read by slurmd from the directory of slurm.conf. No cgroup plugin is configured
-  # (proctrack/linuxproc, task/none, jobacct_gather/none), so nothing here is enforced; the
-  # file keeps slurmd from looking for one elsewhere.
-  cat >"$d/cgroup.conf" <<CONF
-CgroupPlugin=autodetect
-ConstrainCores=no
-ConstrainRAMSpace=no
-ConstrainDevices=no
-CONF
+  } >"$d/slurm.conf"
 }
 
 # Starts slurmctld and slurmd on the ports chosen; returns 1 when the node did not become idle.
