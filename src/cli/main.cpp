@@ -4,12 +4,16 @@
 #include "build_info.hpp"
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "core/memory.hpp"
+#include "core/process_clock.hpp"
 #include "core/redact.hpp"
 #include "parallel/mpi_comm.hpp"
 
 
 int main(int argc, char** argv) {
     using namespace tsbatch;
+    (void)process_start();  // the run's fixed costs count from here
+    keep_freed_memory();    // before the first big allocation (core/memory.hpp)
     CLI::App app{"tsbatch: rank-parallel time-series analytics for Slurm clusters.\n"
                  "Run `tsbatch COMMAND --help` for the options of a command."};
     app.set_version_flag("--version", std::string("tsbatch ") + TSBATCH_VERSION + " (" + TSBATCH_GIT_ID + ")");

@@ -7,6 +7,9 @@
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace tsbatch {
 
@@ -25,6 +28,16 @@ void advise_huge_pages(const void* p, std::size_t bytes) noexcept {
 #else
     (void)p;
     (void)bytes;
+#endif
+}
+
+void keep_freed_memory() noexcept {
+#if defined(__GLIBC__)
+    const char* v = std::getenv("TSBATCH_KEEP_MEMORY");
+    if (v != nullptr && std::string_view(v) == "0") return;
+    mallopt(M_MMAP_MAX, 0);                // every block from the heap, whose pages are reused
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);    // in bytes; int-sized: give back only above 1 GiB free at the top
+    mallopt(M_TOP_PAD, 64 << 20);          // grow the heap in 64 MiB steps, fewer brk calls
 #endif
 }
 
