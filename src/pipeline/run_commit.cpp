@@ -165,11 +165,13 @@ run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeli
     for (auto& t : run_dataset_steps(c, ds, *out))
         o.steps.push_back({t.name, t.op, t.rows, t.points, 0, t.seconds, true});
     collective_section(c, [&] {
+        const auto t0 = clock_type::now();
         o.rank_work = c.allgather(timing);
         o.rank_hosts = c.allgather_strings({hostname()});
         write_provenance(*out, c, cfg, origin, plan, o);
         write_run_tables(*out, c, o, run.ex);
         out->commit();
+        o.finish_s = seconds_since(t0);
     });
     return o;
 }

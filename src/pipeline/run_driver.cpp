@@ -11,6 +11,7 @@
 
 #include "build_info.hpp"
 #include "core/error.hpp"
+#include "core/process_clock.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 #include "pipeline/run_commit.hpp"
@@ -43,6 +44,8 @@ std::string read_config_text(const comm& c, const std::string& path) {
 // Every phase is collective; rank 0 alone prints.
 int run_pipeline(const comm& c, const run_request& req) {
     const run_clock clock;
+    fixed_costs fixed;
+    fixed.start_s = seconds_since_process_start();
     const run_config cfg = parse_run_config(read_config_text(c, req.config_path), req.config_path, req.overrides);
     const step_pipeline pipeline(cfg);
     check_publish_settings(cfg);  // fail before computing
@@ -58,6 +61,7 @@ int run_pipeline(const comm& c, const run_request& req) {
 
     const auto checkpoint = open_run_checkpoint(
         c, cfg, plan, std::string("tsbatch ") + TSBATCH_VERSION + " " + TSBATCH_GIT_ID, req.restart);
+    fixed.setup_s = clock.seconds();
     const computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get());
 
     const run_outcome outcome = write_result(c, cfg, pipeline, {req.config_path, req.command_line, clock.start_ms},
@@ -65,9 +69,13 @@ int run_pipeline(const comm& c, const run_request& req) {
     if (checkpoint) remove_checkpoint(c, *checkpoint);
 
     if (c.is_root()) {
-        print_run_summary(stdout, cfg, req.config_path, plan, outcome, clock.seconds());
+        // The report first, so that the summary can say what it cost.
+        const double before_report = clock.seconds();
         write_report(cfg, req.config_path, std::string(TSBATCH_VERSION) + " (" + TSBATCH_GIT_ID + ")", clock, plan,
                      outcome, run.ex, read);
+        fixed.finish_s = outcome.finish_s;
+        fixed.report_s = clock.seconds() - before_report;
+        print_run_summary(stdout, cfg, req.config_path, plan, outcome, before_report, fixed);
     }
     input.file.reset();
     if (cfg.output.opentsdb) publish_to_opentsdb(c, cfg, *cfg.output.opentsdb, run.ex);

@@ -19,7 +19,7 @@ std::uint64_t points_of(const std::string& input, const run_plan& plan, const st
 }  // namespace
 
 void print_run_summary(std::FILE* out, const run_config& cfg, const std::string& config_path, const run_plan& plan,
-                       const run_outcome& o, double total_s) {
+                       const run_outcome& o, double total_s, const fixed_costs& fixed) {
     const double imbalance_compute = compute_imbalance(o.rank_work);
     std::fprintf(out, "tsbatch run: %s -> %s\n", config_path.c_str(), cfg.output.path.c_str());
     std::fprintf(out, "%zu series, %s points on %d rank%s in %.2f s (%s points/s)\n", plan.rows.size(),
@@ -47,6 +47,8 @@ void print_run_summary(std::FILE* out, const run_config& cfg, const std::string&
         std::fprintf(out, "%-*s %-16s %10llu %12llu %8llu %9.3f%s\n", w, t.name.c_str(), t.op.c_str(),
                      static_cast<unsigned long long>(t.rows), static_cast<unsigned long long>(t.points),
                      static_cast<unsigned long long>(t.empty), t.seconds, t.kept ? "" : "  (not kept)");
+    std::fprintf(out, "fixed costs: start %.3f s, setup %.3f s, finish %.3f s, report %.3f s\n", fixed.start_s,
+                 fixed.setup_s, fixed.finish_s, fixed.report_s);
     if (o.skipped > 0)
         std::fprintf(out, "%llu series skipped (invalid input); listed in %s:/_run_skipped\n",
                      static_cast<unsigned long long>(o.skipped), cfg.output.path.c_str());

@@ -33,6 +33,14 @@ struct run_clock {
     }
 };
 
+/// Seconds a run pays whatever its size (rank 0's), listed in the run summary.
+struct fixed_costs {
+    double start_s = 0;   ///< process start to the run's first step: loading, MPI start (none without a launcher)
+    double setup_s = 0;   ///< reading the config, opening the input, the plan and the checkpoint
+    double finish_s = 0;  ///< provenance, the run's tables, closing and renaming the result file
+    double report_s = 0;  ///< the HTML report
+};
+
 /// What the run did, all ranks together, once the result is committed.
 struct run_outcome {
     int ranks = 0;
@@ -41,12 +49,13 @@ struct run_outcome {
     std::vector<std::string> rank_hosts; ///< each rank's host name, in rank order
     std::uint64_t skipped = 0;           ///< series skipped as invalid
     std::uint64_t chunks_reused = 0;     ///< chunks taken from the checkpoint
+    double finish_s = 0;                 ///< provenance, run tables, close and rename (fixed_costs)
 };
 
 /// The summary of a run that took `total_s` seconds: throughput, balance, checkpoint use,
 /// per-rank work, per-step totals and the skipped series.
 void print_run_summary(std::FILE* out, const run_config& cfg, const std::string& config_path, const run_plan& plan,
-                       const run_outcome& o, double total_s);
+                       const run_outcome& o, double total_s, const fixed_costs& fixed = {});
 
 /// Everything the report shows but the times, the version and the sample series.
 run_report_data report_data(const run_config& cfg, const std::string& config_path, const run_plan& plan,

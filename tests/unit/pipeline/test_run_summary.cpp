@@ -85,7 +85,9 @@ TEST(print_run_summary, every_line_with_checkpoint_skipped_series_and_a_long_ste
                {"a_rather_long_step_name/out", "pca", 3, 0, 0, 2.0, true}};
     o.skipped = 3;
     o.chunks_reused = 1;
-    const auto text = printed([&](std::FILE* f) { print_run_summary(f, cfg, "cfg.yaml", plan, o, 2.0); });
+    const auto text = printed([&](std::FILE* f) {
+        print_run_summary(f, cfg, "cfg.yaml", plan, o, 2.0, fixed_costs{0.0125, 0.003, 0.25, 0.0404});
+    });
     EXPECT_EQ(text,
               "tsbatch run: cfg.yaml -> out.h5\n"
               "4 series, 400 points on 2 ranks in 2.00 s (200 points/s)\n"
@@ -98,6 +100,7 @@ TEST(print_run_summary, every_line_with_checkpoint_skipped_series_and_a_long_ste
               "q                           quality_stats             4            0        0     0.500\n"
               "hourly                      resample                  4           80        1     1.250  (not kept)\n"
               "a_rather_long_step_name/out pca                       3            0        0     2.000\n"
+              "fixed costs: start 0.013 s, setup 0.003 s, finish 0.250 s, report 0.040 s\n"
               "3 series skipped (invalid input); listed in out.h5:/_run_skipped\n");
 }
 
@@ -118,7 +121,8 @@ TEST(print_run_summary, one_rank_without_checkpoint_or_skipped_series) {
               "  rank     series       points    read_s  compute_s   write_s  host\n"
               "     0          4          400     0.500      1.000     0.250  laptop\n"
               "step             op                     rows       points    empty   seconds\n"
-              "q                quality_stats             4            0        0     0.500\n");
+              "q                quality_stats             4            0        0     0.500\n"
+              "fixed costs: start 0.000 s, setup 0.000 s, finish 0.000 s, report 0.000 s\n");
 }
 
 TEST(report_data, finds_each_steps_input_points_and_copies_the_outcome) {
