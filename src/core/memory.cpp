@@ -35,9 +35,12 @@ void keep_freed_memory() noexcept {
 #if defined(__GLIBC__)
     const char* v = std::getenv("TSBATCH_KEEP_MEMORY");
     if (v != nullptr && std::string_view(v) == "0") return;
-    mallopt(M_MMAP_MAX, 0);                // every block from the heap, whose pages are reused
-    mallopt(M_TRIM_THRESHOLD, 1 << 30);    // in bytes; int-sized: give back only above 1 GiB free at the top
-    mallopt(M_TOP_PAD, 64 << 20);          // grow the heap in 64 MiB steps, fewer brk calls
+    // Blocks up to 32 MiB (glibc's largest mmap threshold; a chunk's buffers are a few MiB)
+    // come from the heap, whose freed pages are reused; bigger ones, such as outputs that grow
+    // over a whole run, keep their own mappings, so that they leave no holes in the heap.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);  // give memory back only above 1 GiB free at the top
+    mallopt(M_TOP_PAD, 64 << 20);        // grow the heap in 64 MiB steps, fewer brk calls
 #endif
 }
 

@@ -15,9 +15,10 @@ void advise_huge_pages(const void* p, std::size_t bytes) noexcept;
 /// Tells the C library to keep the memory a run frees for its next allocations instead of
 /// handing it back to the kernel: every chunk of a run allocates buffers of about the same
 /// sizes, and memory fresh from the kernel costs a page fault per page on first touch, which
-/// profiles showed to cost more than the kernels themselves. glibc only: big blocks come from
-/// the heap rather than mmap, and the heap is never trimmed, so a rank's resident memory is
-/// its high-water mark (bounded by the chunk budget). TSBATCH_KEEP_MEMORY=0 turns it off.
+/// profiles showed to cost more than the kernels themselves. glibc only: blocks up to 32 MiB
+/// come from the heap rather than mmap, and the heap is never trimmed, so a rank keeps its
+/// high-water mark of chunk buffers; bigger blocks keep their own mappings, so that outputs
+/// growing over a run leave no holes in the heap. TSBATCH_KEEP_MEMORY=0 turns it off.
 void keep_freed_memory() noexcept;
 
 /// reserve(n), then the hint on the whole capacity, before any element is touched.
