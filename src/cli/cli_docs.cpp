@@ -219,4 +219,6 @@ std::string bash_completion(const CLI::App& app) {
     return out;
 }
 
+void write_bash_completion(const CLI::App& app, const std::string& path) { write_file(path, bash_completion(app)); }
+
 }  // namespace tsbatch

@@ -16,4 +16,7 @@ void write_man_pages(const CLI::App& app, const std::string& dir, const std::str
 /// have a fixed set of values, file names elsewhere.
 std::string bash_completion(const CLI::App& app);
 
+/// Writes bash_completion(app) to `path`; output_error naming it when that fails.
+void write_bash_completion(const CLI::App& app, const std::string& path);
+
 }  // namespace tsbatch

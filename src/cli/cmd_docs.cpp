@@ -1,13 +1,11 @@
 // `tsbatch docs --man DIR --bash-completion FILE`: hidden; the build runs it to make the man
 // pages and the completion script from this very command line (cli_docs.hpp).
-#include <fstream>
 #include <memory>
 
 #include "build_info.hpp"
 #include "cli/cli_docs.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_context.hpp"
-#include "core/error.hpp"
 
 namespace tsbatch {
 
@@ -25,12 +23,7 @@ void setup_docs(CLI::App& app, command_action& action) {
         action = [&app, req](invocation&) {
             return run_serial([&] {
                 if (!req->man_dir.empty()) write_man_pages(app, req->man_dir, TSBATCH_VERSION);
-                if (!req->completion.empty()) {
-                    std::ofstream out(req->completion, std::ios::binary | std::ios::trunc);
-                    out << bash_completion(app);
-                    out.close();
-                    if (!out) throw output_error("cannot write " + req->completion);
-                }
+                if (!req->completion.empty()) write_bash_completion(app, req->completion);
                 return 0;
             });
         };

@@ -16,9 +16,16 @@
 #include "parallel/agreement.hpp"
 #include "storage/pg_client.hpp"
 #include "storage/pg_copy.hpp"
+#include "text/json_writer.hpp"
 
 namespace tsbatch {
 namespace {
+
+std::string tags_json(std::string_view canonical_tags) {
+    std::string json;
+    text::append_json_tags(json, canonical_tags);
+    return json;
+}
 
 /// Rows read and encoded at a time, and the COPY data sent at a time.
 constexpr std::uint64_t block_rows = 65536;
@@ -141,7 +148,7 @@ void send_rows(const table_reader& t, const std::vector<target_column>& cols, co
                     w.text(storage::split_series_id(b.columns[c.column].strings[i]).metric);
                     break;
                 case source_kind::tags_of_id:
-                    w.jsonb(storage::tags_json(storage::split_series_id(b.columns[c.column].strings[i]).tags));
+                    w.jsonb(tags_json(storage::split_series_id(b.columns[c.column].strings[i]).tags));
                     break;
                 case source_kind::column: {
                     const auto& col = b.columns[c.column];
@@ -186,7 +193,7 @@ void send_series_rows(const staged_reader& in, const std::string& run_id, std::u
             w.int8(static_cast<std::int64_t>(r + i));
             w.text(ids[i]);
             w.text(metrics[i]);
-            w.jsonb(storage::tags_json(tags[i]));
+            w.jsonb(tags_json(tags[i]));
             const auto count = in.counts()[r + i];
             w.int8(static_cast<std::int64_t>(count));
             for (const auto t : {times[i].first, times[i].last})

@@ -87,12 +87,6 @@ std::string object_list_text(const std::vector<stored_object>& objects, stored_k
 
 }  // namespace
 
-std::string export_name(const std::string& object_path) {
-    std::string name;
-    for (const char ch : object_path.substr(object_path.starts_with('/') ? 1 : 0)) name += ch == '/' ? '.' : ch;
-    return name;
-}
-
 std::vector<csv_file_plan> plan_csv_files(const stored_object& object, std::uint64_t total_rows,
                                           std::uint64_t rows_per_part) {
     if (rows_per_part == 0) throw usage_error("--rows-per-part must be at least 1");

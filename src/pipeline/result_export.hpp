@@ -27,9 +27,6 @@ struct csv_file_plan {
 std::vector<csv_file_plan> plan_csv_files(const stored_object& object, std::uint64_t total_rows,
                                           std::uint64_t rows_per_part);
 
-/// The file or directory name of an object's export ("/corr/r" -> "corr.r").
-std::string export_name(const std::string& object_path);
-
 /// Collective. Exports `where`: a collection as export_collections does; anything else (only
 /// with --to csv) as the CSV files of every table and matrix at and below it, spread over the
 /// ranks, with every collection below it in a directory `<name>/` of its own. Files are

@@ -131,12 +131,15 @@ rank_chunks chunks_of_rank(const staged_reader& in, const comm& c, const chunkin
     return out;
 }
 
+std::string export_name(const std::string& object_path) {
+    std::string name;
+    for (const char ch : object_path.substr(object_path.starts_with('/') ? 1 : 0)) name += ch == '/' ? '.' : ch;
+    return name;
+}
+
 std::string default_journal(const std::vector<staged_location>& sources) {
     std::string name = sources.empty() ? std::string("tsbatch") : sources.front().path;
-    if (sources.size() == 1 && sources.front().group != "/") {
-        name += '.';
-        for (char ch : sources.front().group.substr(1)) name += ch == '/' ? '.' : ch;
-    }
+    if (sources.size() == 1 && sources.front().group != "/") name += '.' + export_name(sources.front().group);
     return name + ".push-journal";
 }
 

@@ -29,6 +29,10 @@ struct staged_location {
 /// only when the part before it is an existing file, so paths with ':' still work.
 staged_location parse_staged_location(const std::string& arg);
 
+/// The file or directory name of an object's export: its path without the leading '/' and
+/// with '.' for '/' ("/corr/r" -> "corr.r").
+std::string export_name(const std::string& object_path);
+
 /// The collection `group` of `path`, with its naming fields.
 staged_location location_of(const std::string& path, const std::string& group);
 

@@ -1,11 +1,9 @@
 #include "storage/pg_copy.hpp"
 
 #include <bit>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 
-#include "core/tags.hpp"
 
 namespace tsbatch::storage {
 
@@ -71,41 +69,6 @@ std::string pg_copy_writer::take() {
 }
 
 void pg_copy_writer::finish() { be16(-1); }
-
-std::string json_string(std::string_view text) {
-    std::string out = "\"";
-    for (const char ch : text) {
-        switch (ch) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(ch) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(ch)));
-                out += buf;
-            } else {
-                out += ch;
-            }
-        }
-    }
-    out += '"';
-    return out;
-}
-
-std::string tags_json(std::string_view canonical_tags) {
-    std::string out = "{";
-    for (const auto& [key, value] : split_tags(canonical_tags)) {
-        if (out.size() > 1) out += ',';
-        out += json_string(key);
-        out += ':';
-        out += json_string(value);
-    }
-    out += '}';
-    return out;
-}
 
 id_parts split_series_id(std::string_view id) {
     const auto brace = id.find('{');

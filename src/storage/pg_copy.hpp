@@ -42,13 +42,6 @@ private:
     std::string out_;
 };
 
-/// `text` as a JSON string literal (quotes, backslashes and control characters escaped;
-/// UTF-8 passed through).
-std::string json_string(std::string_view text);
-
-/// Canonical tags "k1=v1,k2=v2" as a JSON object {"k1":"v1","k2":"v2"} ("{}" for none).
-std::string tags_json(std::string_view canonical_tags);
-
 /// A series id "metric{k1=v1,k2=v2}" split into its metric and canonical tags (DESIGN §3).
 struct id_parts {
     std::string metric;

@@ -27,16 +27,9 @@ series_json make_series_json(const put_series& s) {
     j.head = "{\"metric\":";
     append_json_string(j.head, s.metric);
     j.head += ",\"timestamp\":";
-    j.tail = ",\"tags\":{";
-    bool first = true;
-    for (const auto& [key, value] : split_tags(s.tags)) {
-        if (!first) j.tail += ',';
-        first = false;
-        append_json_string(j.tail, key);
-        j.tail += ':';
-        append_json_string(j.tail, value);
-    }
-    j.tail += "}}";
+    j.tail = ",\"tags\":";
+    text::append_json_tags(j.tail, s.tags);
+    j.tail += '}';
     return j;
 }
 

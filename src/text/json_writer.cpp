@@ -1,5 +1,7 @@
 #include "text/json_writer.hpp"
 
+#include "core/tags.hpp"
+
 namespace tsbatch::text {
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -40,6 +42,19 @@ void append_json_string(std::string& out, std::string_view s) {
         }
     }
     out += '"';
+}
+
+void append_json_tags(std::string& out, std::string_view canonical_tags) {
+    out += '{';
+    bool first = true;
+    for (const auto& [key, value] : split_tags(canonical_tags)) {
+        if (!first) out += ',';
+        first = false;
+        append_json_string(out, key);
+        out += ':';
+        append_json_string(out, value);
+    }
+    out += '}';
 }
 
 }  // namespace tsbatch::text

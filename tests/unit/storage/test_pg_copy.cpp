@@ -8,6 +8,7 @@
 #include <string>
 
 #include "storage/pg_copy.hpp"
+#include "text/json_writer.hpp"
 
 using namespace tsbatch::storage;
 
@@ -76,6 +77,16 @@ TEST(PgCopy, TakeHandsOverTheBytesOnce) {
 }
 
 TEST(PgCopy, TagsAsJsonObjects) {
+    auto tags_json = [](std::string_view tags) {
+        std::string out;
+        tsbatch::text::append_json_tags(out, tags);
+        return out;
+    };
+    auto json_string = [](std::string_view s) {
+        std::string out;
+        tsbatch::text::append_json_string(out, s);
+        return out;
+    };
     EXPECT_EQ(tags_json(""), "{}");
     EXPECT_EQ(tags_json("site=BH01"), R"({"site":"BH01"})");
     EXPECT_EQ(tags_json("région=Île,z=a\"b\\c"), R"({"région":"Île","z":"a\"b\\c"})");
