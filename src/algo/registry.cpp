@@ -43,7 +43,8 @@ int operator_def::find_output(const std::string& oname) const {
     X(pca)                   \
     X(kmeans)                \
     X(pattern_search)        \
-    X(motifs)
+    X(motifs)                \
+    X(matrix_profile)
 
 #define TSBATCH_DECLARE_OPERATOR(name) operator_def make_##name##_def();
 TSBATCH_OPERATORS(TSBATCH_DECLARE_OPERATOR)

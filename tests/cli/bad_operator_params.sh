@@ -27,6 +27,20 @@ run_step sta_not_shorter 'op: sta_lta, params: {sta: 10min, lta: 5min}'
 expect_output "steps.sta_not_shorter.params.sta"
 no_output sta_not_shorter
 
+run_step mp_small_window 'op: matrix_profile, params: {window: 2}'
+expect_output "steps.mp_small_window.params.window"
+no_output mp_small_window
+
+# A window longer than a series is found once the data is read: still exit 2, naming the step,
+# the parameter and the series.
+run_step mp_long_window 'op: matrix_profile, params: {window: 100000}'
+expect_output "steps.mp_long_window.params.window: window 100000 is longer than series"
+no_output mp_long_window
+
+run_step mp_lone_group 'op: matrix_profile, params: {window: 10, group_by: site}'
+expect_output "steps.mp_lone_group.params.group_by"
+no_output mp_lone_group
+
 run_step bad_condition 'op: cut_y, params: {condition: "1 < y <= and y > 0"}'
 expect_output "steps.bad_condition.params.condition"
 expect_output "column 10"

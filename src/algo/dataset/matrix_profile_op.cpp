@@ -1,0 +1,391 @@
+// The dataset-wide `matrix_profile` operator: for each series, the z-normalised Euclidean
+// distance from every window to its nearest neighbour (and that neighbour's index), within
+// the series (self-join) or against the reference series of its group (AB-join, `join`),
+// plus the top motif pairs and discords.
+//
+// How it runs on R ranks (plan in matrix_profile_plan.hpp, kernel in
+// kernels/matrix_profile.hpp):
+// 1. Every rank learns every series' length (and group and reference flag for a join) and
+//    computes the same plan: all tiles of all profiles in run order, cut into R runs of
+//    near-equal cost.
+// 2. The ranks holding a series send it to every rank with one of its tiles, and to the rank
+//    holding a series that is joined against it (that rank recomputes the final distances).
+// 3. Each rank computes its tiles and sends the merged candidates of each profile it does not
+//    hold to the rank that holds it, which merges them (max score, ties to the smaller index:
+//    an exact, order-free merge), settles constant windows, recomputes every reported
+//    distance exactly and writes the outputs.
+// The tiles depend on the data alone, so the outputs are the same bits for any rank count.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "algo/dataset/dataset_support.hpp"
+#include "algo/dataset/matrix_profile_plan.hpp"
+#include "algo/kernels/matrix_profile.hpp"
+#include "algo/operator.hpp"
+#include "algo/param_fields.hpp"
+#include "algo/series/cut_by_reference.hpp"
+#include "core/tags.hpp"
+
+namespace tsbatch {
+namespace {
+
+struct mp_params {
+    std::int64_t window = 0;
+    std::optional<std::int64_t> exclusion;
+    std::int64_t top_k = 3;
+    std::optional<std::string> join;
+    std::optional<std::string> group_by;
+    std::int64_t tile = 4096;
+
+    std::uint64_t effective_exclusion() const {
+        return static_cast<std::uint64_t>(exclusion ? *exclusion : (window + 3) / 4);
+    }
+    static const param_fields<mp_params>& fields();
+};
+
+constexpr std::int64_t min_mp_window = 3;
+
+void check_mp_params(const mp_params& p) {
+    if (p.group_by && !p.join) throw param_error("group_by", "applies to a join only: set join too");
+    if (p.join) {
+        try {
+            (void)series_selector::parse(*p.join);
+        } catch (const std::invalid_argument& e) {
+            throw param_error("join", e.what());
+        }
+    }
+}
+
+const param_fields<mp_params>& mp_params::fields() {
+    using P = mp_params;
+    static const param_fields<P> f =
+        param_fields<P>(check_mp_params)
+            .integer("window", &P::window, "window length in points")
+            .required()
+            .min(min_mp_window)
+            .integer("exclusion", &P::exclusion,
+                     "windows i, j with |i - j| <= exclusion are not neighbours in a self-join, nor both "
+                     "reported among the top motifs or discords")
+            .derived("ceil(window / 4), as STUMPY")
+            .min(0)
+            .integer("top_k", &P::top_k, "motif pairs and discords reported per series")
+            .min(0)
+            .string("join", &P::join,
+                    "AB-join: each series against the series of its group this selector matches (metric glob, "
+                    "metric{tag=glob,...} or {tag=glob,...}); that reference gets no profile of its own")
+            .derived("none: self-join")
+            .string("group_by", &P::group_by, "the tag whose value makes the groups of a join")
+            .derived("none: all series form one group")
+            .integer("tile", &P::tile,
+                     "side of the square tiles of the distance matrix (windows); results are the same bits for "
+                     "any rank count with the same tile")
+            .min(8);
+    return f;
+}
+
+// Columns of the `top` table.
+enum top_column : std::size_t { col_kind, col_rank, col_start, col_start_time, col_neighbor, col_neighbor_time, col_distance };
+
+// A series a rank holds or received: its times and values.
+struct held_series {
+    std::vector<std::int64_t> time;
+    std::vector<double> value;
+};
+
+class matrix_profile_op final : public dataset_operator {
+public:
+    explicit matrix_profile_op(mp_params p)
+        : p_(std::move(p)), join_(p_.join ? std::optional(series_selector::parse(*p_.join)) : std::nullopt) {}
+
+    std::vector<column_spec> columns(std::size_t) const override {
+        return {{"kind", column_type::string, "", "motif or discord"},
+                {"rank", column_type::int64, "", "1 = the closest motif pair / the farthest discord"},
+                {"start", column_type::int64, "", "index of the window's first point in its series"},
+                {"start_time", column_type::int64, unit_epoch_ms, "time of the window's first point"},
+                {"neighbor", column_type::int64, "",
+                 "index of the nearest window (in the join's reference for an AB-join)"},
+                {"neighbor_time", column_type::int64, unit_epoch_ms, "time of the nearest window's first point"},
+                {"distance", column_type::float64, "", "z-normalised Euclidean distance between the two windows"}};
+    }
+
+    void apply(const dataset_input& in, const comm& c, dataset_outputs& out) const override;
+
+private:
+    // Every rank's view of the series: lengths, owners, and the jobs to run.
+    struct layout {
+        std::vector<std::uint64_t> points;       // per global row
+        std::vector<std::uint64_t> rank_first;   // first global row of each rank (+ total)
+        std::vector<mp_job_request> requests;
+        int owner(std::uint64_t row) const {
+            return static_cast<int>(std::upper_bound(rank_first.begin(), rank_first.end(), row) - rank_first.begin()) - 1;
+        }
+    };
+    layout describe(const dataset_input& in, const comm& c) const;
+
+    mp_params p_;
+    std::optional<series_selector> join_;
+};
+
+matrix_profile_op::layout matrix_profile_op::describe(const dataset_input& in, const comm& c) const {
+    const series_batch& batch = *in.series;
+    const std::size_t m = static_cast<std::size_t>(p_.window);
+    layout l;
+    std::vector<std::uint64_t> local_points;
+    for (std::size_t i = 0; i < batch.size(); ++i) local_points.push_back(batch.count(i));
+    l.points = c.allgatherv(std::span<const std::uint64_t>(local_points));
+    l.rank_first = c.allgather(in.first_row);
+    l.rank_first.push_back(l.points.size());
+    // Every rank sees every length, so every rank throws the same error.
+    for (std::uint64_t r = 0; r < l.points.size(); ++r)
+        if (l.points[r] < m)
+            throw param_error("window", "window " + std::to_string(m) + " is longer than series '" +
+                                            id_of_row(c, batch.meta, in.first_row, r) + "' (" +
+                                            std::to_string(l.points[r]) + " points)");
+    if (!join_) {
+        for (std::uint64_t r = 0; r < l.points.size(); ++r) l.requests.push_back({r, r, l.points[r], l.points[r]});
+        return l;
+    }
+    // AB-join: group keys and reference flags of every row.
+    std::vector<std::string> keys;
+    std::vector<std::uint8_t> is_ref;
+    for (const auto& meta : batch.meta) {
+        std::string key;
+        if (p_.group_by) {
+            const auto v = tag_value(meta.tags, *p_.group_by);
+            key = v ? "=" + std::string(*v) : std::string();  // "" = no such tag
+        } else {
+            key = "=";
+        }
+        keys.push_back(std::move(key));
+        is_ref.push_back(join_->matches(meta.metric, meta.tags) ? 1 : 0);
+    }
+    const auto all_keys = c.allgather_strings(keys);
+    const auto all_ref = c.allgatherv(std::span<const std::uint8_t>(is_ref));
+    std::map<std::string, std::vector<std::uint64_t>> refs;
+    for (std::uint64_t r = 0; r < all_keys.size(); ++r) {
+        if (all_keys[r].empty())
+            throw input_error("matrix_profile: series '" + id_of_row(c, batch.meta, in.first_row, r) +
+                              "' has no tag '" + *p_.group_by + "' (group_by)");
+        if (all_ref[r]) refs[all_keys[r]].push_back(r);
+    }
+    const auto group_name = [&](const std::string& key) {
+        return p_.group_by ? "group " + *p_.group_by + key : std::string("the run");
+    };
+    for (std::uint64_t r = 0; r < all_keys.size(); ++r) {
+        if (all_ref[r]) continue;
+        const auto it = refs.find(all_keys[r]);
+        if (it == refs.end())
+            throw input_error("matrix_profile: no series of " + group_name(all_keys[r]) + " matches join '" +
+                              *p_.join + "'");
+        if (it->second.size() > 1)
+            throw input_error("matrix_profile: " + std::to_string(it->second.size()) + " series of " +
+                              group_name(all_keys[r]) + " match join '" + *p_.join + "' ('" +
+                              id_of_row(c, batch.meta, in.first_row, it->second[0]) + "', '" +
+                              id_of_row(c, batch.meta, in.first_row, it->second[1]) + "'); it must select one");
+        const std::uint64_t ref = it->second.front();
+        l.requests.push_back({r, ref, l.points[r], l.points[ref]});
+    }
+    return l;
+}
+
+std::vector<std::byte> pack_series(std::uint64_t row, series_view s) {
+    byte_writer w;
+    w.pod(row);
+    w.array(s.time);
+    w.array(s.value);
+    return w.take();
+}
+
+void append_bytes(std::vector<std::byte>& to, const std::vector<std::byte>& from) {
+    to.insert(to.end(), from.begin(), from.end());
+}
+
+void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_outputs& out) const {
+    const series_batch& batch = *in.series;
+    const std::size_t m = static_cast<std::size_t>(p_.window);
+    const std::uint64_t exclusion = p_.effective_exclusion();
+    const layout l = describe(in, c);
+    const mp_plan plan =
+        plan_matrix_profile(l.requests, m, exclusion, static_cast<std::uint64_t>(p_.tile), c.size());
+    const int me = c.rank(), R = c.size();
+    const auto local_row = [&](std::uint64_t row) { return static_cast<std::size_t>(row - in.first_row); };
+    const auto owned = [&](std::uint64_t row) { return l.owner(row) == me; };
+
+    // Which rows each rank needs: those of its tiles, and the partners of the jobs it holds.
+    std::vector<std::set<std::uint64_t>> needs(static_cast<std::size_t>(R));
+    for (int q = 0; q < R; ++q) {
+        const auto range = plan.rank_tiles[static_cast<std::size_t>(q)];
+        for (std::size_t t = range.begin; t < range.end; ++t) {
+            const mp_job& job = plan.jobs[plan.tiles[t].job];
+            needs[static_cast<std::size_t>(q)].insert(job.row);
+            needs[static_cast<std::size_t>(q)].insert(job.partner);
+        }
+    }
+    for (const auto& job : plan.jobs) needs[static_cast<std::size_t>(l.owner(job.row))].insert(job.partner);
+
+    // Ship the series.
+    std::vector<std::vector<std::byte>> send(static_cast<std::size_t>(R));
+    for (int q = 0; q < R; ++q) {
+        if (q == me) continue;
+        for (std::uint64_t row : needs[static_cast<std::size_t>(q)])
+            if (owned(row)) append_bytes(send[static_cast<std::size_t>(q)], pack_series(row, batch.series(local_row(row))));
+    }
+    std::map<std::uint64_t, held_series> received;
+    for (const auto& bytes : c.alltoallv(std::move(send))) {
+        byte_reader r(bytes);
+        while (!r.at_end()) {
+            const auto row = r.pod<std::uint64_t>();
+            held_series s;
+            s.time = r.array<std::int64_t>();
+            s.value = r.array<double>();
+            received.emplace(row, std::move(s));
+        }
+    }
+    const auto series_of = [&](std::uint64_t row) -> series_view {
+        if (owned(row)) return batch.series(local_row(row));
+        const auto& s = received.at(row);
+        return {s.time, s.value};
+    };
+    std::map<std::uint64_t, window_stats> stats;
+    const auto stats_of = [&](std::uint64_t row) -> const window_stats& {
+        auto it = stats.find(row);
+        if (it == stats.end()) it = stats.emplace(row, compute_window_stats(series_of(row).value, m)).first;
+        return it->second;
+    };
+
+    // Compute this rank's tiles, merged per job.
+    std::map<std::size_t, profile_part> partial;
+    const auto my_tiles = plan.rank_tiles[static_cast<std::size_t>(me)];
+    profile_part rows, cols;
+    for (std::size_t t = my_tiles.begin; t < my_tiles.end; ++t) {
+        const std::size_t j = plan.tiles[t].job;
+        const mp_job& job = plan.jobs[j];
+        auto it = partial.find(j);
+        if (it == partial.end()) it = partial.emplace(j, profile_part(0, job.windows)).first;
+        const window_stats& a = stats_of(job.row);
+        if (job.self_join()) {
+            compute_tile(a, a, plan.tiles[t].tile, rows, &cols);
+            it->second.merge(rows);
+            it->second.merge(cols);
+        } else {
+            compute_tile(a, stats_of(job.partner), plan.tiles[t].tile, rows, nullptr);
+            it->second.merge(rows);
+        }
+    }
+
+    // Candidates of jobs held elsewhere go to their holders.
+    std::vector<std::vector<std::byte>> parts(static_cast<std::size_t>(R));
+    for (auto it = partial.begin(); it != partial.end();) {
+        const int holder = l.owner(plan.jobs[it->first].row);
+        if (holder == me) {
+            ++it;
+            continue;
+        }
+        byte_writer w;
+        w.pod(static_cast<std::uint64_t>(it->first));
+        w.array(it->second.score);
+        w.array(it->second.index);
+        append_bytes(parts[static_cast<std::size_t>(holder)], w.take());
+        it = partial.erase(it);
+    }
+    for (const auto& bytes : c.alltoallv(std::move(parts))) {
+        byte_reader r(bytes);
+        while (!r.at_end()) {
+            const auto j = static_cast<std::size_t>(r.pod<std::uint64_t>());
+            profile_part p(0, 0);
+            p.score = r.array<double>();
+            p.index = r.array<std::int64_t>();
+            auto it = partial.find(j);
+            if (it == partial.end())
+                partial.emplace(j, std::move(p));
+            else
+                it->second.merge(p);
+        }
+    }
+
+    // Finish the jobs this rank holds, in run order.
+    auto& profile_out = out.series(0);
+    auto& index_out = out.series(1);
+    auto& top = out.table(2);
+    std::vector<double> distance;
+    std::vector<std::int64_t> index;
+    for (std::size_t j = 0; j < plan.jobs.size(); ++j) {
+        const mp_job& job = plan.jobs[j];
+        if (!owned(job.row)) continue;
+        const window_stats& a = stats_of(job.row);
+        const window_stats& b = stats_of(job.partner);
+        auto it = partial.find(j);
+        profile_part p = it != partial.end() ? std::move(it->second) : profile_part(0, job.windows);
+        if (job.self_join())
+            settle_constant_windows(a, exclusion, p);
+        else
+            settle_constant_windows_ab(a, b, p);
+        distance.assign(job.windows, 0.0);
+        index.assign(job.windows, -1);
+        finish_profile(a, b, p, distance, index);
+
+        const series_view s = series_of(job.row);
+        const series_view partner = series_of(job.partner);
+        const series_meta& meta = batch.meta[local_row(job.row)];
+        const auto times = s.time.subspan(0, job.windows);
+        profile_out.append(meta, {times, distance});
+        {
+            auto sink = index_out.open_series(meta);
+            auto span = sink.extend(job.windows);
+            std::copy(times.begin(), times.end(), span.time.begin());
+            for (std::size_t k = 0; k < job.windows; ++k) span.value[k] = static_cast<double>(index[k]);
+            index_out.close_series();
+        }
+        const auto k = static_cast<std::size_t>(p_.top_k);
+        const auto add_rows = [&](const char* kind, const std::vector<mp_event>& events, bool pair_in_series) {
+            for (std::size_t e = 0; e < events.size(); ++e) {
+                const auto& ev = events[e];
+                // A self-join motif is a pair of windows of this series; otherwise the
+                // neighbour is a window of the partner.
+                const series_view& nb_series = pair_in_series ? s : partner;
+                top.meta.push_back(meta);
+                row_sink row(top);
+                row.set(col_kind, std::string(kind));
+                row.set(col_rank, static_cast<std::int64_t>(e + 1));
+                row.set(col_start, static_cast<std::int64_t>(ev.start));
+                row.set(col_start_time, s.time[ev.start]);
+                row.set(col_neighbor, ev.neighbor);
+                row.set(col_neighbor_time, nb_series.time[static_cast<std::size_t>(ev.neighbor)]);
+                row.set(col_distance, ev.distance);
+            }
+        };
+        add_rows("motif", top_motifs(distance, index, exclusion, k, job.self_join()), job.self_join());
+        add_rows("discord", top_discords(distance, index, exclusion, k), job.self_join());
+    }
+}
+
+}  // namespace
+
+operator_def make_matrix_profile_def() {
+    operator_def d;
+    d.name = "matrix_profile";
+    d.summary =
+        "dataset-wide: exact z-normalised nearest-neighbour distance of every window (self-join, or AB-join "
+        "against a group's reference), with the top motif pairs and discords; one long series is spread over "
+        "every rank in tiles fixed by the data";
+    d.params = mp_params::fields().specs();
+    d.outputs = {{"profile", data_kind::series, "distance from each window (stamped at its start) to its nearest "
+                                                "neighbour; +inf where the window holds NaN or inf"},
+                 {"index", data_kind::series, "start index of the nearest neighbour's window, -1 where none"},
+                 {"top", data_kind::table, "the top_k motif pairs and discords of each series"}};
+    d.dataset_wide = true;
+    d.cost = {0.0, 0.0};
+    d.bind = [](const param_values& v) {
+        bound_operator b;
+        b.dataset = std::make_unique<matrix_profile_op>(mp_params::fields().read(v));
+        return b;
+    };
+    return d;
+}
+
+}  // namespace tsbatch
