@@ -172,7 +172,21 @@ report_heatmap read_correlation(const result_file& f, const std::string& step, c
         const std::uint64_t rows = std::min(strip, n - r);
         reducer.add_rows(r, rows, m.read_rows(r, rows));
     }
-    return reducer.result(step, name, m.labels(0));
+    if (!grouped) return reducer.result(step, name, m.labels(0));
+    // Rows are the variables (metrics) in sorted order: named from the series table.
+    std::vector<std::string> names(n);
+    const table_reader series(f, "/" + step + "/series");
+    for (std::uint64_t r = 0; r < series.rows(); r += table_strip) {
+        const table_batch t = series.read(r, std::min(table_strip, series.rows() - r));
+        for (std::size_t i = 0; i < rows_in(t); ++i) {
+            const std::int64_t v = int_at(t, "variable_index", i);
+            if (v >= 0 && static_cast<std::uint64_t>(v) < n)
+                names[static_cast<std::size_t>(v)] = string_at(t, "variable", i);
+        }
+    }
+    report_heatmap h = reducer.result(step, name, names);
+    h.axis = "variables";
+    return h;
 }
 
 report_pca read_pca(const result_file& f, const std::string& step) {

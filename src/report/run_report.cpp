@@ -828,16 +828,16 @@ void correlation_figure(std::string& out, const report_heatmap& h) {
         return;
     }
     heatmap_chart(out, h);
-    out += "<figcaption>" + html_escape(h.matrix) + " of " + plural(h.series, "series", "series", true);
+    out += "<figcaption>" + html_escape(h.matrix) + " of " + format_grouped_count(h.series) + " " + html_escape(h.axis);
     if (n < h.series)
         out += ", drawn as " + std::to_string(n) + " \xC3\x97 " + std::to_string(n) +
                " cells: each cell is the mean of the finite values of a block of about " +
                format_grouped_count((h.series + n - 1) / n) + " \xC3\x97 " +
-               format_grouped_count((h.series + n - 1) / n) +
-               " series (consecutive in the result's order), named by the block's first series";
+               format_grouped_count((h.series + n - 1) / n) + " " + html_escape(h.axis) +
+               " (consecutive in the result's order), named by the block's first";
     out +=
         ". Rows and columns are in the leaf order of an average-linkage clustering on 1 \xE2\x88\x92 r, so that "
-        "series that move together sit together; grey cells have no value (too little overlap or a constant "
+        "those that move together sit together; grey cells have no value (too little overlap or a constant "
         "series).</figcaption>\n</figure>\n";
 }
 

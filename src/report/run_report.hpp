@@ -104,6 +104,7 @@ struct report_heatmap {
     std::string step;                        ///< the correlation step
     std::string matrix = "r";                ///< which of its matrices ("r", "r_mean")
     std::uint64_t series = 0;                ///< N
+    std::string axis = "series";             ///< what a row is, plural: "series", "variables" (group_by)
     std::vector<std::uint64_t> block_start;  ///< cells + 1 entries, block_start[0] = 0, back() = N
     std::vector<double> value;               ///< cells x cells, row-major, in matrix order
     std::vector<std::string> labels;         ///< one per cell (empty: none): the id of the block's first series

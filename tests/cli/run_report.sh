@@ -45,6 +45,13 @@ expect_exit 0 "$TSBATCH" run dataset.yaml --set output.path=results/partial.h5 -
 grep -q 'mo: windows listed without their values: its input step z is not kept' results/partial.report.html ||
   fail "the partial report does not say why the motif windows have no values"
 grep -q 'corr · correlation' results/partial.report.html && fail "a step not kept was drawn"
+# With group_by the heatmap is r_mean over the contexts, its rows named by metric.
+/usr/bin/python3 "$TSBATCH_SOURCE_DIR/tests/cli/dataset_check.py" make-contexts wells.csv
+expect_exit 0 "$TSBATCH" stage-in --from csv --layout wide wells.csv -o data/wells.h5
+expect_exit 0 "$TSBATCH" run "$TSBATCH_SOURCE_DIR/config/demo.yaml" --set input.path=data/wells.h5 \
+  --set output.path=results/ctx.h5 --set 'steps=[{name: ctx, op: correlation, params: {group_by: well}}]'
+grep -q 'r_mean of 4 variables' results/ctx.report.html || fail "the group_by heatmap is not r_mean of the variables"
+grep -q '>water.ph</text>' results/ctx.report.html || fail "the group_by heatmap does not name its variables"
 # A failed run writes no report (the result is not there either).
 expect_exit 3 "$TSBATCH" run "$TSBATCH_SOURCE_DIR/config/demo.yaml" --set input.path=missing.h5 --set output.path=results/none.h5
 [ ! -e results/none.report.html ] || fail "a failed run left a report"
