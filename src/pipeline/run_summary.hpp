@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -71,9 +72,10 @@ std::string report_path_of(const std::string& output_path);
 
 /// Rank 0 only: writes the report next to the result (report_path_of). A report that cannot
 /// be written is a warning on stderr: the result itself is complete. `version` is
-/// "VERSION (GIT)".
+/// "VERSION (GIT)". `dataset`, when given, reads the dataset-wide steps' results back
+/// (pipeline/report_results.hpp: it needs HDF5, which this layer does not).
 void write_report(const run_config& cfg, const std::string& config_path, const std::string& version,
                   const run_clock& clock, const run_plan& plan, const run_outcome& o, const execution& ex,
-                  const row_reader& read);
+                  const row_reader& read, const std::function<report_dataset_results()>& dataset = {});
 
 }  // namespace tsbatch

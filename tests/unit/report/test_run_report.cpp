@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../../report/synthetic_report.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 
@@ -325,8 +326,8 @@ TEST(run_report, EmptyAllNanAndSinglePointSeries) {
 
 TEST(run_report, SampleWithNoPointAnywhereOrNoTrace) {
     auto d = demo_data();
-    report_sample empty_traces{"empty", {{"source", {}, {}}, {"z", {}, {}}}};
-    report_sample no_traces{"none", {}};
+    report_sample empty_traces{"empty", {{"source", {}, {}}, {"z", {}, {}}}, {}};
+    report_sample no_traces{"none", {}, {}};
     d.samples = {empty_traces, no_traces};
     const std::string html = render_run_report(d);
     EXPECT_EQ(check_markup(html), "");
@@ -392,7 +393,7 @@ TEST(run_report, ReadableAxisLabels) {
 TEST(run_report, TimeAxisLabelsFollowTheSpan) {
     auto d = demo_data();
     const auto with_span = [&](std::int64_t start, std::int64_t end) {
-        d.samples = {{"s", {{"source", {start, end}, {1.0, 2.0}}}}};
+        d.samples = {{"s", {{"source", {start, end}, {1.0, 2.0}}}, {}}};
         return render_run_report(d);
     };
     EXPECT_NE(with_span(t_2015, t_2015 + 6 * ms_per_hour).find(">2015-01-01T02:00Z</text>"), std::string::npos);
@@ -416,7 +417,7 @@ TEST(run_report, HugeSeriesIsDownsampled) {
     report_trace big = trace("source", 1'000'000, 1000, wave);
     big.value[123'457] = 1e6;  // a one-point spike must stay visible
     for (std::size_t i = 500'000; i < 500'200; ++i) big.value[i] = nan;
-    d.samples = {{"big", {big}}};
+    d.samples = {{"big", {big}, {}}};
     const std::string html = render_run_report(d);
     EXPECT_EQ(check_markup(html), "");
     EXPECT_LT(html.size(), 120'000u);
@@ -442,6 +443,259 @@ TEST(run_report, FiveSamplesOfFiveStepsStayUnderTwoMegabytes) {
     const std::string html = render_run_report(d);
     EXPECT_EQ(check_markup(html), "");
     EXPECT_LT(html.size(), 2'000'000u);
+}
+
+// ---------------------------------------------------------------------------------------
+// Dataset-wide results: the heatmap's reduction and order, and each picture on the page
+
+using namespace tsbatch::testing;
+
+TEST(run_report_heatmap, SmallMatrixKeepsEveryCell) {
+    const report_heatmap h = synthetic_heatmap(7);
+    ASSERT_EQ(h.cells(), 7u);
+    EXPECT_EQ(h.series, 7u);
+    EXPECT_EQ(h.block_start, (std::vector<std::uint64_t>{0, 1, 2, 3, 4, 5, 6, 7}));
+    for (std::size_t i = 0; i < 7; ++i)
+        for (std::size_t j = 0; j < 7; ++j) {
+            const double want = synthetic_r(i, j, 5);
+            if (std::isnan(want))
+                EXPECT_TRUE(std::isnan(h.value[i * 7 + j])) << i << "," << j;
+            else
+                EXPECT_EQ(h.value[i * 7 + j], want) << i << "," << j;
+        }
+    ASSERT_EQ(h.labels.size(), 7u);
+    EXPECT_EQ(h.labels[3], "gw.level{block=0,site=BH3}");
+}
+
+TEST(run_report_heatmap, BlocksAreMeansOfTheirFiniteValues) {
+    // 5 x 5 into 2 cells: rows 0-2 and 3-4 (cell k starts at ceil(k * 5 / 2)).
+    const double x = nan;
+    const std::vector<double> m{1, 2, 3, 4, 5,  //
+                                2, 1, x, 6, 7,  //
+                                3, x, 1, 8, 9,  //
+                                4, 6, 8, 1, x,  //
+                                5, 7, 9, x, x};
+    heatmap_reducer red(5, 2);
+    red.add_rows(3, 2, std::span<const double>(m).subspan(15, 10));  // strips in any order
+    red.add_rows(0, 3, std::span<const double>(m).subspan(0, 15));
+    const report_heatmap h = red.result("c", "r", {});
+    EXPECT_EQ(h.block_start, (std::vector<std::uint64_t>{0, 3, 5}));
+    ASSERT_EQ(h.value.size(), 4u);
+    EXPECT_DOUBLE_EQ(h.value[0], (1 + 2 + 3 + 2 + 1 + 3 + 1) / 7.0);
+    EXPECT_DOUBLE_EQ(h.value[1], (4 + 5 + 6 + 7 + 8 + 9) / 6.0);
+    EXPECT_DOUBLE_EQ(h.value[2], (4 + 6 + 8 + 5 + 7 + 9) / 6.0);
+    EXPECT_DOUBLE_EQ(h.value[3], 1.0);  // the NaNs are left out
+    EXPECT_TRUE(h.labels.empty());
+    // A block with no finite value is NaN.
+    heatmap_reducer none(2, 2);
+    none.add_rows(0, 2, std::vector<double>{1, nan, nan, 1});
+    EXPECT_TRUE(std::isnan(none.result("c", "r", {}).value[1]));
+}
+
+TEST(run_report_heatmap, StripsThatDoNotFitAreRefused) {
+    heatmap_reducer red(4, 2);
+    EXPECT_THROW(red.add_rows(3, 2, std::vector<double>(8)), internal_error);
+    EXPECT_THROW(red.add_rows(0, 1, std::vector<double>(3)), internal_error);
+    EXPECT_THROW(red.add_rows(5, 0, {}), internal_error);
+    EXPECT_GE(red.rows_per_strip(1), 1u);
+    EXPECT_EQ(heatmap_reducer(1000).rows_per_strip(8000 * 10), 10u);
+}
+
+TEST(run_report_heatmap, TenThousandSeriesBecomeAHundredCellsFedRowByRow) {
+    // 10,000 x 10,000 never held: one row at a time, as the pipeline reads it in strips.
+    const std::size_t n = 10'000;
+    heatmap_reducer red(n);
+    std::vector<double> row(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        // Two halves: +0.8 within, -0.2 across.
+        for (std::size_t j = 0; j < n; ++j) row[j] = i == j ? 1.0 : (i < n / 2) == (j < n / 2) ? 0.8 : -0.2;
+        red.add_rows(i, 1, row);
+    }
+    const report_heatmap h = red.result("corr", "r", {});
+    ASSERT_EQ(h.cells(), report_heatmap_max_cells);
+    EXPECT_EQ(h.block_start[1], 100u);
+    EXPECT_NEAR(h.value[0], (0.8 * 9900 + 100) / 10000, 1e-12);  // a diagonal block: its 1s count
+    EXPECT_NEAR(h.value[99], -0.2, 1e-12);
+    const std::string html = [&] {
+        auto d = demo_data();
+        d.dataset.correlations.push_back(h);
+        return render_run_report(d);
+    }();
+    EXPECT_EQ(check_markup(html), "");
+    EXPECT_LT(html.size(), 600'000u);
+    EXPECT_NE(html.find("100 \xC3\x97 100 cells"), std::string::npos);
+    EXPECT_NE(html.find("10,000 series"), std::string::npos);
+}
+
+TEST(run_report_heatmap, ClusteringBringsEachBlockTogether) {
+    const report_heatmap h = synthetic_heatmap(30);
+    const auto order = heatmap_order(h);
+    ASSERT_EQ(order.size(), 30u);
+    EXPECT_TRUE(std::is_permutation(order.begin(), order.end(),
+                                    [] {
+                                        std::vector<std::size_t> v(30);
+                                        for (std::size_t i = 0; i < 30; ++i) v[i] = i;
+                                        return v;
+                                    }()
+                                        .begin()));
+    // Leaving out series 5 (NaN with every other), each block is one run of the order.
+    std::vector<std::size_t> blocks;
+    for (const auto k : order)
+        if (k != 5) blocks.push_back(synthetic_block(k));
+    std::size_t changes = 0;
+    for (std::size_t i = 1; i < blocks.size(); ++i) changes += blocks[i] != blocks[i - 1];
+    EXPECT_EQ(changes, 2u);
+    // The part holding the lowest index comes first, so series 0 leads.
+    EXPECT_EQ(order.front(), 0u);
+    EXPECT_EQ(heatmap_order(h), order);  // deterministic
+    EXPECT_TRUE(heatmap_order(report_heatmap{}).empty());
+}
+
+TEST(run_report_dataset, EveryPictureIsDrawnAndWellFormed) {
+    auto d = demo_data();
+    d.dataset = synthetic_dataset();
+    const std::string html = render_run_report(d);
+    EXPECT_EQ(check_markup(html), "");
+    EXPECT_NE(html.find("<section id=\"dataset\">"), std::string::npos);
+    for (const char* s : {"corr \xC2\xB7 correlation", "pca \xC2\xB7 pca", "km \xC2\xB7 kmeans",
+                          "match \xC2\xB7 pattern_search", "mot \xC2\xB7 motifs"})
+        EXPECT_NE(html.find(s), std::string::npos) << s;
+    // 30 cells: named axes and one tooltip per cell.
+    EXPECT_NE(html.find("gw.level{block=1,site=BH1}"), std::string::npos);
+    EXPECT_EQ(count_of(html, "</title></rect>"), 30u * 30u);
+    // The legend of the colour scale and the NaN swatch.
+    EXPECT_NE(html.find(">-1.0</text>"), std::string::npos);
+    EXPECT_NE(html.find(">NaN</text>"), std::string::npos);
+    // PCA: 52% for the first component, and the cumulative line.
+    EXPECT_NE(html.find("component 1: 52.00% (52.00% cumulative)"), std::string::npos);
+    // k-means: the sizes and one small plot per centroid.
+    EXPECT_NE(html.find("cluster 2: 7 series"), std::string::npos);
+    EXPECT_NE(html.find("cluster 1 \xC2\xB7 9 series"), std::string::npos);
+    // Pattern: the pattern, five drawn matches, and a match without values listed as such.
+    EXPECT_EQ(count_of(html, "class=\"overlay-lead\""), 2u);  // the pattern and the motif centre
+    EXPECT_NE(html.find("#1 ph{site=W1}  d=0.100"), std::string::npos);
+    EXPECT_NE(html.find("(no values)"), std::string::npos);
+    EXPECT_NE(html.find("centre: cond{site=C1}"), std::string::npos);
+    EXPECT_NE(html.find("stand-in: a note"), std::string::npos);
+}
+
+TEST(run_report_dataset, LargeHeatmapDrawsPathsNotCells) {
+    auto d = demo_data();
+    d.dataset.correlations.push_back(synthetic_heatmap(250));
+    const std::string html = render_run_report(d);
+    EXPECT_EQ(check_markup(html), "");
+    EXPECT_EQ(count_of(html, "</title></rect>"), 0u);
+    EXPECT_NE(html.find("series, clustered order"), std::string::npos);
+    EXPECT_NE(html.find("100 \xC3\x97 100 cells"), std::string::npos);
+    EXPECT_LT(html.size(), 150'000u);  // the blocks' runs of one colour are one rectangle each
+    // The worst case: no two neighbours share a colour step.
+    report_heatmap noise = synthetic_heatmap(100);
+    for (std::size_t k = 0; k < noise.value.size(); ++k) noise.value[k] = std::sin(static_cast<double>(k * k));
+    d.dataset.correlations = {noise};
+    const std::string noisy = render_run_report(d);
+    EXPECT_EQ(check_markup(noisy), "");
+    EXPECT_LT(noisy.size(), 450'000u);
+}
+
+TEST(run_report_dataset, EmptyResultsDoNotBreakThePage) {
+    auto d = demo_data();
+    d.dataset.correlations.push_back({});
+    report_heatmap wrong = synthetic_heatmap(4);
+    wrong.value.pop_back();  // inconsistent sizes: said, not drawn
+    d.dataset.correlations.push_back(wrong);
+    d.dataset.pcas.push_back({"pca", {}, {}});
+    d.dataset.pcas.push_back({"pca2", {0.7, nan, -1}, {0.7}});
+    d.dataset.kmeans.push_back({"km", "time", {}, {}});
+    d.dataset.kmeans.push_back({"km2", "time", {0, 3}, {{nan, nan}, {1}}});
+    d.dataset.patterns.push_back({"match", "dtw", {}, {}});
+    d.dataset.patterns.push_back({"match2", "dtw", {}, {{"a<b", 1, nan, 0, 0, {1, 2, nan, 4}}}});
+    d.dataset.motifs.push_back({"mot", 1, 0, {}});
+    d.dataset.motifs.push_back({"mot2", 1, 1, {{"c", 0, 0, 0, 0, {5, 5, 5}}}});
+    const std::string html = render_run_report(d);
+    EXPECT_EQ(check_markup(html), "");
+    EXPECT_EQ(count_of(html, "No matrix to draw."), 2u);
+    EXPECT_NE(html.find("No component."), std::string::npos);
+    EXPECT_NE(html.find("No cluster."), std::string::npos);
+    EXPECT_NE(html.find("No match."), std::string::npos);
+    EXPECT_NE(html.find("No motif group."), std::string::npos);
+    EXPECT_NE(html.find("a&lt;b"), std::string::npos);
+    EXPECT_EQ(html.find("a<b"), std::string::npos);
+}
+
+TEST(run_report_dataset, NoResultsNoSection) {
+    EXPECT_EQ(render_run_report(demo_data()).find("id=\"dataset\""), std::string::npos);
+}
+
+TEST(run_report_dataset, ManyComponentsClustersAndMatchesAreCapped) {
+    auto d = demo_data();
+    report_pca p{"pca", std::vector<double>(500, 0.002), std::vector<double>(500, 0.5)};
+    d.dataset.pcas.push_back(p);
+    report_kmeans k{"km", "time", std::vector<std::uint64_t>(300, 2), {}};
+    for (int c = 0; c < 300; ++c) k.centroids.push_back(std::vector<double>(100'000, c));
+    d.dataset.kmeans.push_back(k);
+    report_pattern_search m{"match", "euclidean_znorm", std::vector<double>(100'000, 1), {}};
+    for (int i = 1; i <= 100; ++i) m.matches.push_back(synthetic_window("s" + std::to_string(i), i, 1, 100'000, 0));
+    d.dataset.patterns.push_back(m);
+    const std::string html = render_run_report(d);
+    EXPECT_EQ(check_markup(html), "");
+    EXPECT_NE(html.find("the first 50 of 500 components"), std::string::npos);
+    EXPECT_NE(html.find("the first 24 of 300 clusters"), std::string::npos);
+    EXPECT_EQ(count_of(html, "class=\"overlay\""), 12u);
+    EXPECT_LT(html.size(), 1'500'000u);
+}
+
+TEST(run_report_profile, MotifPairAndDiscordAreShadedOnTheSeriesAndTheProfile) {
+    auto d = demo_data();
+    d.samples = {synthetic_profile_sample()};
+    const std::string html = render_run_report(d);
+    EXPECT_EQ(check_markup(html), "");
+    // Two motif windows and a discord, on the source trace and on the profile, plus the key.
+    EXPECT_EQ(count_of(html, "class=\"shade-motif\"><title>"), 4u);
+    EXPECT_EQ(count_of(html, "class=\"shade-discord\"><title>"), 2u);
+    EXPECT_EQ(count_of(html, "class=\"shade-motif\"/>"), 1u);
+    // The windows start at the planted points and span 50 points.
+    const planted_series s = synthetic_planted();
+    EXPECT_NE(html.find("top motif pair, first window from " + std::string("2015-01-01T05:00:00.000Z (50 points)")),
+              std::string::npos);
+    EXPECT_NE(html.find("top discord window from 2015-01-01T15:00:00.000Z (50 points)"), std::string::npos);
+    EXPECT_EQ(s.time[s.a], synthetic_t0 + 300 * 60'000);
+    EXPECT_NE(html.find("mp (of source, window 50): "), std::string::npos);
+}
+
+TEST(run_report_profile, AbsentMarksOtherInputsAndOddProfiles) {
+    auto d = demo_data();
+    report_sample s = synthetic_profile_sample();
+    // A profile of a trace the sample does not have: shaded on the profile only, its
+    // windows measured on the profile's own times.
+    report_matrix_profile other = s.profiles.front();
+    other.input = "hourly";
+    // No marks, a profile longer in time than the series and with mismatched sizes.
+    report_matrix_profile bare;
+    bare.step = "mp2";
+    bare.window = 3;
+    bare.time = {synthetic_t0 - 10 * 60'000, synthetic_t0, synthetic_t0 + 1};
+    bare.distance = {std::numeric_limits<double>::infinity(), nan};
+    // Marks outside everything, and a window of 0 points.
+    report_matrix_profile odd = bare;
+    odd.step = "mp3";
+    odd.window = 0;
+    odd.distance = {1, 2, 3};
+    odd.motif_a_time = std::numeric_limits<std::int64_t>::max();
+    odd.discord_time = synthetic_t0 - 99'999'999;
+    s.profiles = {other, bare, odd};
+    d.samples = {s};
+    const std::string html = render_run_report(d);
+    EXPECT_EQ(check_markup(html), "");
+    // `other`: 2 motif windows and a discord on its profile alone; `odd` (of the source): one
+    // motif window and a discord, clamped to the edges, on the source and on its profile.
+    EXPECT_EQ(count_of(html, "class=\"shade-motif\"><title>"), 4u);
+    EXPECT_EQ(count_of(html, "class=\"shade-discord\"><title>"), 3u);
+    EXPECT_NE(html.find("no values (every point is missing)"), std::string::npos);
+    // A sample with a profile and no trace is drawn too.
+    d.samples = {{"only-profile", {}, {other}}};
+    const std::string alone = render_run_report(d);
+    EXPECT_EQ(check_markup(alone), "");
+    EXPECT_EQ(alone.find("No data for this series."), std::string::npos);
 }
 
 // ---------------------------------------------------------------------------------------
