@@ -62,6 +62,22 @@ std::vector<double> values_between(series_view s, std::int64_t from, std::int64_
     return {s.value.begin() + (b - s.time.begin()), s.value.begin() + (e - s.time.begin())};
 }
 
+// Sets rows[k] to the collection row of each id of `by_id` (id -> the k's asking for it),
+// reading the ids a strip at a time; rows not found keep `no_row`.
+void find_rows_by_id(const staged_reader& collection, const std::map<std::string, std::vector<std::size_t>>& by_id,
+                     std::vector<std::uint64_t>& rows, std::uint64_t no_row) {
+    std::size_t left = by_id.size();
+    for (std::uint64_t start = 0; start < collection.series_count() && left > 0; start += table_strip) {
+        const auto ids = collection.read_strings("id", start, std::min(table_strip, collection.series_count() - start));
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            const auto it = by_id.find(ids[i]);
+            if (it == by_id.end() || rows[it->second.front()] != no_row) continue;
+            for (const auto k : it->second) rows[k] = start + i;
+            --left;
+        }
+    }
+}
+
 // The series a dataset-wide step read: the run's input (rows by file row, select.time
 // applied) or a series step's collection in the result (rows found by id).
 class step_input {
@@ -126,16 +142,7 @@ private:
 
     void find_ids(const std::map<std::string, std::vector<std::size_t>>& by_id,
                   std::vector<std::uint64_t>& rows) const {
-        std::size_t left = by_id.size();
-        for (std::uint64_t start = 0; start < input_->series_count() && left > 0; start += table_strip) {
-            const auto ids = input_->read_strings("id", start, std::min(table_strip, input_->series_count() - start));
-            for (std::size_t i = 0; i < ids.size(); ++i) {
-                const auto it = by_id.find(ids[i]);
-                if (it == by_id.end() || rows[it->second.front()] != no_row) continue;
-                for (const auto k : it->second) rows[k] = start + i;
-                --left;
-            }
-        }
+        find_rows_by_id(*input_, by_id, rows, no_row);
     }
 
     const run_config& cfg_;
@@ -311,13 +318,59 @@ std::optional<report_motif_group> read_motifs(const result_file& f, const std::s
     return g;
 }
 
+// The profile of each sample series a matrix_profile step computed, with its top motif pair
+// and discord, from the step's `profile` collection and `top` table.
+void attach_matrix_profile(const result_file& f, const step_config& st, std::vector<report_sample>& samples) {
+    const staged_reader profiles(f.path(), "/" + st.name + "/profile", comm());
+    constexpr std::uint64_t no_row = ~std::uint64_t{0};
+    std::map<std::string, std::vector<std::size_t>> by_id;
+    for (std::size_t k = 0; k < samples.size(); ++k) by_id[samples[k].id].push_back(k);
+    std::vector<std::uint64_t> rows(samples.size(), no_row);
+    find_rows_by_id(profiles, by_id, rows, no_row);
+    std::map<std::string, std::size_t> panel_of;  // sample id -> its new panel's index
+    for (std::size_t k = 0; k < samples.size(); ++k) {
+        if (rows[k] == no_row) continue;
+        const series_batch b = profiles.read(std::span<const std::uint64_t>(&rows[k], 1));
+        const auto v = b.series(0);
+        report_matrix_profile p;
+        p.step = st.name;
+        p.input = st.input;
+        p.window = static_cast<std::size_t>(st.params.integer("window"));
+        p.time.assign(v.time.begin(), v.time.end());
+        p.distance.assign(v.value.begin(), v.value.end());
+        panel_of[samples[k].id] = samples[k].profiles.size();
+        samples[k].profiles.push_back(std::move(p));
+    }
+    if (panel_of.empty()) return;
+    const table_reader top(f, "/" + st.name + "/top");
+    for (std::uint64_t r = 0; r < top.rows(); r += table_strip) {
+        const table_batch t = top.read(r, std::min(table_strip, top.rows() - r));
+        for (std::size_t i = 0; i < rows_in(t); ++i) {
+            const auto it = panel_of.find(string_at(t, "id", i));
+            if (it == panel_of.end() || int_at(t, "rank", i) != 1) continue;
+            for (auto& s : samples) {
+                if (s.id != it->first) continue;
+                auto& p = s.profiles[it->second];
+                if (string_at(t, "kind", i) == "motif") {
+                    p.motif_a_time = int_at(t, "start_time", i);
+                    p.motif_b_time = int_at(t, "neighbor_time", i);
+                } else {
+                    p.discord_time = int_at(t, "start_time", i);
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 
-report_dataset_results read_report_results(const run_config& cfg, const staged_reader& input) {
+report_dataset_results read_report_results(const run_config& cfg, const staged_reader& input,
+                                          std::vector<report_sample>& samples) {
     report_dataset_results r;
     std::optional<result_file> file;
     for (const auto& st : cfg.steps) {
-        static const std::set<std::string> drawn{"correlation", "pca", "kmeans", "pattern_search", "motifs"};
+        static const std::set<std::string> drawn{"correlation", "pca",    "kmeans",
+                                                 "pattern_search", "motifs", "matrix_profile"};
         if (!drawn.count(st.op) || !cfg.keeps(st.name)) continue;
         try {
             if (!file) file.emplace(cfg.output.path);
@@ -327,6 +380,8 @@ report_dataset_results read_report_results(const run_config& cfg, const staged_r
                 r.pcas.push_back(read_pca(*file, st.name));
             else if (st.op == "kmeans")
                 r.kmeans.push_back(read_kmeans(*file, st.name));
+            else if (st.op == "matrix_profile")
+                attach_matrix_profile(*file, st, samples);
             else if (st.op == "pattern_search")
                 r.patterns.push_back(
                     read_pattern_search(*file, st.name, st, step_input(cfg, input, *file, st), r.notes));

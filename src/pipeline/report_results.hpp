@@ -1,6 +1,7 @@
 #pragma once
 // The pictures of the dataset-wide steps in the run report (correlation heatmaps, PCA
-// variance, k-means clusters, pattern matches, the top motif group), read back on rank 0
+// variance, k-means clusters, pattern matches, the top motif group, the matrix profiles of
+// the sample series), read back on rank 0
 // from the committed result file rather than kept from the run: a step's outputs may be
 // spread over every rank and as large as N x N, and the report needs only a small summary.
 // Memory stays bounded whatever the run's size: a correlation matrix is read in strips of
@@ -20,6 +21,9 @@ namespace tsbatch {
 /// input.select.time applied, as the step saw them); those of a step that read a series step
 /// come from that step's collection in the result (when kept). What cannot be shown (a
 /// step's input not kept, an unreadable object) becomes a note on the page, never an error.
-report_dataset_results read_report_results(const run_config& cfg, const staged_reader& input);
+/// The profile of each sample that a kept matrix_profile step computed is added to its
+/// `profiles` (with the top motif pair and discord marked).
+report_dataset_results read_report_results(const run_config& cfg, const staged_reader& input,
+                                          std::vector<report_sample>& samples);
 
 }  // namespace tsbatch

@@ -73,7 +73,9 @@ int run_pipeline(const comm& c, const run_request& req) {
         // The report first, so that the summary can say what it cost.
         const double before_report = clock.seconds();
         write_report(cfg, req.config_path, std::string(TSBATCH_VERSION) + " (" + TSBATCH_GIT_ID + ")", clock, plan,
-                     outcome, run.ex, read, [&] { return read_report_results(cfg, *input.file); });
+                     outcome, run.ex, read, [&](std::vector<report_sample>& samples) {
+                         return read_report_results(cfg, *input.file, samples);
+                     });
         fixed.finish_s = outcome.finish_s;
         fixed.report_s = clock.seconds() - before_report;
         print_run_summary(stdout, cfg, req.config_path, plan, outcome, before_report, fixed);

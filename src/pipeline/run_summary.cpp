@@ -119,7 +119,8 @@ std::string report_path_of(const std::string& output_path) {
 
 void write_report(const run_config& cfg, const std::string& config_path, const std::string& version,
                   const run_clock& clock, const run_plan& plan, const run_outcome& o, const execution& ex,
-                  const row_reader& read, const std::function<report_dataset_results()>& dataset) {
+                  const row_reader& read,
+                  const std::function<report_dataset_results(std::vector<report_sample>&)>& dataset) {
     const std::string path = report_path_of(cfg.output.path);
     try {
         run_report_data d = report_data(cfg, config_path, plan, o);
@@ -128,7 +129,7 @@ void write_report(const run_config& cfg, const std::string& config_path, const s
         d.tsbatch_version = version;
         d.total_seconds = clock.seconds();
         d.samples = report_samples(cfg, plan, ex, read);
-        if (dataset) d.dataset = dataset();
+        if (dataset) d.dataset = dataset(d.samples);
         write_run_report(path, d);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "tsbatch: warning: no run report: %s\n", e.what());

@@ -72,10 +72,12 @@ std::string report_path_of(const std::string& output_path);
 
 /// Rank 0 only: writes the report next to the result (report_path_of). A report that cannot
 /// be written is a warning on stderr: the result itself is complete. `version` is
-/// "VERSION (GIT)". `dataset`, when given, reads the dataset-wide steps' results back
-/// (pipeline/report_results.hpp: it needs HDF5, which this layer does not).
+/// "VERSION (GIT)". `dataset`, when given, reads the dataset-wide steps' results back and adds
+/// what belongs to the samples (pipeline/report_results.hpp: it needs HDF5, which this layer
+/// does not).
 void write_report(const run_config& cfg, const std::string& config_path, const std::string& version,
                   const run_clock& clock, const run_plan& plan, const run_outcome& o, const execution& ex,
-                  const row_reader& read, const std::function<report_dataset_results()>& dataset = {});
+                  const row_reader& read,
+                  const std::function<report_dataset_results(std::vector<report_sample>&)>& dataset = {});
 
 }  // namespace tsbatch

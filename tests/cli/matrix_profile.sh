@@ -36,3 +36,11 @@ expect_exit 0 "$TSBATCH" export --to csv one.h5:/mp -o csv
 [ -s csv/mp.top.csv ] || fail "no CSV of the top table: $(ls -R csv)"
 head -1 csv/mp.top.csv | grep -q "kind" || fail "top CSV header: $(head -1 csv/mp.top.csv)"
 echo "matrix_profile: exported"
+
+# The run report draws each sample's profile under its series, with the top motif pair and
+# discord shaded, checked in headless chromium.
+[ -s one.report.html ] || fail "no run report"
+expect_exit 0 bash "$TSBATCH_SOURCE_DIR/tests/report/check_report.sh" --out "$WORK/check_mp" --window-size 1280,3000 \
+  --expect "mp (of source, window 100): matrix profile" --expect 'class="shade-motif"' \
+  --expect 'class="shade-discord"' one.report.html
+echo "matrix_profile: report panels rendered"
