@@ -8,6 +8,7 @@
 // chunk grid (`dataset_input::chunk_rows`) is the same for any rank count.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -17,6 +18,27 @@
 #include "parallel/comm.hpp"
 
 namespace tsbatch {
+
+/// Snapshots of a dataset-wide step's finished work, kept across a stopped or killed run
+/// (run.checkpoint). An operator whose work comes in pieces fixed by the data (matrix_profile's
+/// tiles) saves, now and then, what this rank has finished; a resumed run, on any number of
+/// ranks, reads every snapshot back instead of doing that work again. The checkpoint's
+/// fingerprint covers the config and the input, so snapshots always belong to this step of
+/// this run. Not collective.
+class work_journal {
+public:
+    virtual ~work_journal() = default;
+    /// The names of the snapshots recorded so far, by any rank of any earlier attempt.
+    virtual std::vector<std::string> snapshots() const = 0;
+    /// A snapshot's bytes; nothing when it is damaged (its work is then done again).
+    virtual std::optional<std::vector<std::byte>> load(const std::string& name) const = 0;
+    /// Whether this rank should save its snapshot now (a few minutes since the last one).
+    virtual bool due() = 0;
+    /// Records this process's snapshot, replacing its previous one (never another's).
+    virtual void save(std::span<const std::byte> bytes) = 0;
+    /// Flushes the snapshots saved so far to disk (before a stopped run exits).
+    virtual void sync() = 0;
+};
 
 /// What a dataset-wide step reads on one rank.
 struct dataset_input {
@@ -33,6 +55,8 @@ struct dataset_input {
     /// The chunk grid does not depend on the rank count (a rank holds whole chunks), so
     /// partial results per chunk folded in chunk order give the same bits on any rank count.
     std::vector<std::size_t> chunk_rows;
+    /// Where to record finished work when the run has a checkpoint; null without one.
+    work_journal* journal = nullptr;
 
     std::size_t rows() const noexcept { return series ? series->size() : table ? table->size() : 0; }
 };

@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -459,6 +461,49 @@ void checkpoint_store::save(std::size_t k, const execution& ex) {
     writer w;
     lay_out(w, ex);
     pending_.push_back(write_and_rename(chunk_path(k), [&](auto&& put) { w.for_each(put); }));
+    if (std::chrono::steady_clock::now() - last_sync_ >= sync_interval) sync();
+}
+
+std::string checkpoint_store::piece_path(const std::string& name) const {
+    for (char ch : name)
+        if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' && ch != '_')
+            throw internal_error("checkpoint piece name '" + name + "' has a character other than [A-Za-z0-9._-]");
+    return (std::filesystem::path(dir_) / ("piece-" + name + ".bin")).string();
+}
+
+std::vector<std::string> checkpoint_store::pieces(const std::string& prefix) const {
+    std::vector<std::string> names;
+    std::error_code ec;
+    const std::string start = "piece-" + prefix;
+    for (const auto& e : std::filesystem::directory_iterator(dir_, ec)) {
+        const std::string file = e.path().filename().string();
+        // Temporary files of a write in progress (or killed) end otherwise and are skipped.
+        if (file.rfind(start, 0) != 0 || file.size() < 4 || file.compare(file.size() - 4, 4, ".bin") != 0) continue;
+        names.push_back(file.substr(6, file.size() - 10));
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+std::optional<std::string> checkpoint_store::load_piece(const std::string& name) const {
+    const auto path = piece_path(name);
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return std::nullopt;
+    std::string bytes = read_file(path);
+    if (bytes.size() < sizeof(std::uint64_t)) return std::nullopt;
+    std::uint64_t sum;
+    std::memcpy(&sum, bytes.data() + bytes.size() - sizeof sum, sizeof sum);
+    bytes.resize(bytes.size() - sizeof sum);
+    if (checksum(bytes) != sum) return std::nullopt;
+    return bytes;
+}
+
+void checkpoint_store::save_piece(const std::string& name, std::string_view bytes) {
+    const std::uint64_t sum = checksum(bytes);
+    pending_.push_back(write_and_rename(piece_path(name), [&](auto&& put) {
+        put(bytes.data(), bytes.size());
+        put(reinterpret_cast<const char*>(&sum), sizeof sum);
+    }));
     if (std::chrono::steady_clock::now() - last_sync_ >= sync_interval) sync();
 }
 

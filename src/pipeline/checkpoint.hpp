@@ -12,6 +12,7 @@
 // No MPI, no HDF5: ranks write disjoint files; the caller orders the header's creation.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,7 +55,16 @@ public:
     /// last interval may be missing or damaged; the checksum detects the latter and the chunk
     /// is computed again, so a crash can cost time but never a wrong result.
     void save(std::size_t k, const execution& ex);
-    /// Flushes every chunk saved so far to disk (a stopped run does before it exits).
+    /// Pieces: other work a run records besides its chunks (a dataset-wide step's snapshots),
+    /// each a file named by `name` (letters, digits, '.', '-', '_'), written and flushed like
+    /// the chunks and checked by a checksum. The names that start with `prefix`:
+    std::vector<std::string> pieces(const std::string& prefix) const;
+    /// The bytes of piece `name`; nothing when it is missing or damaged.
+    std::optional<std::string> load_piece(const std::string& name) const;
+    /// Records (or replaces) piece `name`.
+    void save_piece(const std::string& name, std::string_view bytes);
+
+    /// Flushes every chunk and piece saved so far to disk (a stopped run does before it exits).
     void sync();
     /// Removes the directory and everything in it (after the result is committed).
     void remove() const;
@@ -62,6 +72,7 @@ public:
 private:
     static constexpr std::chrono::seconds sync_interval{30};
     std::string chunk_path(std::size_t k) const;
+    std::string piece_path(const std::string& name) const;
     std::string dir_;
     std::vector<int> pending_;  ///< descriptors of chunk files saved since the last sync
     bool header_unsynced_ = false;  ///< the header was written by this run and not yet flushed

@@ -1,6 +1,11 @@
 #include "pipeline/dataset_stage.hpp"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 #include <optional>
 
 #include "algo/dataset/dataset_support.hpp"
@@ -97,6 +102,51 @@ private:
     std::vector<std::unique_ptr<result_matrix>> matrices_;
 };
 
+// A step's snapshots as pieces of the run's checkpoint, named "<step>.<writer>": this
+// process writes under a name no other process uses (rank, pid, start time), so a resumed run
+// on other ranks never replaces a snapshot it has not read.
+class checkpoint_journal final : public work_journal {
+public:
+    checkpoint_journal(checkpoint_store& store, const std::string& step, int rank)
+        : store_(store), prefix_(piece_name(step) + ".") {
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        mine_ = prefix_ + "r" + std::to_string(rank) + "-" + std::to_string(::getpid()) + "-" +
+                std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+        if (const char* v = std::getenv("TSBATCH_TEST_SNAPSHOT_MS")) interval_ = std::chrono::milliseconds(std::atoll(v));
+        if (const char* v = std::getenv("TSBATCH_TEST_WORK_DELAY_MS")) delay_ = std::chrono::milliseconds(std::atoll(v));
+    }
+    std::vector<std::string> snapshots() const override { return store_.pieces(prefix_); }
+    std::optional<std::vector<std::byte>> load(const std::string& name) const override {
+        const auto bytes = store_.load_piece(name);
+        if (!bytes) return std::nullopt;
+        const auto* p = reinterpret_cast<const std::byte*>(bytes->data());
+        return std::vector<std::byte>(p, p + bytes->size());
+    }
+    bool due() override {
+        // Tests slow each piece of work down to stop a run in the middle of a step.
+        if (delay_.count() > 0) std::this_thread::sleep_for(delay_);
+        return std::chrono::steady_clock::now() - last_ >= interval_;
+    }
+    void save(std::span<const std::byte> bytes) override {
+        store_.save_piece(mine_, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+        last_ = std::chrono::steady_clock::now();
+    }
+    void sync() override { store_.sync(); }
+
+private:
+    // Step names may hold characters a piece name may not.
+    static std::string piece_name(const std::string& step) {
+        std::string out;
+        for (char ch : step) out += std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' ? ch : '_';
+        return out;
+    }
+    checkpoint_store& store_;
+    std::string prefix_, mine_;
+    std::chrono::milliseconds interval_{std::chrono::minutes(2)};
+    std::chrono::milliseconds delay_{0};
+    std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 std::string where_of(const run_config& cfg, const std::string& step) {
     const auto* sc = cfg.find_step(step);
     if (sc && sc->where.line > 0) return sc->where.file + ":" + std::to_string(sc->where.line);
@@ -125,6 +175,11 @@ std::vector<dataset_output_total> run_dataset_steps(const comm& c, const dataset
             if (s < in.chunk_rows.size()) input.chunk_rows = in.chunk_rows[s][o];
         }
         std::tie(input.first_row, input.total_rows) = global_rows(c, input.rows());
+        std::optional<checkpoint_journal> journal;
+        if (in.checkpoint) {
+            journal.emplace(*in.checkpoint, st.name, c.rank());
+            input.journal = &*journal;
+        }
 
         const operator_def& def = *st.def;
         if (def.outputs.size() > 1) out.write_group("/" + st.name, def.name);

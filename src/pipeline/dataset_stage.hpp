@@ -11,6 +11,7 @@
 
 #include "io/staged.hpp"
 #include "parallel/comm.hpp"
+#include "pipeline/checkpoint.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 
@@ -24,6 +25,8 @@ struct dataset_stage_inputs {
     /// This rank's valid source series (chunk by chunk, as the series-wise steps saw them),
     /// with the rows of each chunk in `rows_per_chunk`.
     std::function<series_batch(std::vector<std::size_t>& rows_per_chunk)> read_source;
+    /// The run's checkpoint, where steps record finished work (work_journal); null without one.
+    checkpoint_store* checkpoint = nullptr;
 };
 
 /// What one output of a dataset-wide step produced, summed over ranks.

@@ -142,7 +142,7 @@ void write_run_tables(staged_writer& out, const comm& c, const run_outcome& o, c
 
 run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_origin& origin,
                          const run_plan& plan, const computed_run& run, std::vector<step_total> series_totals,
-                         const row_reader& read) {
+                         const row_reader& read, checkpoint_store* checkpoint) {
     run_outcome o;
     o.ranks = c.size();
     o.steps = std::move(series_totals);
@@ -161,7 +161,8 @@ run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeli
     });
     const dataset_stage_inputs ds{cfg, pipeline, run.ex, run.chunk_rows, [&](std::vector<std::size_t>& rows) {
                                       return read_source_again(c.rank(), plan, cfg, read, rows);
-                                  }};
+                                  },
+                                  checkpoint};
     for (auto& t : run_dataset_steps(c, ds, *out))
         o.steps.push_back({t.name, t.op, t.rows, t.points, 0, t.seconds, true});
     collective_section(c, [&] {

@@ -29,10 +29,11 @@ struct run_origin {
 /// the run tables, and commits it. Creating the file is agreed (a bad destination fails alike
 /// everywhere and is reported once); the writes after it are collective I/O, except the
 /// dataset-wide steps, whose errors every rank agrees on (exit 3, the unfinished file removed).
-/// The outcome's steps are `series_totals` followed by the dataset-wide steps' totals.
+/// The outcome's steps are `series_totals` followed by the dataset-wide steps' totals. The
+/// dataset-wide steps record finished work in `checkpoint` when there is one.
 run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_origin& origin,
                          const run_plan& plan, const computed_run& run, std::vector<step_total> series_totals,
-                         const row_reader& read);
+                         const row_reader& read, checkpoint_store* checkpoint = nullptr);
 
 /// Collective. Rank 0 removes the checkpoint directory once every rank is done reading it.
 void remove_checkpoint(const comm& c, const checkpoint_store& checkpoint);

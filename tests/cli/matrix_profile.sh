@@ -44,3 +44,38 @@ expect_exit 0 bash "$TSBATCH_SOURCE_DIR/tests/report/check_report.sh" --out "$WO
   --expect "mp (of source, window 100): matrix profile" --expect 'class="shade-motif"' \
   --expect 'class="shade-discord"' one.report.html
 echo "matrix_profile: report panels rendered"
+
+# run.checkpoint: a run stopped (SIGTERM, exit 75) or killed (SIGKILL) in the middle of the
+# long series resumes on another rank count from the recorded tiles, with the same bits.
+# Every tile is slowed down and recorded at once, so the signal lands mid-step.
+pieces_in() { find "$1" -name 'piece-mp.*.bin' 2>/dev/null | wc -l; }
+stop_mid_step() {  # stop_mid_step SIGNAL CKPT OUT
+  local sig=$1 ckpt=$2 out=$3
+  TSBATCH_TEST_WORK_DELAY_MS=20 TSBATCH_TEST_SNAPSHOT_MS=0 "$MPIEXEC" -n 2 "$TSBATCH" run mp.yaml \
+    --set output.path="$out" --set run.checkpoint="$ckpt" > "$out.log" 2>&1 &
+  local pid=$!
+  for _ in $(seq 1 300); do [ "$(pieces_in "$ckpt")" -ge 2 ] && break; sleep 0.05; done
+  [ "$(pieces_in "$ckpt")" -ge 2 ] || fail "no tiles were recorded in $ckpt: $(cat "$out.log")"
+  pkill "-$sig" -f -- "^$TSBATCH run mp.yaml --set output.path=$out " || true
+  RC=0
+  wait "$pid" || RC=$?
+}
+stop_mid_step TERM ck_term r_term.h5
+[ "$RC" -eq 75 ] || fail "SIGTERM: exit $RC, expected 75: $(cat r_term.h5.log)"
+grep -q "tiles are recorded in the checkpoint" r_term.h5.log || fail "SIGTERM: no resume hint: $(cat r_term.h5.log)"
+[ ! -e r_term.h5 ] || fail "SIGTERM: an interrupted run left its output file"
+read -r done_tiles all_tiles < <(sed -n 's/.*during matrix_profile: \([0-9]*\) of \([0-9]*\) tiles.*/\1 \2/p' r_term.h5.log)
+[ -n "$done_tiles" ] && [ "$done_tiles" -gt 0 ] && [ "$done_tiles" -lt "$all_tiles" ] ||
+  fail "SIGTERM: expected some but not all tiles done: $(cat r_term.h5.log)"
+expect_exit 0 "$MPIEXEC" -n 3 "$TSBATCH" run mp.yaml --set output.path=r_term.h5 --set run.checkpoint=ck_term
+"$TSBATCH" inspect --digest r_term.h5 > r_term.txt
+cmp one.txt r_term.txt || fail "SIGTERM: the resumed result differs from an uninterrupted run"
+[ ! -e ck_term ] || fail "SIGTERM: the checkpoint was not removed after the result was written"
+
+stop_mid_step KILL ck_kill r_kill.h5
+[ "$RC" -ne 0 ] || fail "SIGKILL: the run finished before it was killed"
+[ ! -e r_kill.h5 ] || fail "SIGKILL: a killed run left a file at the output path"
+expect_exit 0 "$TSBATCH" run mp.yaml --set output.path=r_kill.h5 --set run.checkpoint=ck_kill
+"$TSBATCH" inspect --digest r_kill.h5 > r_kill.txt
+cmp one.txt r_kill.txt || fail "SIGKILL: the resumed result differs from an uninterrupted run"
+echo "matrix_profile: stopped after $done_tiles of $all_tiles tiles and killed mid-series, resumed on 3 and 1 ranks, same bits"

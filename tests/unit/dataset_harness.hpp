@@ -123,9 +123,14 @@ inline void append_rows(table_batch& all, const table_batch& part) {
 /// chunk: a comparison where some ranks idle proves nothing about them. `rows_may_idle`
 /// allows ranks without rows, for operators that share one series' work between all ranks
 /// (matrix_profile), where such ranks still compute.
+/// Extras of a run: a journal of finished work shared by every rank (run.checkpoint).
+struct run_options {
+    work_journal* journal = nullptr;
+};
+
 inline dataset_run run_dataset_op(const operator_def& def, const dataset_operator& op, const series_batch* input,
                                   const table_batch* table_input, int ranks, std::size_t chunk_series,
-                                  bool rows_may_idle = false) {
+                                  bool rows_may_idle = false, const run_options& options = {}) {
     const std::size_t n = input ? input->size() : table_input->size();
     std::vector<std::size_t> chunk_sizes;
     for (std::size_t at = 0; at < n; at += chunk_series) chunk_sizes.push_back(std::min(chunk_series, n - at));
@@ -145,6 +150,7 @@ inline dataset_run run_dataset_op(const operator_def& def, const dataset_operato
         std::size_t first = 0;
         for (std::size_t k = 0; k < mine.begin; ++k) first += chunk_sizes[k];
         dataset_input in;
+        in.journal = options.journal;
         in.first_row = first;
         in.total_rows = n;
         series_batch local_series;

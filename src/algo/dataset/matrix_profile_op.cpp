@@ -29,6 +29,9 @@
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
 #include "algo/series/cut_by_reference.hpp"
+#include "core/bytes.hpp"
+#include "core/error.hpp"
+#include "core/stop_request.hpp"
 #include "core/tags.hpp"
 
 namespace tsbatch {
@@ -205,6 +208,80 @@ void append_bytes(std::vector<std::byte>& to, const std::vector<std::byte>& from
     to.insert(to.end(), from.begin(), from.end());
 }
 
+// --- snapshots (run.checkpoint) ----------------------------------------------------------
+// A snapshot holds the tiles one rank finished and its merged candidates so far (of every
+// profile it touched). Merging candidates is idempotent and order-free, so a resumed run
+// merges every snapshot once, skips their tiles, and still gives the same bits.
+
+constexpr std::uint64_t snapshot_version = 1;
+
+std::vector<std::byte> encode_snapshot(const std::vector<std::uint64_t>& tiles,
+                                       const std::map<std::size_t, profile_part>& partial) {
+    byte_writer w;
+    w.pod(snapshot_version);
+    w.array(tiles);
+    w.pod(static_cast<std::uint64_t>(partial.size()));
+    for (const auto& [job, part] : partial) {
+        w.pod(static_cast<std::uint64_t>(job));
+        w.array(part.score);
+        w.array(part.index);
+    }
+    return w.take();
+}
+
+struct damaged_snapshot {};
+
+// The snapshots of earlier attempts: rank q reads every R-th one and merges its candidates;
+// every rank learns which tiles are done. Collective. A damaged snapshot is left out: its
+// tiles are computed again.
+void resume_from_snapshots(const comm& c, work_journal& journal, const mp_plan& plan, std::vector<std::uint8_t>& done,
+                           std::map<std::size_t, profile_part>& partial) {
+    // One listing for every rank: a fast rank may save a snapshot while a slow one lists.
+    std::string listing;
+    if (c.is_root())
+        for (const auto& n : journal.snapshots()) listing += n + "\n";
+    listing = c.broadcast(listing);
+    std::vector<std::string> names;
+    for (std::size_t at = 0; at < listing.size();) {
+        const auto end = listing.find('\n', at);
+        names.push_back(listing.substr(at, end - at));
+        at = end + 1;
+    }
+    std::vector<std::uint64_t> local_done;
+    for (std::size_t k = static_cast<std::size_t>(c.rank()); k < names.size(); k += static_cast<std::size_t>(c.size())) {
+        const auto bytes = journal.load(names[k]);
+        if (!bytes) continue;
+        try {
+            byte_reader r(*bytes, [] { throw damaged_snapshot{}; });
+            if (r.pod<std::uint64_t>() != snapshot_version) continue;
+            const auto tiles = r.array<std::uint64_t>();
+            std::map<std::size_t, profile_part> parts;
+            const auto jobs = r.pod<std::uint64_t>();
+            for (std::uint64_t j = 0; j < jobs; ++j) {
+                const auto job = static_cast<std::size_t>(r.pod<std::uint64_t>());
+                profile_part p;
+                p.score = r.array<double>();
+                p.index = r.array<std::int64_t>();
+                if (job >= plan.jobs.size() || p.size() != plan.jobs[job].windows || p.index.size() != p.size())
+                    throw damaged_snapshot{};
+                parts.emplace(job, std::move(p));
+            }
+            for (auto t : tiles)
+                if (t >= plan.tiles.size()) throw damaged_snapshot{};
+            for (auto& [job, p] : parts) {
+                auto it = partial.find(job);
+                if (it == partial.end())
+                    partial.emplace(job, std::move(p));
+                else
+                    it->second.merge(p);
+            }
+            local_done.insert(local_done.end(), tiles.begin(), tiles.end());
+        } catch (const damaged_snapshot&) {
+        }
+    }
+    for (auto t : c.allgatherv(std::span<const std::uint64_t>(local_done))) done[t] = 1;
+}
+
 void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_outputs& out) const {
     const series_batch& batch = *in.series;
     const std::size_t m = static_cast<std::size_t>(p_.window);
@@ -258,11 +335,17 @@ void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_ou
         return it->second;
     };
 
-    // Compute this rank's tiles, merged per job.
+    // Compute this rank's tiles, merged per job; with a checkpoint, skip those an earlier
+    // attempt finished and record the new ones now and then.
     std::map<std::size_t, profile_part> partial;
+    std::vector<std::uint8_t> done(plan.tiles.size(), 0);
+    if (in.journal) resume_from_snapshots(c, *in.journal, plan, done, partial);
     const auto my_tiles = plan.rank_tiles[static_cast<std::size_t>(me)];
+    std::vector<std::uint64_t> finished;
+    bool stopped = false;
     profile_part rows, cols;
-    for (std::size_t t = my_tiles.begin; t < my_tiles.end; ++t) {
+    for (std::size_t t = my_tiles.begin; t < my_tiles.end && !stopped; ++t) {
+        if (done[t]) continue;
         const std::size_t j = plan.tiles[t].job;
         const mp_job& job = plan.jobs[j];
         auto it = partial.find(j);
@@ -276,6 +359,20 @@ void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_ou
             compute_tile(a, stats_of(job.partner), plan.tiles[t].tile, rows, nullptr);
             it->second.merge(rows);
         }
+        finished.push_back(t);
+        if (in.journal && in.journal->due()) in.journal->save(encode_snapshot(finished, partial));
+        stopped = stop_requested() != 0;
+    }
+    if (in.journal && !finished.empty()) in.journal->save(encode_snapshot(finished, partial));
+    if (c.max(stopped ? 1 : 0) != 0) {
+        if (in.journal) in.journal->sync();
+        std::uint64_t before = 0;
+        for (auto d : done) before += d;
+        const auto now = before + c.sum(finished.size());
+        throw interrupted_error("stopped by a signal (SIGTERM or SIGUSR1) during matrix_profile: " +
+                                std::to_string(now) + " of " + std::to_string(plan.tiles.size()) + " tiles " +
+                                (in.journal ? "are recorded in the checkpoint; run the same command again to resume"
+                                            : "were done, and the run has no checkpoint to keep them"));
     }
 
     // Candidates of jobs held elsewhere go to their holders.

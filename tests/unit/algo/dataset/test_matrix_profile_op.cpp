@@ -6,7 +6,11 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <atomic>
 #include <bit>
+#include <map>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <random>
 #include <string>
@@ -144,6 +148,75 @@ TEST_P(matrix_profile_ranks, ab_join_by_group_gives_the_same_bits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(ranks, matrix_profile_ranks, ::testing::Values(2, 3, 5, 8));
+
+// Snapshots in memory, shared by the simulated ranks; counts the tiles computed (one due()
+// call per tile) and can drop snapshots, as a killed run leaves only some.
+class memory_journal final : public work_journal {
+public:
+    std::vector<std::string> snapshots() const override {
+        std::lock_guard<std::mutex> g(lock_);
+        std::vector<std::string> names;
+        for (const auto& [name, bytes] : saved_) names.push_back(name);
+        return names;
+    }
+    std::optional<std::vector<std::byte>> load(const std::string& name) const override {
+        std::lock_guard<std::mutex> g(lock_);
+        const auto it = saved_.find(name);
+        if (it == saved_.end()) return std::nullopt;
+        return it->second;
+    }
+    bool due() override {
+        ++tiles_;
+        return true;
+    }
+    void save(std::span<const std::byte> bytes) override {
+        std::lock_guard<std::mutex> g(lock_);
+        saved_["attempt" + std::to_string(attempt_) + "-" + std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()))]
+            .assign(bytes.begin(), bytes.end());
+    }
+    void sync() override {}
+
+    std::map<std::string, std::vector<std::byte>> saved_;
+    int attempt_ = 0;
+    std::atomic<int> tiles_{0};
+
+private:
+    mutable std::mutex lock_;
+};
+
+TEST(MatrixProfileOp, ResumingFromSnapshotsSkipsTheirTilesAndKeepsTheBits) {
+    series_batch in;
+    add_series(in, "borehole", "", walk(3000, 5));
+    add_series(in, "short", "", walk(400, 6));
+    auto b = bind_mp("{window: 40, tile: 128}");
+    const auto fresh = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 1);
+
+    memory_journal journal;
+    test::run_options with_journal;
+    with_journal.journal = &journal;
+    const auto first = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 2, 1, true, with_journal);
+    test::expect_same_run(fresh, first, "with a journal");
+    const int all_tiles = journal.tiles_.load();
+    ASSERT_GT(all_tiles, 100);
+    ASSERT_EQ(journal.saved_.size(), 2u);  // one per rank, replaced after every tile
+
+    // A run killed early: only one rank's snapshot survived, and one is damaged.
+    journal.saved_.erase(journal.saved_.begin());
+    journal.saved_["damaged"] = {std::byte{1}, std::byte{2}};
+    journal.attempt_ = 1;
+    journal.tiles_ = 0;
+    const auto resumed = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 3, 1, true, with_journal);
+    test::expect_same_run(fresh, resumed, "resumed on 3 ranks");
+    EXPECT_GT(journal.tiles_.load(), 0);
+    EXPECT_LT(journal.tiles_.load(), all_tiles);
+
+    // Everything recorded: nothing is computed again.
+    journal.attempt_ = 2;
+    journal.tiles_ = 0;
+    const auto again = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 2, 1, true, with_journal);
+    test::expect_same_run(fresh, again, "resumed with every tile recorded");
+    EXPECT_EQ(journal.tiles_.load(), 0);
+}
 
 TEST(MatrixProfileOp, BruteForceFixtureThroughTheOperatorOnThreeRanks) {
     const YAML::Node root = YAML::LoadFile(test::fixtures_dir().string() + "/dataset/matrix_profile.yaml");
