@@ -15,20 +15,8 @@ SMALL=(--set run.chunk_series=5)   # 40 chunks
 # chunks_in DIR: recorded chunk files.
 chunks_in() { find "$1" -name 'chunk-*.bin' 2>/dev/null | wc -l; }
 
-# interrupt SIGNAL CKPT OUT: starts a slowed-down run in the background and sends SIGNAL to
-# its ranks once a few chunks are recorded; sets RC to the run's exit code.
-interrupt() {
-  local sig=$1 ckpt=$2 out=$3
-  TSBATCH_TEST_CHUNK_DELAY_MS=150 "$MPIEXEC" -n 2 "$TSBATCH" run "$CFG" --set output.path="$out" \
-    --set run.checkpoint="$ckpt" "${SMALL[@]}" > "$out.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 1 200); do [ "$(chunks_in "$ckpt")" -ge 4 ] && break; sleep 0.05; done
-  [ "$(chunks_in "$ckpt")" -ge 4 ] || fail "no chunk was recorded in $ckpt: $(cat "$out.log")"
-  # To the ranks, as Slurm delivers it to the tasks (mpiexec itself ends the job on SIGTERM).
-  pkill "-$sig" -f -- "^$TSBATCH run .*--set output.path=$out " || true
-  RC=0
-  wait "$pid" || RC=$?
-}
+# interrupt SIGNAL CKPT OUT: a slowed-down run, signalled once a few chunks are recorded.
+interrupt() { TSBATCH_TEST_CHUNK_DELAY_MS=150 interrupt_run "$1" "$2" "$3" 'chunk-*.bin' 4 "$CFG" "${SMALL[@]}"; }
 
 for sig in USR1 TERM; do
   interrupt "$sig" "ck_$sig" "r_$sig.h5"

@@ -60,5 +60,23 @@ $OUT"
   [ -z "$idle" ] || fail "$what: a rank got no series on $ranks ranks (make the chunks smaller): $idle"
 }
 
+# interrupt_run SIGNAL CKPT OUT GLOB MIN CONFIG [ARGS...]: starts `tsbatch run CONFIG ARGS`
+# on 2 ranks in the background, writing OUT with run.checkpoint CKPT (its output in OUT.log),
+# waits until CKPT holds at least MIN files named GLOB, and sends SIGNAL to the ranks, as Slurm
+# delivers it to the tasks (mpiexec itself would end the job on SIGTERM). Sets RC to the run's
+# exit code. Tests slow the run down (TSBATCH_TEST_*_DELAY_MS) so that the signal lands mid-run.
+interrupt_run() {
+  local sig=$1 ckpt=$2 out=$3 glob=$4 min=$5 cfg=$6
+  shift 6
+  "$MPIEXEC" -n 2 "$TSBATCH" run "$cfg" --set output.path="$out" --set run.checkpoint="$ckpt" "$@" > "$out.log" 2>&1 &
+  local pid=$!
+  recorded() { find "$ckpt" -name "$glob" 2>/dev/null | wc -l; }
+  for _ in $(seq 1 300); do [ "$(recorded)" -ge "$min" ] && break; sleep 0.05; done
+  [ "$(recorded)" -ge "$min" ] || fail "nothing was recorded in $ckpt: $(cat "$out.log")"
+  pkill "-$sig" -f -- "^$TSBATCH run .*--set output.path=$out " || true
+  RC=0
+  wait "$pid" || RC=$?
+}
+
 # A small staged file for tests (deterministic).
 make_data() { "$TSBATCH" generate -o "${1:-data.h5}" --series "${2:-40}" --points "${3:-400}" --seed "${4:-5}" >/dev/null; }

@@ -48,17 +48,8 @@ echo "matrix_profile: report panels rendered"
 # run.checkpoint: a run stopped (SIGTERM, exit 75) or killed (SIGKILL) in the middle of the
 # long series resumes on another rank count from the recorded tiles, with the same bits.
 # Every tile is slowed down and recorded at once, so the signal lands mid-step.
-pieces_in() { find "$1" -name 'piece-mp.*.bin' 2>/dev/null | wc -l; }
 stop_mid_step() {  # stop_mid_step SIGNAL CKPT OUT
-  local sig=$1 ckpt=$2 out=$3
-  TSBATCH_TEST_WORK_DELAY_MS=20 TSBATCH_TEST_SNAPSHOT_MS=0 "$MPIEXEC" -n 2 "$TSBATCH" run mp.yaml \
-    --set output.path="$out" --set run.checkpoint="$ckpt" > "$out.log" 2>&1 &
-  local pid=$!
-  for _ in $(seq 1 300); do [ "$(pieces_in "$ckpt")" -ge 2 ] && break; sleep 0.05; done
-  [ "$(pieces_in "$ckpt")" -ge 2 ] || fail "no tiles were recorded in $ckpt: $(cat "$out.log")"
-  pkill "-$sig" -f -- "^$TSBATCH run mp.yaml --set output.path=$out " || true
-  RC=0
-  wait "$pid" || RC=$?
+  TSBATCH_TEST_WORK_DELAY_MS=20 TSBATCH_TEST_SNAPSHOT_MS=0 interrupt_run "$1" "$2" "$3" 'piece-mp.*.bin' 2 mp.yaml
 }
 stop_mid_step TERM ck_term r_term.h5
 [ "$RC" -eq 75 ] || fail "SIGTERM: exit $RC, expected 75: $(cat r_term.h5.log)"

@@ -108,7 +108,9 @@ inline void take_row_best(const tile_job& job, std::int64_t i, std::int64_t jb, 
 
 // Rows [ia, ib) of the diagonals d0 .. d0+W-1, all inside the tile; cov[k] holds lane k's
 // covariance at row ia and is left at row ib.
-using rows_fn = void (*)(const tile_job&, std::int64_t d0, std::int64_t ia, std::int64_t ib, double* cov);
+// The job comes by value: a local copy, so the compiler keeps its pointers in registers
+// across the loop's stores instead of reloading them.
+using rows_fn = void (*)(tile_job, std::int64_t d0, std::int64_t ia, std::int64_t ib, double* cov);
 constexpr int max_lanes = 64;
 
 #if defined(__x86_64__)
@@ -116,18 +118,11 @@ constexpr int max_lanes = 64;
 // move into vector g's lane 7, so the G vectors form one register window of 8G columns; G
 // independent dependency chains (compare, blend, shift) hide each other's latency.
 template <int G>
-__attribute__((target("avx512f"))) void rows_avx512(const tile_job& job, std::int64_t d0, std::int64_t ia,
+__attribute__((target("avx512f"))) void rows_avx512(tile_job job, std::int64_t d0, std::int64_t ia,
                                                     std::int64_t ib, double* cov_io) {
     constexpr int W = 8 * G;
-    const double* __restrict inv_a = job.inv_a;
-    const double* __restrict df_a = job.df_a;
-    const double* __restrict dg_a = job.dg_a;
-    const double* __restrict inv_b = job.inv_b;
-    const double* __restrict df_b = job.df_b;
-    const double* __restrict dg_b = job.dg_b;
-    double* __restrict row_score = job.row_score;
-    double* __restrict col_score = job.col_score;
-    std::int64_t* __restrict col_index = job.col_index;
+    const auto [inv_a, df_a, dg_a, inv_b, df_b, dg_b, row_score, row_index, col_score, col_index] = job;
+    (void)row_index;
     __m512d cov[G], ps[G];
     __m512i pi[G];
     std::int64_t jb = ia + d0;
@@ -191,18 +186,11 @@ __attribute__((target("avx512f"))) void rows_avx512(const tile_job& job, std::in
 
 // The same with 4-lane vectors.
 template <int G>
-__attribute__((target("avx2"))) void rows_avx2(const tile_job& job, std::int64_t d0, std::int64_t ia,
+__attribute__((target("avx2"))) void rows_avx2(tile_job job, std::int64_t d0, std::int64_t ia,
                                                std::int64_t ib, double* cov_io) {
     constexpr int W = 4 * G;
-    const double* __restrict inv_a = job.inv_a;
-    const double* __restrict df_a = job.df_a;
-    const double* __restrict dg_a = job.dg_a;
-    const double* __restrict inv_b = job.inv_b;
-    const double* __restrict df_b = job.df_b;
-    const double* __restrict dg_b = job.dg_b;
-    double* __restrict row_score = job.row_score;
-    double* __restrict col_score = job.col_score;
-    std::int64_t* __restrict col_index = job.col_index;
+    const auto [inv_a, df_a, dg_a, inv_b, df_b, dg_b, row_score, row_index, col_score, col_index] = job;
+    (void)row_index;
     __m256d cov[G], ps[G], pi[G];  // pi: int64 bits in double registers, for the blends
     std::int64_t jb = ia + d0;
     for (int g = 0; g < G; ++g) {
