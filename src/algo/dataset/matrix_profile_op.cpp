@@ -282,6 +282,106 @@ void resume_from_snapshots(const comm& c, work_journal& journal, const mp_plan& 
     for (auto t : c.allgatherv(std::span<const std::uint64_t>(local_done))) done[t] = 1;
 }
 
+// --- candidates to the holders ------------------------------------------------------------
+// A profile computed on one rank goes to the rank holding its series in one message. A profile
+// several ranks worked on (a long series) is cut into one segment per contributing rank: each
+// contributor receives every rank's piece of its segment and merges them, then sends the merged
+// segment to the holder. So the holder receives each window's candidates once instead of once
+// per rank, and no rank holds more than about two profiles' worth of one series.
+
+void pack_part(std::vector<std::byte>& to, std::size_t job, const profile_part& p, std::uint64_t from,
+               std::uint64_t end) {
+    byte_writer w;
+    w.pod(static_cast<std::uint64_t>(job));
+    w.pod(from);
+    const auto a = static_cast<std::size_t>(from - p.first), n = static_cast<std::size_t>(end - from);
+    w.array(std::span<const double>(p.score).subspan(a, n));
+    w.array(std::span<const std::int64_t>(p.index).subspan(a, n));
+    append_bytes(to, w.take());
+}
+
+// Every part in `messages`, with its job.
+std::vector<std::pair<std::size_t, profile_part>> unpack_parts(const std::vector<std::vector<std::byte>>& messages) {
+    std::vector<std::pair<std::size_t, profile_part>> parts;
+    for (const auto& bytes : messages) {
+        byte_reader r(bytes);
+        while (!r.at_end()) {
+            const auto job = static_cast<std::size_t>(r.pod<std::uint64_t>());
+            profile_part p;
+            p.first = r.pod<std::uint64_t>();
+            p.score = r.array<double>();
+            p.index = r.array<std::int64_t>();
+            parts.emplace_back(job, std::move(p));
+        }
+    }
+    return parts;
+}
+
+// Merges `p` into into[job], which starts as a part covering `windows` windows from 0, or as a
+// copy of `p` when `windows` is 0 (every part of that job covers the same windows).
+void merge_part(std::map<std::size_t, profile_part>& into, std::size_t job, profile_part&& p, std::uint64_t windows) {
+    auto it = into.find(job);
+    if (it == into.end()) {
+        if (windows == 0) {
+            into.emplace(job, std::move(p));
+            return;
+        }
+        it = into.emplace(job, profile_part(0, windows)).first;
+    }
+    it->second.merge(p);
+}
+
+template <class Layout>
+std::map<std::size_t, profile_part> gather_candidates(const comm& c, const mp_plan& plan, const Layout& l,
+                                                      std::map<std::size_t, profile_part> partial) {
+    const int R = c.size();
+    // The ranks whose tiles cover each job: a contiguous range, since tiles are in job order.
+    std::vector<int> lo(plan.jobs.size(), R), hi(plan.jobs.size(), -1);
+    for (int q = 0; q < R; ++q) {
+        const auto range = plan.rank_tiles[static_cast<std::size_t>(q)];
+        if (range.empty()) continue;
+        for (std::size_t j = plan.tiles[range.begin].job; j <= plan.tiles[range.end - 1].job; ++j) {
+            lo[j] = std::min(lo[j], q);
+            hi[j] = std::max(hi[j], q);
+        }
+    }
+    const auto shared = [&](std::size_t j) { return hi[j] > lo[j]; };
+    const auto segment = [&](std::size_t j, int s) {  // [from, end) of segment s of job j
+        const std::uint64_t w = plan.jobs[j].windows, k = static_cast<std::uint64_t>(hi[j] - lo[j] + 1);
+        return std::pair<std::uint64_t, std::uint64_t>{w * static_cast<std::uint64_t>(s) / k,
+                                                        w * static_cast<std::uint64_t>(s + 1) / k};
+    };
+    const auto holder = [&](std::size_t j) { return l.owner(plan.jobs[j].row); };
+
+    std::vector<std::vector<std::byte>> send(static_cast<std::size_t>(R));
+    for (const auto& [j, p] : partial) {
+        if (!shared(j)) {
+            pack_part(send[static_cast<std::size_t>(holder(j))], j, p, p.first, p.first + p.size());
+            continue;
+        }
+        for (int s = 0; s <= hi[j] - lo[j]; ++s) {
+            const auto [from, end] = segment(j, s);
+            if (end > from) pack_part(send[static_cast<std::size_t>(lo[j] + s)], j, p, from, end);
+        }
+    }
+    partial.clear();
+    // Parts of unshared jobs reach their holder; segments of shared ones their merger.
+    std::map<std::size_t, profile_part> held, segments;
+    for (auto& [j, p] : unpack_parts(c.alltoallv(std::move(send)))) {
+        if (shared(j))
+            merge_part(segments, j, std::move(p), 0);
+        else
+            merge_part(held, j, std::move(p), plan.jobs[j].windows);
+    }
+    std::vector<std::vector<std::byte>> to_holders(static_cast<std::size_t>(R));
+    for (const auto& [j, p] : segments)
+        pack_part(to_holders[static_cast<std::size_t>(holder(j))], j, p, p.first, p.first + p.size());
+    segments.clear();
+    for (auto& [j, p] : unpack_parts(c.alltoallv(std::move(to_holders))))
+        merge_part(held, j, std::move(p), plan.jobs[j].windows);
+    return held;
+}
+
 void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_outputs& out) const {
     const series_batch& batch = *in.series;
     const std::size_t m = static_cast<std::size_t>(p_.window);
@@ -375,35 +475,7 @@ void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_ou
                                             : "were done, and the run has no checkpoint to keep them"));
     }
 
-    // Candidates of jobs held elsewhere go to their holders.
-    std::vector<std::vector<std::byte>> parts(static_cast<std::size_t>(R));
-    for (auto it = partial.begin(); it != partial.end();) {
-        const int holder = l.owner(plan.jobs[it->first].row);
-        if (holder == me) {
-            ++it;
-            continue;
-        }
-        byte_writer w;
-        w.pod(static_cast<std::uint64_t>(it->first));
-        w.array(it->second.score);
-        w.array(it->second.index);
-        append_bytes(parts[static_cast<std::size_t>(holder)], w.take());
-        it = partial.erase(it);
-    }
-    for (const auto& bytes : c.alltoallv(std::move(parts))) {
-        byte_reader r(bytes);
-        while (!r.at_end()) {
-            const auto j = static_cast<std::size_t>(r.pod<std::uint64_t>());
-            profile_part p(0, 0);
-            p.score = r.array<double>();
-            p.index = r.array<std::int64_t>();
-            auto it = partial.find(j);
-            if (it == partial.end())
-                partial.emplace(j, std::move(p));
-            else
-                it->second.merge(p);
-        }
-    }
+    std::map<std::size_t, profile_part> held = gather_candidates(c, plan, l, std::move(partial));
 
     // Finish the jobs this rank holds, in run order.
     auto& profile_out = out.series(0);
@@ -416,8 +488,8 @@ void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_ou
         if (!owned(job.row)) continue;
         const window_stats& a = stats_of(job.row);
         const window_stats& b = stats_of(job.partner);
-        auto it = partial.find(j);
-        profile_part p = it != partial.end() ? std::move(it->second) : profile_part(0, job.windows);
+        auto it = held.find(j);
+        profile_part p = it != held.end() ? std::move(it->second) : profile_part(0, job.windows);
         if (job.self_join())
             settle_constant_windows(a, exclusion, p);
         else
