@@ -44,6 +44,7 @@ struct mp_params {
     std::optional<std::string> join;
     std::optional<std::string> group_by;
     std::int64_t tile = 4096;
+    bool normalize = true;
 
     std::uint64_t effective_exclusion() const {
         return static_cast<std::uint64_t>(exclusion ? *exclusion : (window + 3) / 4);
@@ -78,6 +79,8 @@ const param_fields<mp_params>& mp_params::fields() {
             .min(0)
             .integer("top_k", &P::top_k, "motif pairs and discords reported per series")
             .min(0)
+            .boolean("normalize", &P::normalize,
+                     "z-normalise each window (shape only); false: plain Euclidean distance (level and scale count)")
             .string("join", &P::join,
                     "AB-join: each series against the series of its group this selector matches (metric glob, "
                     "metric{tag=glob,...} or {tag=glob,...}); that reference gets no profile of its own")
@@ -429,10 +432,20 @@ void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_ou
         return {s.time, s.value};
     };
     std::map<std::uint64_t, window_stats> stats;
-    const auto stats_of = [&](std::uint64_t row) -> const window_stats& {
+    // A series' window statistics, computed once per rank. Plain distances between two series
+    // need both relative to one shift: a series joined against a reference takes the
+    // reference's (the reference's first finite value); a series is the row of one job only.
+    const auto stats_of = [&](std::uint64_t row, std::optional<std::uint64_t> shift_from = std::nullopt) -> const window_stats& {
         auto it = stats.find(row);
-        if (it == stats.end()) it = stats.emplace(row, compute_window_stats(series_of(row).value, m)).first;
+        if (it == stats.end()) {
+            std::optional<double> shift;
+            if (!p_.normalize && shift_from) shift = compute_window_stats(series_of(*shift_from).value, m, false).shift;
+            it = stats.emplace(row, compute_window_stats(series_of(row).value, m, p_.normalize, shift)).first;
+        }
         return it->second;
+    };
+    const auto row_stats = [&](const mp_job& job) -> const window_stats& {
+        return job.self_join() ? stats_of(job.row) : stats_of(job.row, job.partner);
     };
 
     // Compute this rank's tiles, merged per job; with a checkpoint, skip those an earlier
@@ -450,7 +463,7 @@ void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_ou
         const mp_job& job = plan.jobs[j];
         auto it = partial.find(j);
         if (it == partial.end()) it = partial.emplace(j, profile_part(0, job.windows)).first;
-        const window_stats& a = stats_of(job.row);
+        const window_stats& a = row_stats(job);
         if (job.self_join()) {
             compute_tile(a, a, plan.tiles[t].tile, rows, &cols);
             it->second.merge(rows);
@@ -486,10 +499,11 @@ void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_ou
     for (std::size_t j = 0; j < plan.jobs.size(); ++j) {
         const mp_job& job = plan.jobs[j];
         if (!owned(job.row)) continue;
-        const window_stats& a = stats_of(job.row);
+        const window_stats& a = row_stats(job);
         const window_stats& b = stats_of(job.partner);
         auto it = held.find(j);
         profile_part p = it != held.end() ? std::move(it->second) : profile_part(0, job.windows);
+        // (Plain distances have no constant windows: nothing to settle then.)
         if (job.self_join())
             settle_constant_windows(a, exclusion, p);
         else

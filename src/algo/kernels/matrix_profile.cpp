@@ -9,6 +9,8 @@
 #include <limits>
 #include <numeric>
 
+#include "core/error.hpp"
+
 
 namespace tsbatch {
 namespace {
@@ -47,9 +49,11 @@ void offer(profile_part& p, std::uint64_t i, double score, std::int64_t j) {
 
 }  // namespace
 
-window_stats compute_window_stats(std::span<const double> values, std::size_t m) {
+window_stats compute_window_stats(std::span<const double> values, std::size_t m, bool normalized,
+                                  std::optional<double> shift) {
     window_stats s;
     s.m = m;
+    s.normalized = normalized;
     const std::size_t n = values.size();
     if (m == 0 || m > n) return s;
     const std::size_t w = n - m + 1;
@@ -66,7 +70,7 @@ window_stats compute_window_stats(std::span<const double> values, std::size_t m)
     // change, and the means, the recurrence and the exact dots then work on numbers of the
     // size of the series' variation, not of its offset (a level of 1e9 would otherwise leave
     // only ~1e-7 of absolute precision in each mean and ~1e-8 in each correlation).
-    s.shift = last;
+    s.shift = shift ? *shift : last;
     for (std::size_t k = 0; k < n; ++k) {
         const bool ok = std::isfinite(values[k]);
         bad_before[k + 1] = bad_before[k] + (ok ? 0 : 1);
@@ -86,7 +90,7 @@ window_stats compute_window_stats(std::span<const double> values, std::size_t m)
     for (std::size_t i = 0; i < w; ++i) {
         const double* x = s.clean.data() + i;
         const bool excluded = bad_before[i + m] != bad_before[i];
-        const bool constant = !excluded && equal_run[i] >= m;
+        const bool constant = normalized && !excluded && equal_run[i] >= m;
         double mu;
         double sq = 0.0;
         if (constant) {
@@ -108,9 +112,19 @@ window_stats compute_window_stats(std::span<const double> values, std::size_t m)
                                                          : window_kind::ordinary);
         // A window whose values differ but whose centred norm rounds to 0 cannot be
         // normalised either: it is treated as constant.
-        if (s.kind[i] == static_cast<std::uint8_t>(window_kind::ordinary) && !(s.norm[i] > 0.0))
+        if (normalized && s.kind[i] == static_cast<std::uint8_t>(window_kind::ordinary) && !(s.norm[i] > 0.0))
             s.kind[i] = static_cast<std::uint8_t>(window_kind::constant);
         s.inv_norm[i] = s.kind[i] == static_cast<std::uint8_t>(window_kind::ordinary) ? 1.0 / s.norm[i] : nan_v;
+    }
+    if (!normalized) {
+        s.half_square.resize(w);
+        s.scaled_mean.resize(w);
+        const auto md = static_cast<double>(m);
+        for (std::size_t i = 0; i < w; ++i) {
+            const bool excluded = s.kind[i] == static_cast<std::uint8_t>(window_kind::excluded);
+            s.half_square[i] = excluded ? nan_v : (s.norm[i] * s.norm[i] + md * s.mean[i] * s.mean[i]) * 0.5;
+            s.scaled_mean[i] = md * s.mean[i];
+        }
     }
     s.df.assign(w, 0.0);
     s.dg.assign(w, 0.0);
@@ -229,6 +243,15 @@ double recompute_distance(const window_stats& a, std::uint64_t i, const window_s
     const auto ka = static_cast<window_kind>(a.kind[i]), kb = static_cast<window_kind>(b.kind[j]);
     if (ka == window_kind::excluded || kb == window_kind::excluded) return inf_v;
     const std::size_t m = a.m;
+    if (!a.normalized) {
+        if (a.shift != b.shift) throw internal_error("plain distances between series taken relative to different shifts");
+        double sum = 0.0;
+        for (std::size_t k = 0; k < m; ++k) {
+            const double diff = a.clean[i + k] - b.clean[j + k];
+            sum += diff * diff;
+        }
+        return std::sqrt(sum);
+    }
     if (ka == window_kind::constant || kb == window_kind::constant)
         return ka == kb ? 0.0 : std::sqrt(static_cast<double>(m));
     const double root_m = std::sqrt(static_cast<double>(m));

@@ -22,6 +22,10 @@
 // beside a flat stretch). The recurrence only chooses the neighbour; where two candidates are
 // within its rounding (~1e-12 of correlation), it may pick either.
 //
+// Plain Euclidean distances (normalize: false) use the same recurrence: with the centred
+// covariance, d^2 = norm_i^2 + norm_j^2 - 2 cov + m (mean_i - mean_j)^2, so the score -d^2/2
+// is cov + mean_i m mean_j - half_i - half_j (window_stats::half_square, scaled_mean).
+//
 // Special windows (STUMPY's rules): a window holding a NaN or an infinite value is excluded:
 // its distance is +inf and its index -1, and it is nobody's neighbour. A constant window
 // (every value equal) is at distance 0 from another constant window and sqrt(m) from any
@@ -32,6 +36,7 @@
 // constant windows), so the merged profile is the same whatever order tiles are merged in.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -40,6 +45,9 @@ namespace tsbatch {
 /// Per-window quantities of one series for window length m (w = n - m + 1 windows).
 struct window_stats {
     std::size_t m = 0;
+    /// z-normalised distances (true) or plain Euclidean ones (false: `normalize: false`, where
+    /// constant windows are ordinary windows and only non-finite ones are excluded).
+    bool normalized = true;
     /// The first finite value of the series: `clean` and `mean` are relative to it.
     double shift = 0.0;
     /// The values minus `shift`, with every non-finite value replaced by the previous finite
@@ -52,14 +60,22 @@ struct window_stats {
     std::vector<double> df;        ///< w: (clean[i+m] - clean[i]) / 2; 0 for the last window
     std::vector<double> dg;        ///< w: (clean[i+m] - mean[i+1]) + (clean[i] - mean[i]); 0 for the last
     std::vector<std::uint8_t> kind;  ///< w: window_kind
+    /// Plain distances only: (norm^2 + m mean^2) / 2, NaN for excluded windows; and m mean.
+    /// The score -d^2/2 of windows i, j is then cov + mean_i (m mean_j) - half_i - half_j.
+    std::vector<double> half_square;
+    std::vector<double> scaled_mean;
 
     std::size_t windows() const noexcept { return mean.size(); }
 };
 
 enum class window_kind : std::uint8_t { ordinary = 0, constant = 1, excluded = 2 };
 
-/// Window statistics of `values` for window length `m` (1 <= m <= values.size()).
-window_stats compute_window_stats(std::span<const double> values, std::size_t m);
+/// Window statistics of `values` for window length `m` (1 <= m <= values.size()), for
+/// z-normalised (`normalized`) or plain Euclidean distances. Values are taken relative to
+/// `shift` when given, else to their first finite value; plain distances between two series
+/// need both relative to the same shift.
+window_stats compute_window_stats(std::span<const double> values, std::size_t m, bool normalized = true,
+                                  std::optional<double> shift = std::nullopt);
 
 /// A rectangle of the distance matrix: windows [row0, row1) of the row series against
 /// windows [col0, col1) of the column series, restricted to cells with col - row >= min_diag.
@@ -133,7 +149,8 @@ profile_part ab_join_candidates(const window_stats& a, const window_stats& b, st
 /// The exact z-normalised Euclidean distance between window i of `a` and window j of `b`:
 /// sqrt(sum_k (za[k] - zb[k])^2) with z = (x - mean) / std (population std), computed
 /// directly (not from the correlation), so it keeps full relative accuracy for close pairs.
-/// Constant windows follow the rules above (0 or sqrt(m)).
+/// Constant windows follow the rules above (0 or sqrt(m)). Plain distances (normalized
+/// false): sqrt(sum_k (a[k] - b[k])^2).
 double recompute_distance(const window_stats& a, std::uint64_t i, const window_stats& b, std::uint64_t j);
 
 /// The final profile of a series from its merged candidates: distance (recomputed exactly)

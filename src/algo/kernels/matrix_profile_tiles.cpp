@@ -12,6 +12,9 @@
 // Each diagonal of a group first runs alone (scalar) down to the first row where all W
 // lanes are inside the tile, and again after the last such row.
 //
+// The loop is instantiated twice: for correlations (z-normalised) and for plain Euclidean
+// scores (normalize: false), which differ in the cell's score only.
+//
 // Widths: AVX-512 (4 vectors of 8 lanes) and AVX2 (4 of 4) with intrinsics, picked at run time; without them
 // every diagonal runs scalar. Every cell gets the same operations in the same order in all
 // three (no fused multiply-add: -ffp-contract=off, and no FMA intrinsics), so the bits do
@@ -63,15 +66,31 @@ struct tile_job {
     const double* inv_b;
     const double* df_b;
     const double* dg_b;
+    // Plain Euclidean distances only (score -d^2/2 = cov + mean_a m mean_b - half_a - half_b).
+    const double* mean_a;
+    const double* half_a;
+    const double* scaled_mean_b;
+    const double* half_b;
     double* row_score;  // indexed by row window (the part's storage offset by -row0)
     std::int64_t* row_index;
     double* col_score;  // null without column updates (AB-join)
     std::int64_t* col_index;
 };
 
+// The score of cell (i, j) from its covariance: the correlation (z-normalised, Z) or minus
+// half the squared Euclidean distance (plain). Higher is nearer in both.
+template <bool Z>
+inline double cell_score(const tile_job& job, std::int64_t i, std::int64_t j, double cov) {
+    if constexpr (Z)
+        return (cov * job.inv_a[i]) * job.inv_b[j];
+    else
+        return ((cov + job.mean_a[i] * job.scaled_mean_b[j]) - job.half_a[i]) - job.half_b[j];
+}
+
 // One cell, scalar: the operations of one lane of the vector loops, in the same order.
+template <bool Z>
 inline void scalar_cell(const tile_job& job, std::int64_t i, std::int64_t j, double& cov) {
-    const double c = (cov * job.inv_a[i]) * job.inv_b[j];
+    const double c = cell_score<Z>(job, i, j, cov);
     if (mp_better(c, j, job.row_score[i], job.row_index[i])) {
         job.row_score[i] = c;
         job.row_index[i] = j;
@@ -84,8 +103,9 @@ inline void scalar_cell(const tile_job& job, std::int64_t i, std::int64_t j, dou
 }
 
 // Rows [from, to) of diagonal d, scalar, starting from `cov` at row `from`.
+template <bool Z>
 inline double scalar_run(const tile_job& job, std::int64_t d, std::int64_t from, std::int64_t to, double cov) {
-    for (std::int64_t i = from; i < to; ++i) scalar_cell(job, i, i + d, cov);
+    for (std::int64_t i = from; i < to; ++i) scalar_cell<Z>(job, i, i + d, cov);
     return cov;
 }
 
@@ -117,11 +137,12 @@ constexpr int max_lanes = 64;
 // G vectors of 8 lanes side by side: 8G diagonals. The column bests of vector g+1's lane 0
 // move into vector g's lane 7, so the G vectors form one register window of 8G columns; G
 // independent dependency chains (compare, blend, shift) hide each other's latency.
-template <int G>
+template <int G, bool Z>
 __attribute__((target("avx512f"))) void rows_avx512(tile_job job, std::int64_t d0, std::int64_t ia,
                                                     std::int64_t ib, double* cov_io) {
     constexpr int W = 8 * G;
-    const auto [inv_a, df_a, dg_a, inv_b, df_b, dg_b, row_score, row_index, col_score, col_index] = job;
+    const auto [inv_a, df_a, dg_a, inv_b, df_b, dg_b, mean_a, half_a, scaled_mean_b, half_b, row_score, row_index,
+                col_score, col_index] = job;
     (void)row_index;
     __m512d cov[G], ps[G];
     __m512i pi[G];
@@ -133,12 +154,19 @@ __attribute__((target("avx512f"))) void rows_avx512(tile_job job, std::int64_t d
     }
     alignas(64) double c_lanes[W];
     for (std::int64_t i = ia; i < ib; ++i, ++jb) {
-        const __m512d ra = _mm512_set1_pd(inv_a[i]);
+        const __m512d ra = _mm512_set1_pd(Z ? inv_a[i] : mean_a[i]);
+        const __m512d ha = _mm512_set1_pd(Z ? 0.0 : half_a[i]);
         const __m512d best = _mm512_set1_pd(row_score[i]);
         __m512d c[G];
         __mmask8 beats = 0;
         for (int g = 0; g < G; ++g) {
-            c[g] = _mm512_mul_pd(_mm512_mul_pd(cov[g], ra), _mm512_loadu_pd(inv_b + jb + 8 * g));
+            if constexpr (Z)
+                c[g] = _mm512_mul_pd(_mm512_mul_pd(cov[g], ra), _mm512_loadu_pd(inv_b + jb + 8 * g));
+            else
+                c[g] = _mm512_sub_pd(
+                    _mm512_sub_pd(_mm512_add_pd(cov[g], _mm512_mul_pd(ra, _mm512_loadu_pd(scaled_mean_b + jb + 8 * g))),
+                                  ha),
+                    _mm512_loadu_pd(half_b + jb + 8 * g));
             beats |= _mm512_cmp_pd_mask(c[g], best, _CMP_GT_OQ);
         }
         if (beats) {
@@ -185,11 +213,12 @@ __attribute__((target("avx512f"))) void rows_avx512(tile_job job, std::int64_t d
 }
 
 // The same with 4-lane vectors.
-template <int G>
+template <int G, bool Z>
 __attribute__((target("avx2"))) void rows_avx2(tile_job job, std::int64_t d0, std::int64_t ia,
                                                std::int64_t ib, double* cov_io) {
     constexpr int W = 4 * G;
-    const auto [inv_a, df_a, dg_a, inv_b, df_b, dg_b, row_score, row_index, col_score, col_index] = job;
+    const auto [inv_a, df_a, dg_a, inv_b, df_b, dg_b, mean_a, half_a, scaled_mean_b, half_b, row_score, row_index,
+                col_score, col_index] = job;
     (void)row_index;
     __m256d cov[G], ps[G], pi[G];  // pi: int64 bits in double registers, for the blends
     std::int64_t jb = ia + d0;
@@ -201,12 +230,19 @@ __attribute__((target("avx2"))) void rows_avx2(tile_job job, std::int64_t d0, st
     }
     alignas(32) double c_lanes[W];
     for (std::int64_t i = ia; i < ib; ++i, ++jb) {
-        const __m256d ra = _mm256_set1_pd(inv_a[i]);
+        const __m256d ra = _mm256_set1_pd(Z ? inv_a[i] : mean_a[i]);
+        const __m256d ha = _mm256_set1_pd(Z ? 0.0 : half_a[i]);
         const __m256d best = _mm256_set1_pd(row_score[i]);
         __m256d c[G];
         __m256d beats = _mm256_setzero_pd();
         for (int g = 0; g < G; ++g) {
-            c[g] = _mm256_mul_pd(_mm256_mul_pd(cov[g], ra), _mm256_loadu_pd(inv_b + jb + 4 * g));
+            if constexpr (Z)
+                c[g] = _mm256_mul_pd(_mm256_mul_pd(cov[g], ra), _mm256_loadu_pd(inv_b + jb + 4 * g));
+            else
+                c[g] = _mm256_sub_pd(
+                    _mm256_sub_pd(_mm256_add_pd(cov[g], _mm256_mul_pd(ra, _mm256_loadu_pd(scaled_mean_b + jb + 4 * g))),
+                                  ha),
+                    _mm256_loadu_pd(half_b + jb + 4 * g));
             beats = _mm256_or_pd(beats, _mm256_cmp_pd(c[g], best, _CMP_GT_OQ));
         }
         if (_mm256_movemask_pd(beats)) {
@@ -259,6 +295,7 @@ constexpr int avx2_vectors = 4;
 
 // Walks tile `t` in groups of `lanes` diagonals; `rows` runs the part of a group where every
 // lane is inside the tile (null: everything scalar).
+template <bool Z>
 void walk_tile(const window_stats& a, const window_stats& b, const mp_tile& t, const tile_job& job, int lanes,
                rows_fn rows) {
     const auto r0 = static_cast<std::int64_t>(t.row0), r1 = static_cast<std::int64_t>(t.row1);
@@ -279,12 +316,12 @@ void walk_tile(const window_stats& a, const window_stats& b, const mp_tile& t, c
         const std::int64_t ib = end_row(last);     // and none has ended before row ib
         if (!rows || last - d0 + 1 < lanes || ib - ia < 1) {
             for (std::int64_t d = d0; d <= last; ++d)
-                if (first_row(d) < end_row(d)) scalar_run(job, d, first_row(d), end_row(d), start_cov(d));
+                if (first_row(d) < end_row(d)) scalar_run<Z>(job, d, first_row(d), end_row(d), start_cov(d));
             continue;
         }
-        for (int k = 0; k < lanes; ++k) cov[k] = scalar_run(job, d0 + k, first_row(d0 + k), ia, start_cov(d0 + k));
+        for (int k = 0; k < lanes; ++k) cov[k] = scalar_run<Z>(job, d0 + k, first_row(d0 + k), ia, start_cov(d0 + k));
         rows(job, d0, ia, ib, cov);
-        for (int k = 0; k < lanes; ++k) scalar_run(job, d0 + k, ib, end_row(d0 + k), cov[k]);
+        for (int k = 0; k < lanes; ++k) scalar_run<Z>(job, d0 + k, ib, end_row(d0 + k), cov[k]);
     }
 }
 
@@ -311,16 +348,24 @@ void compute_tile_at_width(int lanes, const window_stats& a, const window_stats&
                        b.inv_norm.data(),
                        b.df.data(),
                        b.dg.data(),
+                       a.mean.data(),
+                       a.half_square.data(),
+                       b.scaled_mean.data(),
+                       b.half_square.data(),
                        rows.score.data() - r0,
                        rows.index.data() - r0,
                        cols ? cols->score.data() - c0 : nullptr,
                        cols ? cols->index.data() - c0 : nullptr};
+    const bool z = a.normalized;
     rows_fn fn = nullptr;
 #if defined(__x86_64__)
-    if (lanes == 8 * avx512_vectors) fn = rows_avx512<avx512_vectors>;
-    if (lanes == 4 * avx2_vectors) fn = rows_avx2<avx2_vectors>;
+    if (lanes == 8 * avx512_vectors) fn = z ? rows_avx512<avx512_vectors, true> : rows_avx512<avx512_vectors, false>;
+    if (lanes == 4 * avx2_vectors) fn = z ? rows_avx2<avx2_vectors, true> : rows_avx2<avx2_vectors, false>;
 #endif
-    walk_tile(a, b, t, job, fn ? lanes : 1, fn);
+    if (z)
+        walk_tile<true>(a, b, t, job, fn ? lanes : 1, fn);
+    else
+        walk_tile<false>(a, b, t, job, fn ? lanes : 1, fn);
 }
 
 void compute_tile(const window_stats& a, const window_stats& b, const mp_tile& t, profile_part& rows,

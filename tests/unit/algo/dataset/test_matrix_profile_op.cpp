@@ -118,6 +118,20 @@ TEST_P(matrix_profile_ranks, many_short_series_and_a_mix_give_the_same_bits) {
     test::expect_same_run(one_mixed, many_mixed, "mixed");
 }
 
+TEST_P(matrix_profile_ranks, plain_distances_give_the_same_bits) {
+    series_batch in;
+    add_series(in, "long", "role=obs", walk(4000, 21));
+    add_series(in, "ref", "role=ref", walk(900, 22));
+    add_series(in, "other", "role=obs", walk(700, 23));
+    for (const char* params : {"{window: 30, normalize: false, tile: 200}",
+                               "{window: 30, normalize: false, join: '{role=ref}', tile: 200}"}) {
+        auto b = bind_mp(params);
+        const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 1);
+        const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 1, true);
+        test::expect_same_run(one, many, params);
+    }
+}
+
 TEST_P(matrix_profile_ranks, ab_join_by_group_gives_the_same_bits) {
     series_batch in;
     for (int g = 0; g < 3; ++g)
@@ -226,7 +240,8 @@ TEST(MatrixProfileOp, BruteForceFixtureThroughTheOperatorOnThreeRanks) {
         series_batch in;
         add_series(in, c["name"].as<std::string>(), "", test::fixture_doubles(c["values"]));
         const auto m = c["window"].as<std::size_t>();
-        auto b = bind_mp("{window: " + std::to_string(m) + ", tile: 300}");
+        auto b = bind_mp("{window: " + std::to_string(m) + ", tile: 300, normalize: " + c["normalize"].as<std::string>() +
+                         "}");
         const auto run = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 3, 1, true);
         const auto want = test::fixture_doubles(c["distance"]);
         const auto got = run.series[0].series(0);
@@ -243,7 +258,7 @@ TEST(MatrixProfileOp, BruteForceFixtureThroughTheOperatorOnThreeRanks) {
         }
         ++checked;
     }
-    EXPECT_GE(checked, 9u);
+    EXPECT_GE(checked, 11u);
 }
 
 TEST(MatrixProfileOp, TopTableNamesWindowsAndTimes) {

@@ -27,6 +27,7 @@ constexpr double nan_v = std::numeric_limits<double>::quiet_NaN();
 struct mp_case {
     std::string name;
     bool self_join = true;
+    bool normalize = true;
     std::size_t window = 0, exclusion = 0, top_k = 0;
     std::vector<double> a, b, distance;
     std::vector<std::int64_t> index;
@@ -48,6 +49,7 @@ const std::vector<mp_case>& cases() {
             mp_case k;
             k.name = c["name"].as<std::string>();
             k.self_join = c["join"].as<std::string>() == "self";
+            k.normalize = c["normalize"].as<bool>();
             k.window = c["window"].as<std::size_t>();
             k.exclusion = c["exclusion"].as<std::size_t>();
             k.top_k = c["top_k"].as<std::size_t>();
@@ -71,9 +73,16 @@ struct profile {
     std::vector<double> score;  ///< the tile loop's correlation for the chosen neighbour
 };
 
+// The statistics of a case's series A and B (B relative to A's shift, as plain distances
+// between two series need).
+std::pair<window_stats, window_stats> stats_of(const mp_case& c) {
+    window_stats a = compute_window_stats(c.a, c.window, c.normalize);
+    window_stats b = c.self_join ? window_stats{} : compute_window_stats(c.b, c.window, c.normalize, a.shift);
+    return {std::move(a), std::move(b)};
+}
+
 profile run_case(const mp_case& c, std::uint64_t side) {
-    const window_stats a = compute_window_stats(c.a, c.window);
-    const window_stats b = c.self_join ? window_stats{} : compute_window_stats(c.b, c.window);
+    const auto [a, b] = stats_of(c);
     const window_stats& bb = c.self_join ? a : b;
     const profile_part p = c.self_join ? self_join_candidates(a, c.exclusion, side) : ab_join_candidates(a, b, side);
     profile out;
@@ -102,9 +111,13 @@ void expect_matches(const mp_case& c, const profile& got) {
         }
         EXPECT_NEAR(got.distance[i], c.distance[i], tolerance(c.distance[i], c.window));
         // The recurrence itself (not only the exact recomputation) must be accurate: its
-        // correlation is 1 - d^2 / (2 m) of the reference distance to ~1e-9.
-        const double m2 = 2.0 * static_cast<double>(c.window);
-        EXPECT_NEAR(got.score[i], 1.0 - c.distance[i] * c.distance[i] / m2, 1e-9);
+        // correlation is 1 - d^2 / (2 m) of the reference distance to ~1e-9; a plain score
+        // is -d^2 / 2, to 1e-9 of the windows' squared size.
+        const double d2 = c.distance[i] * c.distance[i];
+        if (c.normalize)
+            EXPECT_NEAR(got.score[i], 1.0 - d2 / (2.0 * static_cast<double>(c.window)), 1e-9);
+        else
+            EXPECT_NEAR(got.score[i], -d2 / 2.0, 1e-9 * std::max(d2, static_cast<double>(c.window)));
         if (got.index[i] != c.index[i]) {
             const auto n = c.near.find(static_cast<std::int64_t>(i));
             ASSERT_TRUE(n != c.near.end()) << "index " << got.index[i] << ", expected " << c.index[i];
@@ -117,7 +130,7 @@ void expect_matches(const mp_case& c, const profile& got) {
 }
 
 TEST(MatrixProfileKernel, MatchesBruteForceForEveryCaseAndTileSide) {
-    ASSERT_GE(cases().size(), 11u);
+    ASSERT_GE(cases().size(), 14u);
     for (const auto& c : cases())
         for (std::uint64_t side : {4096u, 257u, 64u, 7u}) {
             SCOPED_TRACE("tile side " + std::to_string(side));
@@ -192,8 +205,7 @@ TEST(MatrixProfileKernel, TileResultsDoNotDependOnWhatElseRuns) {
 TEST(MatrixProfileKernel, EveryVectorWidthGivesTheSameBits) {
     for (const auto& c : cases()) {
         SCOPED_TRACE(c.name);
-        const window_stats a = compute_window_stats(c.a, c.window);
-        const window_stats b = c.self_join ? window_stats{} : compute_window_stats(c.b, c.window);
+        const auto [a, b] = stats_of(c);
         const window_stats& bb = c.self_join ? a : b;
         const auto tiles = c.self_join ? self_join_tiles(a.windows(), c.exclusion, 333)
                                        : ab_join_tiles(a.windows(), bb.windows(), 333);
