@@ -27,6 +27,11 @@ run_step sta_not_shorter 'op: sta_lta, params: {sta: 10min, lta: 5min}'
 expect_output "steps.sta_not_shorter.params.sta"
 no_output sta_not_shorter
 
+run_step bad_set 'op: features, params: {set: catch23}'
+expect_output "steps.bad_set.params.set"
+expect_output "catch24"
+no_output bad_set
+
 run_step bad_condition 'op: cut_y, params: {condition: "1 < y <= and y > 0"}'
 expect_output "steps.bad_condition.params.condition"
 expect_output "column 10"
