@@ -84,6 +84,8 @@ std::string_view to_string(catch22_status s) noexcept {
             return "infinite";
         case catch22_status::constant:
             return "constant";
+        case catch22_status::overflow:
+            return "overflow";
     }
     return "";
 }
@@ -120,7 +122,15 @@ catch22_status compute_catch22(std::span<const double> y, std::span<double, catc
     const double m = plain_mean(y);
     const double sd = plain_std(y);
     std::vector<double> z(n);
-    for (std::size_t i = 0; i < n; ++i) z[i] = (y[i] - m) / sd;
+    bool finite = std::isfinite(m) && std::isfinite(sd);
+    for (std::size_t i = 0; i < n; ++i) {
+        z[i] = (y[i] - m) / sd;
+        finite = finite && std::isfinite(z[i]);
+    }
+    if (!finite) {
+        std::fill(out.begin(), out.end(), std::numeric_limits<double>::quiet_NaN());
+        return catch22_status::overflow;
+    }
 
     const std::vector<double> acf = fft_autocorrelation(z);
     const std::size_t zero = first_zero(acf, n);

@@ -24,8 +24,10 @@ const std::array<std::string_view, catch22_count>& catch22_names();
 const std::array<std::string_view, catch22_count>& catch22_reference_names();
 
 /// Why a series has no features. The reference refuses the first three (and prints nothing);
-/// a constant series has no z-score, so every feature is undefined.
-enum class catch22_status { ok, too_short, missing, infinite, constant };
+/// a constant series has no z-score, so every feature is undefined; nor has a series whose
+/// spread overflows double precision (values beyond ~1e154 in magnitude: their squares are
+/// infinite), where the reference would compute on NaN.
+enum class catch22_status { ok, too_short, missing, infinite, constant, overflow };
 
 /// The reason column's text for each status ("" for ok).
 std::string_view to_string(catch22_status s) noexcept;
@@ -35,8 +37,8 @@ inline constexpr std::size_t catch22_min_points = 10;
 
 /// Computes the 22 features of `y` into `out` (catch22_count values, names as
 /// catch22_names()). Checks, in this order: fewer than catch22_min_points values ->
-/// too_short; any NaN -> missing; any +-inf -> infinite; every value equal -> constant. For
-/// any status but ok every output is NaN. Never throws for any input (allocation aside).
+/// too_short; any NaN -> missing; any +-inf -> infinite; every value equal -> constant; a
+/// z-score that is not finite -> overflow. For any status but ok every output is NaN. Never throws for any input (allocation aside).
 catch22_status compute_catch22(std::span<const double> y, std::span<double, catch22_count> out);
 
 /// catch24's two extras on the raw values: the mean (a plain left-to-right sum / n, as the

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "algo/kernels/catch22_kernels.hpp"
@@ -116,6 +117,7 @@ double entropy_pairs(std::span<const double> z) {
 // of the covariance matrix of its columns (each column's variance over its 3 entries, n - 1).
 double transition_variance(std::span<const double> z, std::size_t acf_zero) {
     const std::size_t tau = acf_zero;
+    if (tau == 0) return std::numeric_limits<double>::quiet_NaN();  // unreachable: lag 0's autocorrelation is 1
     const std::size_t m = (z.size() - 1) / tau + 1;
     std::vector<double> down(m);
     for (std::size_t i = 0; i < m; ++i) down[i] = z[i * tau];

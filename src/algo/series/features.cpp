@@ -8,7 +8,8 @@
 //   features assume regular sampling, as catch22 does: resample first when it is not).
 // - A series gets NaN features and a non-empty reason when it has none: `too_short` (fewer
 //   than 10 values, the reference's limit), `missing` (a NaN value: fill or drop them first),
-//   `infinite` (+-inf), `constant` (all values equal: no z-score). mean and std are still
+//   `infinite` (+-inf), `constant` (all values equal: no z-score), `overflow` (values so
+//   large, beyond ~1e154, that their spread is not a finite double). mean and std are still
 //   given for a constant series (the constant, 0), NaN otherwise. The row is never dropped,
 //   so row i is series i as for every table; the run summary counts such rows in its
 //   `empty` column, and kmeans, which needs finite features, names the first one it meets.
@@ -95,7 +96,7 @@ std::vector<column_spec> features_columns(feature_set set) {
         cols.push_back({"std", column_type::float64, "", "standard deviation of the values, n - 1 (DN_Spread_Std)"});
     }
     cols.push_back({"reason", column_type::string, "",
-                    "why the features are NaN: too_short (< 10 values), missing (NaN), infinite, constant; empty when computed"});
+                    "why the features are NaN: too_short (< 10 values), missing (NaN), infinite, constant, overflow; empty when computed"});
     return cols;
 }
 
