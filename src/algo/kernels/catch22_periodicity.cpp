@@ -1,5 +1,6 @@
 // Periodicity (PD_PeriodicityWang_th0_01, after Wang, Smith & Hyndman 2006): remove a smooth
 // trend, then find the first autocorrelation peak that stands out from the trough before it.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <vector>
@@ -90,12 +91,31 @@ double periodicity(std::span<const double> z) {
     const auto max_lag = static_cast<std::size_t>(std::ceil(static_cast<double>(n) / 3));
     std::vector<double> acf;  // acf[k] = lag k + 1
     acf.reserve(max_lag);
+    // Lags are summed in blocks of 8: one pass over r feeds 8 independent sums (each still
+    // adds its products in index order, so every value has the bits of a plain loop), which
+    // keeps the multiply-adds busy instead of waiting on one sum's additions.
+    constexpr std::size_t block = 8;
     const auto lag_value = [&](std::size_t k) {
         while (acf.size() <= k) {
-            const std::size_t lag = acf.size() + 1;
-            double s = 0;
-            for (std::size_t i = 0; i + lag < n; ++i) s += r[i] * r[i + lag];
-            acf.push_back(s / static_cast<double>(n - lag));
+            const std::size_t first = acf.size() + 1;
+            const std::size_t count = std::min(block, max_lag - acf.size());
+            std::array<double, block> sum{};
+            const std::size_t common = n - (first + count - 1);  // i < common: every lag has r[i + lag]
+            if (count == block) {
+                for (std::size_t i = 0; i < common; ++i) {
+                    const double v = r[i];
+                    const double* w = r.data() + i + first;
+                    for (std::size_t j = 0; j < block; ++j) sum[j] += v * w[j];  // fixed trip count: unrolled
+                }
+            } else {
+                for (std::size_t i = 0; i < common; ++i)
+                    for (std::size_t j = 0; j < count; ++j) sum[j] += r[i] * r[i + first + j];
+            }
+            for (std::size_t j = 0; j < count; ++j) {
+                const std::size_t lag = first + j;
+                for (std::size_t i = common; i + lag < n; ++i) sum[j] += r[i] * r[i + lag];
+                acf.push_back(sum[j] / static_cast<double>(n - lag));
+            }
         }
         return acf[k];
     };
