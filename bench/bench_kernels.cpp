@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
         {"outliers_hampel_7", "outliers", {{"method", "hampel"}, {"window", "7"}}},
         {"outliers_iqr", "outliers", {{"method", "iqr"}, {"threshold", "1.5"}}},
         {"sta_lta_10s_5min", "sta_lta", {{"sta", "10s"}, {"lta", "5min"}}},
+        {"features_catch22", "features", {}},
     };
     for (const auto& k : kernels) {
         if (k.label.find(only) == std::string::npos) continue;

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# catch22 features (`features`, set catch22): series/s on one core of tsbatch's kernel and of
+# a whole `tsbatch run`, against the catch22 reference C implementation on the same series.
+#
+#   bench/features.sh OUT_DIR CATCH22_DIR     (BENCH_FEATURES_N=2000, BENCH_FEATURES_T="1000 5000")
+#
+# CATCH22_DIR is a checkout of DynamicsAndNeuralSystems/catch22 that you provide; tsbatch
+# neither ships nor fetches it (it is GPL-3.0). Its C/*.c are compiled into OUT_DIR the way
+# its CI does (gcc -O2, no -march=native, whose FMA changes some values):
+# - without its main.c, beside bench/catch22_reference_driver.c, to time the 22 feature
+#   functions in one process over every series (the kernel comparison);
+# - with its main.c, as the reference's own command-line program (one series per process:
+#   the whole-process comparison, on the first BENCH_FEATURES_CLI=100 series).
+# Series: bench/make_grid.py (shared random walks plus noise), N series of T points.
+# tsbatch: build/bench_kernels (the operator through the registry, one core) and a whole
+# `tsbatch run` (1 process, no launcher: read, features, write), best of 3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=$1
+REF=$2
+[ -f "$REF/C/CO_AutoCorr.c" ] || { echo "$REF is not a catch22 checkout (no C/CO_AutoCorr.c)" >&2; exit 2; }
+N=${BENCH_FEATURES_N:-2000}
+CLI_N=${BENCH_FEATURES_CLI:-100}
+T=build/tsbatch
+mkdir -p "$OUT"
+
+lib=()
+for c in "$REF"/C/*.c; do [ "$(basename "$c")" = main.c ] || lib+=("$c"); done
+gcc -O2 -I"$REF/C" bench/catch22_reference_driver.c "${lib[@]}" -o "$OUT/ref_driver" -lm
+gcc -O2 "$REF"/C/*.c -o "$OUT/run_features" -lm
+
+# best_of3 CMD...: the fastest of 3 runs, wall seconds.
+best_of3() {
+  local best="" s e d
+  for _ in 1 2 3; do
+    s=$(date +%s.%N); "$@" > /dev/null; e=$(date +%s.%N)
+    d=$(echo "$e - $s" | bc -l)
+    if [ -z "$best" ] || [ "$(echo "$d < $best" | bc -l)" = 1 ]; then best=$d; fi
+  done
+  echo "$best"
+}
+
+cat > "$OUT/features.yaml" <<'YAML'
+input: {path: grid.h5}
+steps:
+  - {name: feat, op: features}
+output: {path: features.h5}
+run: {progress_interval: 1h}
+YAML
+
+echo "## catch22 features: series/s on one core ($N series per length; reference CLI on $CLI_N)"
+printf "%6s %16s %16s %8s %16s %16s %16s %8s\n" T "ref kernel" "tsbatch kernel" "x ref" "ref CLI/process" "tsbatch run" "run (1 proc)" "x ref"
+for len in ${BENCH_FEATURES_T:-1000 5000}; do
+  /usr/bin/python3 bench/make_grid.py "$OUT/grid.h5" "$N" "$len" --npy "$OUT/grid.npy"
+  /usr/bin/python3 -c 'import numpy, sys; numpy.load(sys.argv[1]).astype("<f8").tofile(sys.argv[2])' \
+    "$OUT/grid.npy" "$OUT/grid.f64"
+  read -r _ ref_rate _ < <("$OUT/ref_driver" "$OUT/grid.f64" "$N" "$len" 3)
+  kernel_mpts=$(build/bench_kernels "$OUT/grid.h5" 2 features_catch22 | awk '$1 == "features_catch22" {print $2}')
+  ts_rate=$(echo "$kernel_mpts * 1000000 / $len" | bc -l)
+  # The reference's own program, one process per series (as a user runs it on files).
+  mkdir -p "$OUT/cli"
+  /usr/bin/python3 -c 'import numpy, sys
+x = numpy.load(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    numpy.savetxt(f"{sys.argv[2]}/s{i}.txt", x[i], fmt="%.17g")' "$OUT/grid.npy" "$OUT/cli" "$CLI_N"
+  cli_s=$(best_of3 bash -c "for i in \$(seq 0 $((CLI_N - 1))); do echo 0 | '$OUT/run_features' '$OUT/cli/s'\$i.txt; done")
+  run_s=$(cd "$OUT" && best_of3 "$OLDPWD/$T" run features.yaml)
+  awk -v t="$len" -v r="$ref_rate" -v k="$ts_rate" -v c="$cli_s" -v cn="$CLI_N" -v rs="$run_s" -v n="$N" 'BEGIN {
+    printf "%6d %16.0f %16.0f %7.2fx %16.0f %16.0f %16.2f %7.2fx\n", t, r, k, k / r, cn / c, n / rs, rs, (n / rs) / (cn / c) }'
+done
+echo "(ref kernel: the 22 reference functions in one process, best of 3; tsbatch kernel: build/bench_kernels;"
+echo " ref CLI: the reference's run_features, one process per series; tsbatch run: N / wall seconds of a whole run)"
