@@ -35,40 +35,54 @@ double median_of(std::vector<double> y) {
 }  // namespace catch22
 
 const std::array<std::string_view, catch22_count>& catch22_names() {
-    static const std::array<std::string_view, catch22_count> names = {
-        "outlier_timing_neg", "outlier_timing_pos", "mode_5",           "mode_10",
-        "embedding_dist",     "acf_timescale",      "acf_first_min",    "ami2",
-        "trev",               "whiten_timescale",   "forecast_error",   "ami_timescale",
-        "high_fluctuation",   "stretch_decreasing", "stretch_high",     "entropy_pairs",
-        "rs_range",           "dfa",                "low_freq_power",   "centroid_freq",
-        "transition_variance", "periodicity"};
+    static const std::array<std::string_view, catch22_count> names = {"outlier_timing_neg",
+                                                                      "outlier_timing_pos",
+                                                                      "mode_5",
+                                                                      "mode_10",
+                                                                      "embedding_dist",
+                                                                      "acf_timescale",
+                                                                      "acf_first_min",
+                                                                      "ami2",
+                                                                      "trev",
+                                                                      "whiten_timescale",
+                                                                      "forecast_error",
+                                                                      "ami_timescale",
+                                                                      "high_fluctuation",
+                                                                      "stretch_decreasing",
+                                                                      "stretch_high",
+                                                                      "entropy_pairs",
+                                                                      "rs_range",
+                                                                      "dfa",
+                                                                      "low_freq_power",
+                                                                      "centroid_freq",
+                                                                      "transition_variance",
+                                                                      "periodicity"};
     return names;
 }
 
 const std::array<std::string_view, catch22_count>& catch22_reference_names() {
-    static const std::array<std::string_view, catch22_count> names = {
-        "DN_OutlierInclude_n_001_mdrmd",
-        "DN_OutlierInclude_p_001_mdrmd",
-        "DN_HistogramMode_5",
-        "DN_HistogramMode_10",
-        "CO_Embed2_Dist_tau_d_expfit_meandiff",
-        "CO_f1ecac",
-        "CO_FirstMin_ac",
-        "CO_HistogramAMI_even_2_5",
-        "CO_trev_1_num",
-        "FC_LocalSimple_mean1_tauresrat",
-        "FC_LocalSimple_mean3_stderr",
-        "IN_AutoMutualInfoStats_40_gaussian_fmmi",
-        "MD_hrv_classic_pnn40",
-        "SB_BinaryStats_diff_longstretch0",
-        "SB_BinaryStats_mean_longstretch1",
-        "SB_MotifThree_quantile_hh",
-        "SC_FluctAnal_2_rsrangefit_50_1_logi_prop_r1",
-        "SC_FluctAnal_2_dfa_50_1_2_logi_prop_r1",
-        "SP_Summaries_welch_rect_area_5_1",
-        "SP_Summaries_welch_rect_centroid",
-        "SB_TransitionMatrix_3ac_sumdiagcov",
-        "PD_PeriodicityWang_th0_01"};
+    static const std::array<std::string_view, catch22_count> names = {"DN_OutlierInclude_n_001_mdrmd",
+                                                                      "DN_OutlierInclude_p_001_mdrmd",
+                                                                      "DN_HistogramMode_5",
+                                                                      "DN_HistogramMode_10",
+                                                                      "CO_Embed2_Dist_tau_d_expfit_meandiff",
+                                                                      "CO_f1ecac",
+                                                                      "CO_FirstMin_ac",
+                                                                      "CO_HistogramAMI_even_2_5",
+                                                                      "CO_trev_1_num",
+                                                                      "FC_LocalSimple_mean1_tauresrat",
+                                                                      "FC_LocalSimple_mean3_stderr",
+                                                                      "IN_AutoMutualInfoStats_40_gaussian_fmmi",
+                                                                      "MD_hrv_classic_pnn40",
+                                                                      "SB_BinaryStats_diff_longstretch0",
+                                                                      "SB_BinaryStats_mean_longstretch1",
+                                                                      "SB_MotifThree_quantile_hh",
+                                                                      "SC_FluctAnal_2_rsrangefit_50_1_logi_prop_r1",
+                                                                      "SC_FluctAnal_2_dfa_50_1_2_logi_prop_r1",
+                                                                      "SP_Summaries_welch_rect_area_5_1",
+                                                                      "SP_Summaries_welch_rect_centroid",
+                                                                      "SB_TransitionMatrix_3ac_sumdiagcov",
+                                                                      "PD_PeriodicityWang_th0_01"};
     return names;
 }
 

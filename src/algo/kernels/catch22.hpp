@@ -38,7 +38,8 @@ inline constexpr std::size_t catch22_min_points = 10;
 /// Computes the 22 features of `y` into `out` (catch22_count values, names as
 /// catch22_names()). Checks, in this order: fewer than catch22_min_points values ->
 /// too_short; any NaN -> missing; any +-inf -> infinite; every value equal -> constant; a
-/// z-score that is not finite -> overflow. For any status but ok every output is NaN. Never throws for any input (allocation aside).
+/// z-score that is not finite -> overflow. For any status but ok every output is NaN. Never throws for any input
+/// (allocation aside).
 catch22_status compute_catch22(std::span<const double> y, std::span<double, catch22_count> out);
 
 /// catch24's two extras on the raw values: the mean (a plain left-to-right sum / n, as the

@@ -71,7 +71,8 @@ double outlier_timing(std::span<const double> z, double sign) {
     const int thresholds = static_cast<int>(top / inc + 1);
 
     // Level of each point: the largest j < thresholds with w >= j * inc, -1 below 0.
-    std::vector<int> first(static_cast<std::size_t>(thresholds), -1), next(n, -1), at_level(static_cast<std::size_t>(thresholds), 0);
+    std::vector<int> first(static_cast<std::size_t>(thresholds), -1), next(n, -1),
+        at_level(static_cast<std::size_t>(thresholds), 0);
     for (std::size_t i = 0; i < n; ++i) {
         const double v = w[i];
         const double q = v / inc;
@@ -85,7 +86,8 @@ double outlier_timing(std::span<const double> z, double sign) {
     }
     // Points at or above each threshold.
     std::vector<int> above(static_cast<std::size_t>(thresholds));
-    for (int j = thresholds - 1, run = 0; j >= 0; --j) above[static_cast<std::size_t>(j)] = run += at_level[static_cast<std::size_t>(j)];
+    for (int j = thresholds - 1, run = 0; j >= 0; --j)
+        above[static_cast<std::size_t>(j)] = run += at_level[static_cast<std::size_t>(j)];
 
     // Thresholds kept: up to the last one with more than 2% of the non-negative points past
     // the first, and not beyond the first that leaves a single point.
@@ -97,7 +99,7 @@ double outlier_timing(std::span<const double> z, double sign) {
         if (above[static_cast<std::size_t>(j)] == 1) single = j;
     const int trim = std::min(last_kept, single);
 
-    std::priority_queue<double> lower;                                           // max-heap
+    std::priority_queue<double> lower;                                             // max-heap
     std::priority_queue<double, std::vector<double>, std::greater<double>> upper;  // min-heap
     const double half_n = static_cast<double>(n) / 2;
     std::vector<double> timing(static_cast<std::size_t>(trim) + 1);

@@ -59,7 +59,8 @@ double fluctuation_breakpoint(std::span<const double> y, int lag, fluctuation ho
     constexpr int steps = 50;
     const double log_step = (log_hi - log_lo) / (steps - 1);
     std::vector<int> sizes(steps);
-    for (int i = 0; i < steps; ++i) sizes[static_cast<std::size_t>(i)] = static_cast<int>(std::round(std::exp(log_lo + i * log_step)));
+    for (int i = 0; i < steps; ++i)
+        sizes[static_cast<std::size_t>(i)] = static_cast<int>(std::round(std::exp(log_lo + i * log_step)));
     sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
     const int count = static_cast<int>(sizes.size());
     if (count < 12) return 0.0;

@@ -81,7 +81,8 @@ double ami_timescale(std::span<const double> z) noexcept {
 double embedding_dist(std::span<const double> z, std::size_t acf_zero) {
     const std::size_t n = z.size();
     std::size_t tau = acf_zero;
-    if (static_cast<double>(tau) > static_cast<double>(n) / 10) tau = static_cast<std::size_t>(std::floor(static_cast<double>(n) / 10));
+    if (static_cast<double>(tau) > static_cast<double>(n) / 10)
+        tau = static_cast<std::size_t>(std::floor(static_cast<double>(n) / 10));
     const std::size_t m = n - tau - 1;
     std::vector<double> d(m);
     for (std::size_t i = 0; i < m; ++i) {

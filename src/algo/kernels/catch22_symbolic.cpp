@@ -62,7 +62,8 @@ std::vector<int> three_levels(std::span<const double> y) {
     std::vector<int> label(y.size(), 0);
     for (std::size_t j = 0; j < y.size(); ++j)
         for (int g = 0; g < 3; ++g)
-            if (y[j] > edge[static_cast<std::size_t>(g)] && y[j] <= edge[static_cast<std::size_t>(g) + 1]) label[j] = g + 1;
+            if (y[j] > edge[static_cast<std::size_t>(g)] && y[j] <= edge[static_cast<std::size_t>(g) + 1])
+                label[j] = g + 1;
     return label;
 }
 

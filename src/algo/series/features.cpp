@@ -34,8 +34,10 @@ struct features_params {
 
 // What each feature measures, for `tsbatch catalogue` (the reference's name in brackets).
 constexpr std::array<const char*, catch22_count> feature_summaries = {
-    "when the large negative values occur: median relative time of points below rising thresholds (DN_OutlierInclude_n_001_mdrmd)",
-    "when the large positive values occur: median relative time of points above rising thresholds (DN_OutlierInclude_p_001_mdrmd)",
+    "when the large negative values occur: median relative time of points below rising thresholds "
+    "(DN_OutlierInclude_n_001_mdrmd)",
+    "when the large positive values occur: median relative time of points above rising thresholds "
+    "(DN_OutlierInclude_p_001_mdrmd)",
     "centre of the fullest of 5 equal bins of the z-scored values (DN_HistogramMode_5)",
     "centre of the fullest of 10 equal bins of the z-scored values (DN_HistogramMode_10)",
     "mismatch of successive 2-D embedding distances with an exponential fit (CO_Embed2_Dist_tau_d_expfit_meandiff)",
@@ -43,9 +45,11 @@ constexpr std::array<const char*, catch22_count> feature_summaries = {
     "lag of the autocorrelation's first local minimum (CO_FirstMin_ac)",
     "histogram auto-mutual information at lag 2, 5 bins, nats (CO_HistogramAMI_even_2_5)",
     "time-reversal asymmetry: mean cubed increment of the z-scored values (CO_trev_1_num)",
-    "first autocorrelation zero of the previous-value forecast residuals over the series' own (FC_LocalSimple_mean1_tauresrat)",
+    "first autocorrelation zero of the previous-value forecast residuals over the series' own "
+    "(FC_LocalSimple_mean1_tauresrat)",
     "std of the residuals of the mean-of-previous-3 forecast (FC_LocalSimple_mean3_stderr)",
-    "first minimum of the Gaussian auto-mutual information over lags up to 40, as lag - 1 (IN_AutoMutualInfoStats_40_gaussian_fmmi)",
+    "first minimum of the Gaussian auto-mutual information over lags up to 40, as lag - 1 "
+    "(IN_AutoMutualInfoStats_40_gaussian_fmmi)",
     "fraction of z-scored increments larger than 0.04 (MD_hrv_classic_pnn40)",
     "longest run of decreases (SB_BinaryStats_diff_longstretch0)",
     "longest run above the mean (SB_BinaryStats_mean_longstretch1)",
@@ -54,7 +58,8 @@ constexpr std::array<const char*, catch22_count> feature_summaries = {
     "breakpoint position in the detrended fluctuation analysis (SC_FluctAnal_2_dfa_50_1_2_logi_prop_r1)",
     "power in the lowest fifth of the frequencies (SP_Summaries_welch_rect_area_5_1)",
     "angular frequency below which half the power lies (SP_Summaries_welch_rect_centroid)",
-    "trace of the covariance of the tercile transition matrix at the autocorrelation time (SB_TransitionMatrix_3ac_sumdiagcov)",
+    "trace of the covariance of the tercile transition matrix at the autocorrelation time "
+    "(SB_TransitionMatrix_3ac_sumdiagcov)",
     "first clear autocorrelation peak of the detrended series, as lag - 1; 0 if none (PD_PeriodicityWang_th0_01)",
 };
 
@@ -96,7 +101,8 @@ std::vector<column_spec> features_columns(feature_set set) {
         cols.push_back({"std", column_type::float64, "", "standard deviation of the values, n - 1 (DN_Spread_Std)"});
     }
     cols.push_back({"reason", column_type::string, "",
-                    "why the features are NaN: too_short (< 10 values), missing (NaN), infinite, constant, overflow; empty when computed"});
+                    "why the features are NaN: too_short (< 10 values), missing (NaN), infinite, constant, overflow; "
+                    "empty when computed"});
     return cols;
 }
 
@@ -112,7 +118,8 @@ operator_def make_features_def() {
     // Two FFTs of 2 nextpow2(n) points, a periodogram, fluctuation fits over ~40 window sizes
     // (each a pass over the series) and the sorts of the quantile features: about 60 passes.
     operator_def d = describe_operator<features_params>(
-        "features", "one row per series: the catch22 time-series features (catch24: and mean, std), with a reason when none",
+        "features",
+        "one row per series: the catch22 time-series features (catch24: and mean, std), with a reason when none",
         {60.0, 200.0});
     d.outputs = {{"", data_kind::table, ""}};
     d.bind = bind_from_fields<features_params, features_op, &bound_operator::table>;

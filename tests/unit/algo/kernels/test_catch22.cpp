@@ -110,7 +110,8 @@ TEST(Catch22, Catch22IsCatch24WithoutMeanAndStd) {
     ASSERT_EQ(b.columns.size(), catch22_count + 3);
     for (std::size_t k = 0; k < catch22_count; ++k) {
         EXPECT_EQ(a.columns[k].spec.name, catch22_names()[k]);
-        EXPECT_EQ(std::bit_cast<std::uint64_t>(a.columns[k].floats[0]), std::bit_cast<std::uint64_t>(b.columns[k].floats[0]))
+        EXPECT_EQ(std::bit_cast<std::uint64_t>(a.columns[k].floats[0]),
+                  std::bit_cast<std::uint64_t>(b.columns[k].floats[0]))
             << a.columns[k].spec.name;
     }
     EXPECT_EQ(b.columns[catch22_count].spec.name, "mean");
@@ -186,7 +187,8 @@ TEST(Catch22, ScaleAndShiftDoNotChangeTheFeatures) {
     std::array<double, catch22_count> a{}, b{};
     ASSERT_EQ(compute_catch22(s.value, a), catch22_status::ok);
     ASSERT_EQ(compute_catch22(scaled, b), catch22_status::ok);
-    for (std::size_t k = 0; k < catch22_count; ++k) EXPECT_NEAR(a[k], b[k], 1e-9 * (1 + std::fabs(a[k]))) << catch22_names()[k];
+    for (std::size_t k = 0; k < catch22_count; ++k)
+        EXPECT_NEAR(a[k], b[k], 1e-9 * (1 + std::fabs(a[k]))) << catch22_names()[k];
 }
 
 TEST(Catch22, TieHeavyAndTinySeriesNeverFail) {
@@ -217,9 +219,11 @@ TEST(Catch22, TieHeavyAndTinySeriesNeverFail) {
     for (const auto& y : cases) {
         std::array<double, catch22_count> out{};
         EXPECT_EQ(compute_catch22(y, out), catch22_status::ok) << y.size();
-        for (std::size_t k = 0; k < catch22_count; ++k)
-            if (catch22_names()[k] != "trev" && catch22_names()[k] != "low_freq_power")
+        for (std::size_t k = 0; k < catch22_count; ++k) {
+            if (catch22_names()[k] != "trev" && catch22_names()[k] != "low_freq_power") {
                 EXPECT_FALSE(std::isinf(out[k])) << catch22_names()[k] << " n " << y.size();
+            }
+        }
     }
 }
 
