@@ -39,6 +39,7 @@ int operator_def::find_output(const std::string& oname) const {
     X(sax)                   \
     X(outliers)              \
     X(sta_lta)               \
+    X(features)              \
     X(correlation)           \
     X(pca)                   \
     X(kmeans)                \

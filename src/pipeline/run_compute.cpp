@@ -173,6 +173,22 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
     return run;
 }
 
+namespace {
+
+// Rows of a table whose `reason` column says why the row has no result (features: a series
+// too short, with missing values, constant): counted as empty outputs, like the empty
+// series of a series step, so a run's summary shows them rather than a user finding NaN
+// rows later. A table without such a column has none.
+std::uint64_t table_rows_without_result(const table_batch& t) {
+    for (const auto& col : t.columns)
+        if (col.spec.name == "reason" && col.spec.type == column_type::string)
+            return static_cast<std::uint64_t>(
+                std::count_if(col.strings.begin(), col.strings.end(), [](const std::string& r) { return !r.empty(); }));
+    return 0;
+}
+
+}  // namespace
+
 std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg, const execution& ex) {
     std::vector<step_total> totals;
     for (const auto& st : ex.steps) {
@@ -189,6 +205,7 @@ std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg,
                 for (std::size_t i = 0; i < out.series.size(); ++i) empty += out.series.count(i) == 0 ? 1 : 0;
             } else {
                 rows = out.table.size();
+                empty = table_rows_without_result(out.table);
             }
             t.rows = c.sum(rows);
             t.points = c.sum(points);

@@ -53,9 +53,10 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
                             const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint);
 
 /// Collective. Per output of every series-wise step of `ex`, over all ranks: series (or table
-/// rows) and points out, empty output series, the slowest rank's seconds. Empty outputs are
-/// counted because operators such as cut may legitimately produce them, and a user must see
-/// that rather than find them later.
+/// rows) and points out, empty output series (or table rows with a non-empty `reason`
+/// column: no result for that series, as features gives), the slowest rank's seconds. Empty
+/// outputs are counted because operators such as cut may legitimately produce them, and a
+/// user must see that rather than find them later.
 std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg, const execution& ex);
 
 /// Rank `rank`'s source series again, for a dataset-wide step that reads the source: chunk by

@@ -41,6 +41,11 @@ run_step mp_lone_group 'op: matrix_profile, params: {window: 10, group_by: site}
 expect_output "steps.mp_lone_group.params.group_by"
 no_output mp_lone_group
 
+run_step bad_set 'op: features, params: {set: catch23}'
+expect_output "steps.bad_set.params.set"
+expect_output "catch24"
+no_output bad_set
+
 run_step bad_condition 'op: cut_y, params: {condition: "1 < y <= and y > 0"}'
 expect_output "steps.bad_condition.params.condition"
 expect_output "column 10"

@@ -322,6 +322,34 @@ TEST(gather_step_totals, sums_over_ranks_names_outputs_and_takes_the_slowest_ran
     }
 }
 
+TEST(gather_step_totals, counts_table_rows_with_a_reason_as_empty) {
+    // features-like table: a row whose `reason` is not empty has no result for its series.
+    const auto cfg = parse_run_config(yaml, "t.yaml", {});
+    std::vector<std::uint64_t> empty(2);
+    run_simulated(2, [&](const comm& c) {
+        execution ex;
+        step_result feat{"feat", "features", {}, 0.1};
+        step_output out;
+        out.kind = data_kind::table;
+        out.table = table_batch({{"x", column_type::float64, "", ""}, {"reason", column_type::string, "", ""}});
+        const std::vector<std::string> reasons = c.rank() == 0 ? std::vector<std::string>{"", "too_short", ""}
+                                                               : std::vector<std::string>{"constant", "missing"};
+        for (const auto& r : reasons) {
+            out.table.meta.push_back({"s", "m", "", 0});
+            row_sink row(out.table);
+            row.set(0, 1.0);
+            row.set(1, r);
+        }
+        feat.outputs.push_back(std::move(out));
+        ex.steps.push_back(std::move(feat));
+        const auto totals = gather_step_totals(c, cfg, ex);
+        empty[static_cast<std::size_t>(c.rank())] = totals.at(0).empty;
+        EXPECT_EQ(totals.at(0).rows, 5u);
+    });
+    EXPECT_EQ(empty[0], 3u);
+    EXPECT_EQ(empty[1], 3u);
+}
+
 TEST(read_source_again, reads_the_ranks_chunks_without_invalid_series) {
     const auto cfg = parse_run_config(yaml, "t.yaml", {"run.on_series_error=skip"});
     const step_pipeline p(cfg);
