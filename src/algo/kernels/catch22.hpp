@@ -7,7 +7,8 @@
 // the reference's arithmetic decides a discrete outcome (which histogram bin, which lag is the
 // first below a threshold) they do the same operations in the same order, so that results
 // agree with it to rounding (tests/unit/algo/kernels/test_catch22.cpp holds the measured
-// agreement, feature by feature). catch22_features.cpp says, per feature, what it computes.
+// agreement, feature by feature). catch22_kernels.hpp says, per feature, what it computes;
+// the kernels are in catch22_*.cpp, one family of features per file.
 #include <array>
 #include <cstddef>
 #include <span>
