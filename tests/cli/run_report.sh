@@ -52,6 +52,15 @@ expect_exit 0 "$TSBATCH" run "$TSBATCH_SOURCE_DIR/config/demo.yaml" --set input.
   --set output.path=results/ctx.h5 --set 'steps=[{name: ctx, op: correlation, params: {group_by: well}}]'
 grep -q 'r_mean of 4 variables' results/ctx.report.html || fail "the group_by heatmap is not r_mean of the variables"
 grep -q '>water.ph</text>' results/ctx.report.html || fail "the group_by heatmap does not name its variables"
+# matrix_profile: each sample's profile drawn under its series, with the top motif pair and
+# discord shaded (the borehole record of cli.matrix_profile).
+/usr/bin/python3 "$TSBATCH_SOURCE_DIR/tests/cli/matrix_profile_check.py" make mp.csv
+expect_exit 0 "$TSBATCH" stage-in --from csv --layout wide mp.csv -o data/mp.h5
+expect_exit 0 "$TSBATCH" run "$TSBATCH_SOURCE_DIR/config/demo.yaml" --set input.path=data/mp.h5 \
+  --set output.path=results/mp.h5 --set 'steps=[{name: mp, op: matrix_profile, params: {window: 100}}]'
+expect_exit 0 bash "$TSBATCH_SOURCE_DIR/tests/report/check_report.sh" --out "$WORK/check_mp" --window-size 1280,3000 \
+  --expect "mp (of source, window 100): matrix profile" --expect 'class="shade-motif"' \
+  --expect 'class="shade-discord"' results/mp.report.html
 # A failed run writes no report (the result is not there either).
 expect_exit 3 "$TSBATCH" run "$TSBATCH_SOURCE_DIR/config/demo.yaml" --set input.path=missing.h5 --set output.path=results/none.h5
 [ ! -e results/none.report.html ] || fail "a failed run left a report"
