@@ -439,7 +439,7 @@ void matrix_profile_op::apply(const dataset_input& in, const comm& c, dataset_ou
         auto it = stats.find(row);
         if (it == stats.end()) {
             std::optional<double> shift;
-            if (!p_.normalize && shift_from) shift = compute_window_stats(series_of(*shift_from).value, m, false).shift;
+            if (!p_.normalize && shift_from) shift = window_shift(series_of(*shift_from).value);
             it = stats.emplace(row, compute_window_stats(series_of(row).value, m, p_.normalize, shift)).first;
         }
         return it->second;

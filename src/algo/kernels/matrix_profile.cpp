@@ -49,6 +49,12 @@ void offer(profile_part& p, std::uint64_t i, double score, std::int64_t j) {
 
 }  // namespace
 
+double window_shift(std::span<const double> values) {
+    for (double v : values)
+        if (std::isfinite(v)) return v;
+    return 0.0;
+}
+
 window_stats compute_window_stats(std::span<const double> values, std::size_t m, bool normalized,
                                   std::optional<double> shift) {
     window_stats s;
@@ -60,12 +66,7 @@ window_stats compute_window_stats(std::span<const double> values, std::size_t m,
     // Clean values: non-finite ones replaced by the previous finite one.
     s.clean.assign(values.begin(), values.end());
     std::vector<std::uint32_t> bad_before(n + 1, 0);  // non-finite values in [0, k)
-    double last = 0.0;
-    for (double v : values)
-        if (std::isfinite(v)) {
-            last = v;
-            break;
-        }
+    double last = window_shift(values);
     // Every value is taken relative to the first finite one: z-normalised distances do not
     // change, and the means, the recurrence and the exact dots then work on numbers of the
     // size of the series' variation, not of its offset (a level of 1e9 would otherwise leave

@@ -70,6 +70,10 @@ struct window_stats {
 
 enum class window_kind : std::uint8_t { ordinary = 0, constant = 1, excluded = 2 };
 
+/// The value a series' statistics are taken relative to by default: its first finite value
+/// (0 without one).
+double window_shift(std::span<const double> values);
+
 /// Window statistics of `values` for window length `m` (1 <= m <= values.size()), for
 /// z-normalised (`normalized`) or plain Euclidean distances. Values are taken relative to
 /// `shift` when given, else to their first finite value; plain distances between two series
