@@ -327,7 +327,7 @@ void attach_matrix_profile(const result_file& f, const step_config& st, std::vec
     for (std::size_t k = 0; k < samples.size(); ++k) by_id[samples[k].id].push_back(k);
     std::vector<std::uint64_t> rows(samples.size(), no_row);
     find_rows_by_id(profiles, by_id, rows, no_row);
-    std::map<std::string, std::size_t> panel_of;  // sample id -> its new panel's index
+    std::map<std::string, report_matrix_profile*> panel_of;  // sample id -> its new panel
     for (std::size_t k = 0; k < samples.size(); ++k) {
         if (rows[k] == no_row) continue;
         const series_batch b = profiles.read(std::span<const std::uint64_t>(&rows[k], 1));
@@ -338,9 +338,11 @@ void attach_matrix_profile(const result_file& f, const step_config& st, std::vec
         p.window = static_cast<std::size_t>(st.params.integer("window"));
         p.time.assign(v.time.begin(), v.time.end());
         p.distance.assign(v.value.begin(), v.value.end());
-        panel_of[samples[k].id] = samples[k].profiles.size();
         samples[k].profiles.push_back(std::move(p));
     }
+    // Pointers taken once every panel is in place (push_back may move a sample's panels).
+    for (std::size_t k = 0; k < samples.size(); ++k)
+        if (rows[k] != no_row) panel_of[samples[k].id] = &samples[k].profiles.back();
     if (panel_of.empty()) return;
     const table_reader top(f, "/" + st.name + "/top");
     for (std::uint64_t r = 0; r < top.rows(); r += table_strip) {
@@ -348,15 +350,12 @@ void attach_matrix_profile(const result_file& f, const step_config& st, std::vec
         for (std::size_t i = 0; i < rows_in(t); ++i) {
             const auto it = panel_of.find(string_at(t, "id", i));
             if (it == panel_of.end() || int_at(t, "rank", i) != 1) continue;
-            for (auto& s : samples) {
-                if (s.id != it->first) continue;
-                auto& p = s.profiles[it->second];
-                if (string_at(t, "kind", i) == "motif") {
-                    p.motif_a_time = int_at(t, "start_time", i);
-                    p.motif_b_time = int_at(t, "neighbor_time", i);
-                } else {
-                    p.discord_time = int_at(t, "start_time", i);
-                }
+            auto& p = *it->second;
+            if (string_at(t, "kind", i) == "motif") {
+                p.motif_a_time = int_at(t, "start_time", i);
+                p.motif_b_time = int_at(t, "neighbor_time", i);
+            } else {
+                p.discord_time = int_at(t, "start_time", i);
             }
         }
     }
