@@ -163,6 +163,29 @@ TEST_P(matrix_profile_ranks, ab_join_by_group_gives_the_same_bits) {
 
 INSTANTIATE_TEST_SUITE_P(ranks, matrix_profile_ranks, ::testing::Values(2, 3, 5, 8));
 
+// The rank-invariance tests above hold one long series on one rank: they prove something about
+// the other ranks only if those compute tiles too. The plan gives every rank a share of the
+// cells within a tile's cost of the ideal, for one long series and for a long one among short.
+TEST(MatrixProfilePlan, OneLongSeriesGivesEveryRankTiles) {
+    for (const auto& requests : {std::vector<mp_job_request>{{0, 0, 6000, 6000}},
+                                 std::vector<mp_job_request>{{0, 0, 400, 400}, {1, 1, 5000, 5000}, {2, 2, 300, 300}}})
+        for (int ranks : {2, 3, 5, 8}) {
+            const mp_plan plan = plan_matrix_profile(requests, 50, 13, 256, ranks);
+            double total = 0, largest_tile = 0;
+            for (double c : plan.tile_cost) {
+                total += c;
+                largest_tile = std::max(largest_tile, c);
+            }
+            ASSERT_EQ(plan.rank_tiles.size(), static_cast<std::size_t>(ranks));
+            for (const auto& r : plan.rank_tiles) {
+                EXPECT_FALSE(r.empty()) << ranks << " ranks";
+                double cost = 0;
+                for (auto t = r.begin; t < r.end; ++t) cost += plan.tile_cost[t];
+                EXPECT_NEAR(cost, total / ranks, largest_tile) << ranks << " ranks";
+            }
+        }
+}
+
 // Snapshots in memory, shared by the simulated ranks; counts the tiles computed (one due()
 // call per tile) and can drop snapshots, as a killed run leaves only some.
 class memory_journal final : public work_journal {
