@@ -50,7 +50,9 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "openmpi-bin")
+# shlibdeps names the virtual libopenblas0, which apt would meet with the threaded build;
+# tsbatch runs the serial one (cmake/tsbatch_blas.cmake).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "openmpi-bin, libopenblas0-serial")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3-h5py, python3-pandas, lmod, slurm-client")
 set(CPACK_STRIP_FILES ON)
 include(CPack)

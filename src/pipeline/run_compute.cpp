@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 #include "core/stop_request.hpp"
 #include "parallel/agreement.hpp"
 #include "pipeline/progress.hpp"
@@ -222,6 +223,11 @@ series_batch read_source_again(int rank, const run_plan& plan, const run_config&
                                std::vector<std::size_t>& rows_per_chunk) {
     series_batch all;
     const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(rank)];
+    // Room for every point up front: growing the batch chunk by chunk would copy it again
+    // each time its capacity doubles.
+    const std::uint64_t points = plan.points_of_rank(rank);
+    reserve_huge(all.time, points);
+    reserve_huge(all.value, points);
     for (auto k = mine.begin; k < mine.end; ++k) {
         series_batch batch = read(plan.rows_of_chunk(k));
         select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);

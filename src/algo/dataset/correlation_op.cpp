@@ -3,7 +3,9 @@
 // context instead (correlation_contexts.cpp).
 //
 // Without `group_by` (one context): the N x N matrix of every pair of series.
-// Distribution: rank r holds block r (its consecutive rows). The blocks travel round a ring:
+// Distribution: rank r holds block r, consecutive rows that start on the grid of sub-tiles
+// (multiples of corr_sub_tile rows; the rows a rank read are moved to the rank whose block
+// holds them first). The blocks travel round a ring:
 // at step s (s = 0 .. R/2) rank r holds block (r + s) mod R and computes the tile of its own
 // block against it, then passes it to rank r - 1. Each unordered pair of blocks meets exactly
 // once (for even R the step R/2 pairs r with r + R/2, and each of the two computes half of
@@ -12,10 +14,12 @@
 // that go to the matrix sink as soon as they are computed (correlation_tiles.hpp).
 //
 // Rank-count independence: the pair of global rows i < j is always computed as
-// correlate(x_i, x_j) (the kernel's result depends only on the two series), entry (j, i)
-// is its mirror (same r; lag negated, since y following x by k is x following y by -k), and
-// the diagonal is correlate(x_i, x_i). Which rank computes a pair changes with R; the bits
-// do not.
+// correlate(x_i, x_j) (the kernel's result depends only on the two series), or, for complete
+// series on one grid, in the BLAS product of its whole sub-tile of the global grid, whose
+// contents depend only on the data (blocks start on that grid, and the half step is split
+// on it); entry (j, i) is its mirror (same r; lag negated, since y following x by k is x
+// following y by -k), and the diagonal is correlate(x_i, x_i). Which rank computes a pair
+// changes with R; the bits do not.
 #include <algorithm>
 #include <array>
 #include <string>
@@ -38,6 +42,52 @@ series_block pass_on(const comm& c, const std::vector<series_view>& block, std::
     return unpack_block(got[static_cast<std::size_t>((c.rank() + 1) % R)]);
 }
 
+// A rank's block of the ring: its series, the first at global row `first`.
+struct ring_block {
+    std::uint64_t first = 0;
+    std::vector<series_view> series;
+    std::vector<series_block> received;  ///< the points of the series that came from other ranks
+};
+
+// Collective: the rows of block r are the sub-tile rows [r S / R, (r + 1) S / R) of the S
+// that the N rows make, so that every block starts on the grid of sub-tiles. Each rank keeps
+// the rows it read that fall in its block and sends the others to their block's rank.
+ring_block align_to_sub_tiles(const comm& c, const std::vector<series_view>& own, std::uint64_t first_row,
+                              std::uint64_t total) {
+    const auto R = static_cast<std::uint64_t>(c.size()), me = static_cast<std::uint64_t>(c.rank());
+    const std::uint64_t sub_tiles = (total + corr_sub_tile - 1) / corr_sub_tile;
+    const auto block_start = [&](std::uint64_t q) { return std::min(total, q * sub_tiles / R * corr_sub_tile); };
+    const std::uint64_t own_end = first_row + own.size();
+    // The part of this rank's rows that block q holds: [from, to), empty when from >= to.
+    const auto part = [&](std::uint64_t q) {
+        return std::pair{std::max(first_row, block_start(q)), std::min(own_end, block_start(q + 1))};
+    };
+    std::vector<std::vector<std::byte>> send(R);
+    for (std::uint64_t q = 0; q < R; ++q) {
+        const auto [from, to] = part(q);
+        if (q != me && from < to)
+            send[q] = pack_block(std::span(own).subspan(from - first_row, to - from), from);
+    }
+    auto got = c.alltoallv(std::move(send));
+    ring_block b;
+    b.first = block_start(me);
+    b.received.reserve(R);
+    for (std::uint64_t q = 0; q < R; ++q)
+        if (q != me && !got[q].empty()) b.received.push_back(unpack_block(got[q]));
+    // The series in row order: the parts of lower ranks, this rank's own, then the higher.
+    std::size_t next = 0;
+    for (std::uint64_t q = 0; q < R; ++q) {
+        if (q == me) {
+            const auto [from, to] = part(me);
+            for (std::uint64_t row = from; row < to; ++row) b.series.push_back(own[row - first_row]);
+        } else if (!got[q].empty()) {
+            const auto views = b.received[next++].views();
+            b.series.insert(b.series.end(), views.begin(), views.end());
+        }
+    }
+    return b;
+}
+
 // The N x N matrix by the ring of blocks (see the top of this file).
 void correlate_all_pairs(const correlation_settings& s, const dataset_input& in, const comm& c, dataset_outputs& out) {
     const series_batch& batch = *in.series;
@@ -50,9 +100,9 @@ void correlate_all_pairs(const correlation_settings& s, const dataset_input& in,
     top_pairs_keeper top(s.top_pairs);
     std::array<std::uint64_t, corr_status_count> status_counts{};
     corr_tile_target target{create_pair_matrices(s, out, n, n, {"series", "series"}), 0, &top, &status_counts, {}};
-    const auto own = views_of(batch);
-    const corr_prepared_block own_prep = prepare_block(own, s.corr);
-    const corr_block mine{own, own_prep, in.first_row};
+    const ring_block own = align_to_sub_tiles(c, views_of(batch), in.first_row, n);
+    const corr_prepared_block own_prep = prepare_block(own.series, s.corr);
+    const corr_block mine{own.series, own_prep, own.first};
     const int R = c.size();
     series_block visiting;  // empty at step 0: the own block is used directly
     for (int step = 0; step <= R / 2; ++step) {
@@ -65,22 +115,22 @@ void correlate_all_pairs(const correlation_settings& s, const dataset_input& in,
             // The lower rows come first, so every pair is computed as (i < j). For even R,
             // step R/2 meets each pair of blocks on both of its ranks: each takes half of
             // the lower block's rows.
-            const bool lower = visiting.first_row > in.first_row;
+            const bool lower = visiting.first_row > own.first;
             const corr_block& rows = lower ? mine : theirs;
             const corr_block& cols = lower ? theirs : mine;
             std::size_t begin = 0, end = rows.series.size();
             if (R % 2 == 0 && step == R / 2) {
-                // Split on the grid of sub-tiles where the block allows, so that the two
-                // halves share no chunk of the matrix file.
-                std::size_t split = rows.series.size() / 2;
-                const std::uint64_t on_grid = (rows.first + split) / corr_sub_tile * corr_sub_tile;
-                if (on_grid > rows.first) split = static_cast<std::size_t>(on_grid - rows.first);
+                // Split on the grid of sub-tiles (the block starts on it), so that every
+                // sub-tile is computed whole and the two halves share no chunk of the matrix
+                // file. A block of one sub-tile row goes wholly to the higher block's rank.
+                const std::size_t sub_tile_rows = (rows.series.size() + corr_sub_tile - 1) / corr_sub_tile;
+                const std::size_t split = std::min(rows.series.size(), sub_tile_rows / 2 * corr_sub_tile);
                 (lower ? end : begin) = split;
             }
             correlate_tile(rows, cols, false, s.corr, target, begin, end);
         }
         if (step < R / 2)
-            visiting = pass_on(c, step == 0 ? own : visiting.views(), step == 0 ? in.first_row : visiting.first_row);
+            visiting = pass_on(c, step == 0 ? own.series : visiting.views(), step == 0 ? own.first : visiting.first_row);
     }
     finish_pair_outputs(c, s, status_counts, top, batch.meta, in.first_row, out);
 }

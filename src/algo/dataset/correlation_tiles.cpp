@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/memory.hpp"
+
 namespace tsbatch {
 namespace {
 
@@ -20,15 +22,28 @@ std::vector<int> match_grids(const corr_prepared_block& rows, const corr_prepare
     return map;
 }
 
-// The matrices of one sub-tile, filled for (rows x cols) and written with their mirrors.
+// The matrices of one sub-tile, filled for (rows x cols) and written with their mirrors: r
+// and overlap, and best_r and lag with max_lag (`parts`, in the sinks' order).
 struct tile_buffers {
     std::vector<double> r, overlap, best_r, lag;
+    std::size_t parts = 2;
 
-    void resize(std::size_t n) {
-        for (auto* m : {&r, &overlap, &best_r, &lag}) m->assign(n, 0);
+    // What a pair nobody computes keeps: r NaN, no overlap, lag 0.
+    void reset(std::size_t n) {
+        constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+        r.assign(n, nan);
+        overlap.assign(n, 0);
+        if (parts > 2) best_r.assign(n, nan), lag.assign(n, 0);
+    }
+    void set(std::size_t at, const corr_result& cr) {
+        r[at] = cr.at_zero.r;
+        overlap[at] = static_cast<double>(cr.at_zero.pairs);
+        if (parts > 2) best_r[at] = cr.best.r, lag[at] = static_cast<double>(cr.best_lag);
     }
     // Entry (i, j) of an ni x nj tile from (j, i) of `from` (nj x ni): r as is, lag negated.
     void mirror_of(const tile_buffers& from, std::size_t ni, std::size_t nj) {
+        parts = from.parts;
+        reset(ni * nj);
         for (std::size_t i = 0; i < ni; ++i)
             for (std::size_t j = 0; j < nj; ++j) copy_mirrored(from, j * ni + i, i * nj + j);
     }
@@ -39,77 +54,158 @@ struct tile_buffers {
     }
     void write(const std::vector<matrix_sink*>& sinks, std::uint64_t r0, std::uint64_t c0, std::size_t nr,
                std::size_t nc) const {
-        const std::array<const std::vector<double>*, 4> parts{&r, &overlap, &best_r, &lag};
-        for (std::size_t k = 0; k < sinks.size(); ++k) sinks[k]->write(r0, c0, nr, nc, *parts[k]);
+        const std::array<const std::vector<double>*, 4> all{&r, &overlap, &best_r, &lag};
+        for (std::size_t k = 0; k < sinks.size(); ++k) sinks[k]->write(r0, c0, nr, nc, *all[k]);
     }
 
 private:
     void copy_mirrored(const tile_buffers& from, std::size_t src, std::size_t dst) {
         r[dst] = from.r[src];
         overlap[dst] = from.overlap[src];
-        best_r[dst] = from.best_r[src];
-        lag[dst] = -from.lag[src];
+        if (parts > 2) best_r[dst] = from.best_r[src], lag[dst] = -from.lag[src];
     }
 };
 
-// The results of one sub-tile: the dot-product form where both series allow it (lag 0
-// only), correlate() for every other present pair.
-void sub_tile_results(const corr_block& rows, std::size_t i0, std::size_t ni, const corr_block& cols, std::size_t j0,
-                      std::size_t nj, const std::vector<int>& grid_map, bool diagonal, const corr_params& p,
-                      corr_workspace& ws, std::vector<corr_result>& res) {
-    res.assign(ni * nj, corr_result{});
-    std::vector<char> done(ni * nj, 0);
+// The pairs of one sub-tile into a tile_buffers (only its upper half on the diagonal of a
+// block), each also recorded for the step: on_pair, the status counts and the top pairs.
+// Complete series on one grid meet in BLAS products (lag 0 only), one per grid and sub-tile;
+// every other present pair goes through correlate().
+class sub_tile_pass {
+public:
+    sub_tile_pass(const corr_block& rows, const corr_block& cols, bool diagonal, const corr_params& p,
+                  corr_tile_target& target)
+        : rows_(rows), cols_(cols), diagonal_(diagonal), p_(p), target_(target),
+          grid_map_(match_grids(rows.prep, cols.prep, p.align)) {}
+
+    void run(std::size_t i0, std::size_t ni, std::size_t j0, std::size_t nj, tile_buffers& buf) {
+        i0_ = i0, ni_ = ni, j0_ = j0, nj_ = nj;
+        buf.reset(ni * nj);
+        done_.assign(ni * nj, 0);
+        if (p_.max_lag == 0)
+            for (std::size_t g = 0; g < rows_.prep.grid_rep.size(); ++g) blas_pairs(g, buf);
+        other_pairs(buf);
+    }
+
+private:
     using st = corr_unit_vector::state;
-    if (p.max_lag == 0) {
-        for (std::size_t g = 0; g < rows.prep.grid_rep.size(); ++g) {
-            std::vector<const double*> a, b;
-            std::vector<std::size_t> ia, jb;
-            for (std::size_t i = 0; i < ni; ++i)
-                if (rows.prep.grid[i0 + i] == static_cast<int>(g) && rows.prep.unit[i0 + i].st == st::usable) {
-                    a.push_back(rows.prep.unit[i0 + i].z.data());
-                    ia.push_back(i);
-                }
-            for (std::size_t j = 0; j < nj; ++j) {
-                const int cg = cols.prep.grid[j0 + j];
-                if (cg >= 0 && grid_map[static_cast<std::size_t>(cg)] == static_cast<int>(g) &&
-                    cols.prep.unit[j0 + j].st == st::usable) {
-                    b.push_back(cols.prep.unit[j0 + j].z.data());
-                    jb.push_back(j);
-                }
+
+    bool lower_half(std::uint64_t gi, std::uint64_t gj) const { return diagonal_ && gj < gi; }
+
+    // The usable series of grid g: a from the rows, b from the columns, with their places.
+    void blas_pairs(std::size_t g, tile_buffers& buf) {
+        a_.clear(), b_.clear(), ia_.clear(), jb_.clear();
+        for (std::size_t i = 0; i < ni_; ++i)
+            if (rows_.prep.grid[i0_ + i] == static_cast<int>(g) && rows_.prep.state[i0_ + i] == st::usable) {
+                a_.push_back(rows_.prep.unit(i0_ + i));
+                ia_.push_back(i);
             }
-            if (a.empty() || b.empty()) continue;
-            const std::size_t n = rows.prep.grid_rep[g].size();
-            std::vector<double> r(a.size() * b.size());
-            unit_dot_block(a, b, n, r);
-            for (std::size_t x = 0; x < ia.size(); ++x)
-                for (std::size_t y = 0; y < jb.size(); ++y) {
-                    const std::size_t at = ia[x] * nj + jb[y];
-                    res[at].at_zero = {r[x * jb.size() + y], corr_status::ok, n};
-                    res[at].best = res[at].at_zero;
-                    done[at] = 1;
-                }
+        for (std::size_t j = 0; j < nj_; ++j) {
+            const int cg = cols_.prep.grid[j0_ + j];
+            if (cg >= 0 && grid_map_[static_cast<std::size_t>(cg)] == static_cast<int>(g) &&
+                cols_.prep.state[j0_ + j] == st::usable) {
+                b_.push_back(cols_.prep.unit(j0_ + j));
+                jb_.push_back(j);
+            }
+        }
+        if (a_.empty() || b_.empty()) return;
+        const std::size_t n = rows_.prep.grid_rep[g].size();
+        r_.resize(a_.size() * b_.size());
+        // A sub-tile on the diagonal of its block pairs its series with themselves.
+        if (diagonal_ && i0_ == j0_)
+            unit_dot_gram(a_, n, r_, scratch_);
+        else
+            unit_dot_block(a_, b_, n, r_, scratch_);
+        for (std::size_t x = 0; x < ia_.size(); ++x) {
+            const std::uint64_t gi = rows_.first + i0_ + ia_[x];
+            for (std::size_t y = 0; y < jb_.size(); ++y) {
+                const std::uint64_t gj = cols_.first + j0_ + jb_[y];
+                // The diagonal is correlate()'s exact 1 (other_pairs).
+                if (gi == gj || lower_half(gi, gj)) continue;
+                const std::size_t at = ia_[x] * nj_ + jb_[y];
+                const double r = r_[x * jb_.size() + y];
+                buf.r[at] = r;
+                buf.overlap[at] = static_cast<double>(n);
+                done_[at] = 1;
+                record_ok(ia_[x], jb_[y], gi, gj, r, n);
+            }
         }
     }
-    for (std::size_t i = 0; i < ni; ++i)
-        for (std::size_t j = 0; j < nj; ++j) {
-            const std::uint64_t gi = rows.first + i0 + i, gj = cols.first + j0 + j;
-            const std::size_t at = i * nj + j;
-            if (diagonal && gj < gi) continue;                                   // filled from its mirror
-            if (!rows.is_present(i0 + i) || !cols.is_present(j0 + j)) continue;  // stays NaN
-            if (done[at] && gi != gj) continue;  // r(x, x) comes from correlate(): exactly 1
-            const int rg = rows.prep.grid[i0 + i], cg = cols.prep.grid[j0 + j];
-            const bool one_grid = rg >= 0 && cg >= 0 && grid_map[static_cast<std::size_t>(cg)] == rg;
-            if (p.max_lag == 0 && one_grid &&
-                (rows.prep.unit[i0 + i].st == st::constant || cols.prep.unit[j0 + j].st == st::constant)) {
-                // Complete series on one grid, one of them constant: what correlate() says.
-                const std::size_t n = rows.series[i0 + i].size();
-                res[at].at_zero = {std::numeric_limits<double>::quiet_NaN(), corr_status::zero_variance, n};
-                res[at].best = res[at].at_zero;
-                continue;
+
+    void other_pairs(tile_buffers& buf) {
+        for (std::size_t i = 0; i < ni_; ++i)
+            for (std::size_t j = 0; j < nj_; ++j) {
+                const std::uint64_t gi = rows_.first + i0_ + i, gj = cols_.first + j0_ + j;
+                const std::size_t at = i * nj_ + j;
+                if (done_[at] || lower_half(gi, gj)) continue;
+                if (!rows_.is_present(i0_ + i) || !cols_.is_present(j0_ + j)) continue;  // stays NaN
+                const corr_result cr = pair_result(i, j, gi, gj);
+                buf.set(at, cr);
+                record(i, j, gi, gj, cr);
             }
-            res[at] = correlate(rows.series[i0 + i], cols.series[j0 + j], p, ws);
+    }
+
+    corr_result pair_result(std::size_t i, std::size_t j, std::uint64_t gi, std::uint64_t gj) {
+        const auto ri = rows_.prep.state[i0_ + i], cj = cols_.prep.state[j0_ + j];
+        const std::size_t n = rows_.series[i0_ + i].size();
+        corr_result cr;
+        if (p_.max_lag == 0 && gi == gj && ri == st::usable) {
+            // What correlate(x, x) gives a complete, varying series: exactly 1.
+            cr.at_zero = {1.0, corr_status::ok, n};
+        } else if (p_.max_lag == 0 && one_grid(i, j) && (ri == st::constant || cj == st::constant)) {
+            // Complete series on one grid, one of them constant: what correlate() says.
+            cr.at_zero = {std::numeric_limits<double>::quiet_NaN(), corr_status::zero_variance, n};
+        } else {
+            return correlate(rows_.series[i0_ + i], cols_.series[j0_ + j], p_, ws_);
         }
-}
+        cr.best = cr.at_zero;
+        return cr;
+    }
+
+    bool one_grid(std::size_t i, std::size_t j) const {
+        const int rg = rows_.prep.grid[i0_ + i], cg = cols_.prep.grid[j0_ + j];
+        return rg >= 0 && cg >= 0 && grid_map_[static_cast<std::size_t>(cg)] == rg;
+    }
+
+    // A pair of the BLAS products: ok at lag 0, `n` pairs.
+    void record_ok(std::size_t i, std::size_t j, std::uint64_t gi, std::uint64_t gj, double r, std::size_t n) {
+        if (target_.on_pair) {
+            corr_result cr;
+            cr.at_zero = {r, corr_status::ok, n};
+            cr.best = cr.at_zero;
+            target_.on_pair(gi, gj, cr);
+        }
+        if (target_.status_counts) ++(*target_.status_counts)[static_cast<std::size_t>(corr_status::ok)];
+        if (target_.top && target_.top->may_take(std::fabs(r)))
+            target_.top->offer({std::fabs(r), rows_.input_row(i0_ + i), cols_.input_row(j0_ + j),
+                                target_.row_offset + gi, target_.row_offset + gj, r, r, static_cast<std::int64_t>(n),
+                                0});
+    }
+
+    void record(std::size_t i, std::size_t j, std::uint64_t gi, std::uint64_t gj, const corr_result& cr) {
+        if (target_.on_pair) target_.on_pair(gi, gj, cr);
+        if (gi == gj) return;
+        if (target_.status_counts) ++(*target_.status_counts)[static_cast<std::size_t>(cr.at_zero.status)];
+        const corr_value& ranked = p_.max_lag > 0 ? cr.best : cr.at_zero;
+        if (target_.top && ranked.status == corr_status::ok)
+            target_.top->offer({std::fabs(ranked.r), rows_.input_row(i0_ + i), cols_.input_row(j0_ + j),
+                                target_.row_offset + gi, target_.row_offset + gj, cr.at_zero.r, cr.best.r,
+                                static_cast<std::int64_t>(cr.at_zero.pairs), cr.best_lag});
+    }
+
+    const corr_block& rows_;
+    const corr_block& cols_;
+    const bool diagonal_;
+    const corr_params& p_;
+    corr_tile_target& target_;
+    const std::vector<int> grid_map_;
+    std::size_t i0_ = 0, ni_ = 0, j0_ = 0, nj_ = 0;
+    corr_workspace ws_;
+    corr_dot_scratch scratch_;
+    std::vector<char> done_;
+    std::vector<double> r_;
+    std::vector<const double*> a_, b_;
+    std::vector<std::size_t> ia_, jb_;
+};
 
 // Sub-tiles follow the global grid of corr_sub_tile pair indices: from index g, the indices
 // up to the next multiple of corr_sub_tile, or the `left` there are.
@@ -122,10 +218,20 @@ std::size_t grid_piece(std::uint64_t g, std::size_t left) {
 corr_prepared_block prepare_block(const std::vector<series_view>& block, const corr_params& p) {
     corr_prepared_block pb;
     const std::size_t min_pairs = std::max<std::size_t>(p.min_overlap, 2);
+    std::size_t points = 0;
+    for (const auto& s : block) points += s.size();
+    reserve_huge(pb.values, points);
+    pb.values.resize(points);
+    std::size_t used = 0;
     for (const auto& s : block) {
-        pb.unit.push_back(make_unit_vector(s, p.method, min_pairs));
+        auto st = make_unit_vector(s, p.method, min_pairs, std::span(pb.values).subspan(used, s.size()));
+        // CBLAS counts in int: a longer series is left to correlate().
+        if (s.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) st = corr_unit_vector::state::other;
+        pb.state.push_back(st);
+        pb.offset.push_back(used);
+        if (st == corr_unit_vector::state::usable) used += s.size();
         int g = -1;
-        if (pb.unit.back().st != corr_unit_vector::state::other) {
+        if (st != corr_unit_vector::state::other) {
             for (std::size_t k = 0; k < pb.grid_rep.size() && g < 0; ++k)
                 if (same_grid(pb.grid_rep[k], s, p.align)) g = static_cast<int>(k);
             if (g < 0) {
@@ -135,6 +241,7 @@ corr_prepared_block prepare_block(const std::vector<series_view>& block, const c
         }
         pb.grid.push_back(g);
     }
+    pb.values.resize(used);
     return pb;
 }
 
@@ -164,46 +271,21 @@ std::vector<corr_pair_candidate> top_pairs_keeper::sorted() const {
 
 void correlate_tile(const corr_block& rows, const corr_block& cols, bool diagonal, const corr_params& p,
                     corr_tile_target& target, std::size_t row_begin, std::size_t row_end) {
-    corr_workspace ws;
+    sub_tile_pass pass(rows, cols, diagonal, p, target);
     tile_buffers buf, mirror;
-    std::vector<corr_result> res;
-    const auto grid_map = match_grids(rows.prep, cols.prep, p.align);
+    buf.parts = target.sinks.size();
     const std::uint64_t off = target.row_offset;
     row_end = std::min(row_end, rows.series.size());
     for (std::size_t i0 = row_begin; i0 < row_end;) {
         const std::size_t ni = grid_piece(rows.first + i0, row_end - i0);
         for (std::size_t j0 = diagonal ? i0 : 0; j0 < cols.series.size();) {
             const std::size_t nj = grid_piece(cols.first + j0, cols.series.size() - j0);
-            buf.resize(ni * nj);
-            sub_tile_results(rows, i0, ni, cols, j0, nj, grid_map, diagonal, p, ws, res);
-            for (std::size_t i = 0; i < ni; ++i) {
-                const std::uint64_t gi = rows.first + i0 + i;
-                for (std::size_t j = 0; j < nj; ++j) {
-                    const std::uint64_t gj = cols.first + j0 + j;
-                    if (diagonal && gj < gi) continue;  // filled from its mirror below
-                    const std::size_t at = i * nj + j;
-                    const corr_result& cr = res[at];
-                    buf.r[at] = cr.at_zero.r;
-                    buf.overlap[at] = static_cast<double>(cr.at_zero.pairs);
-                    buf.best_r[at] = cr.best.r;
-                    buf.lag[at] = static_cast<double>(cr.best_lag);
-                    if (!rows.is_present(i0 + i) || !cols.is_present(j0 + j)) continue;
-                    if (target.on_pair) target.on_pair(gi, gj, cr);
-                    if (gi == gj) continue;
-                    if (target.status_counts) ++(*target.status_counts)[static_cast<std::size_t>(cr.at_zero.status)];
-                    const corr_value& ranked = p.max_lag > 0 ? cr.best : cr.at_zero;
-                    if (target.top && ranked.status == corr_status::ok)
-                        target.top->offer({std::fabs(ranked.r), rows.input_row(i0 + i), cols.input_row(j0 + j),
-                                           off + gi, off + gj, cr.at_zero.r, cr.best.r,
-                                           static_cast<std::int64_t>(cr.at_zero.pairs), cr.best_lag});
-                }
-            }
+            pass.run(i0, ni, j0, nj, buf);
             if (diagonal && i0 == j0) {
                 // One square sub-tile holding both halves: complete it from the upper one.
                 buf.complete_lower(ni);
                 buf.write(target.sinks, off + rows.first + i0, cols.first + j0, ni, nj);
             } else {
-                mirror.resize(ni * nj);
                 mirror.mirror_of(buf, nj, ni);
                 buf.write(target.sinks, off + rows.first + i0, cols.first + j0, ni, nj);
                 mirror.write(target.sinks, off + cols.first + j0, rows.first + i0, nj, ni);

@@ -6,8 +6,9 @@
 //
 // Pair index: each series of a block has an index in the matrix's pair order (`first` + its
 // place in the block): its global row, or its variable within a context. The pair (i, j),
-// i <= j, is always computed as correlate(x_i, x_j), so its bits never depend on how the
-// blocks were cut; (j, i) is its mirror (same r, lag negated).
+// i <= j, is computed as correlate(x_i, x_j), or in the BLAS product of its sub-tile when both
+// are complete on one grid; either way its bits depend on the data only, as long as blocks
+// start on the grid of sub-tiles; (j, i) is its mirror (same r, lag negated).
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -21,17 +22,29 @@
 
 namespace tsbatch {
 
-/// Sub-tiles are this many pairs square and follow the global grid of pair indices, which is
-/// the result file's matrix chunk (staged.hpp, matrix_tile) when the matrix rows are pairs.
-inline constexpr std::size_t corr_sub_tile = 256;
+/// Sub-tiles are this many pairs square and follow the global grid of pair indices: two of
+/// the result file's matrix chunks (staged.hpp, matrix_tile) a side when the matrix rows are
+/// pairs, so a sub-tile is written as whole chunks. Each sub-tile's complete series on one
+/// grid meet in one BLAS product, whose bits depend on the whole product
+/// (correlation_dot.hpp): a caller must cut its blocks on this grid (the ring does, and a
+/// context's matrix is one block), so that every sub-tile is whole and its product the same
+/// on any rank count. 512 rather than 256: BLAS packs both sides of every product, and the
+/// packing took a fifth of the product time at 256 (N = 2,000, T = 10,000).
+inline constexpr std::size_t corr_sub_tile = 512;
 
 /// A block of series readied for the dot-product form (correlation_dot.hpp): each series'
-/// unit vector and the index of its time grid (series with identical time axes, or lengths
-/// when aligned by index, share one), with one representative per grid.
+/// state and unit vector, and the index of its time grid (series with identical time axes,
+/// or lengths when aligned by index, share one), with one representative per grid. The unit
+/// vectors lie one after the other in `values`, so consecutive usable series of one grid are
+/// the rows of one matrix, which the BLAS product reads in place.
 struct corr_prepared_block {
-    std::vector<corr_unit_vector> unit;
+    std::vector<corr_unit_vector::state> state;
+    std::vector<std::size_t> offset;  ///< start of series i's unit vector in `values` (usable only)
+    std::vector<double> values;
     std::vector<int> grid;
     std::vector<series_view> grid_rep;
+
+    const double* unit(std::size_t i) const noexcept { return values.data() + offset[i]; }
 };
 
 corr_prepared_block prepare_block(const std::vector<series_view>& block, const corr_params& p);
@@ -68,6 +81,10 @@ class top_pairs_keeper {
 public:
     explicit top_pairs_keeper(std::size_t limit) : limit_(limit) {}
     void offer(const corr_pair_candidate& c);
+    /// False when a candidate of this key cannot be kept (a quick test before building one).
+    bool may_take(double key) const noexcept {
+        return limit_ != 0 && (heap_.size() < limit_ || key >= heap_.front().key);
+    }
     std::vector<corr_pair_candidate> sorted() const;
 
 private:

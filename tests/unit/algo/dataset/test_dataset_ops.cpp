@@ -66,6 +66,19 @@ TEST_P(dataset_ops_ranks, correlation_is_the_same_on_any_rank_count) {
     }
 }
 
+TEST_P(dataset_ops_ranks, correlation_by_blas_is_the_same_on_any_rank_count) {
+    // Complete series on one grid take the BLAS products, whose bits depend on the whole
+    // product: 600 series make three sub-tile rows, and chunks of 7 series put the ranks'
+    // own rows off the grid of sub-tiles, so a product cut at a rank's rows would differ.
+    const auto in = grid_series(600, 40, false);
+    for (const char* params : {"{top_pairs: 10}", "{method: spearman, top_pairs: 0}"}) {
+        auto b = bind("correlation", params);
+        const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 7);
+        const auto many = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, GetParam(), 7);
+        test::expect_same_run(one, many, std::string("correlation ") + params);
+    }
+}
+
 TEST_P(dataset_ops_ranks, pca_is_the_same_on_any_rank_count) {
     // More rows than one kernel chunk (4096), so the fold crosses ranks.
     const auto in = grid_series(9, 9000, true);
