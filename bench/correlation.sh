@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Whole-process correlation against numpy, called by scripts/bench: a `tsbatch run` of one
+# correlation step (Pearson of every pair: the matrices r and overlap and the top pairs) on N
+# complete series x T points on one grid (bench/make_grid.py), against
+# bench/numpy_correlation.py (h5py read, numpy.corrcoef, h5py write of r) on one BLAS thread.
+# Both as a user times them, best of 3, page cache warm, with each rank's peak RSS; the two
+# r matrices are compared.
+#   bench/correlation.sh OUT_DIR RANKS...
+#   BENCH_CORR_WHOLE_N="2000 10000"   BENCH_CORR_T=10000
+# OpenBLAS picks its kernels by CPU model (README: determinism of correlation); an
+# OPENBLAS_CORETYPE set in the environment applies to both programs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=$(mkdir -p "$1" && cd "$1" && pwd); shift
+RANKS=${*:-1 2}
+LEN=${BENCH_CORR_T:-10000}
+T=$PWD/build/tsbatch
+
+secs() { /usr/bin/python3 -c 'import time; print(time.monotonic())'; }
+best() { grep . | sort -g | head -n 1; }
+
+cat > "$OUT/corr.yaml" <<'YAML'
+input: {path: grid.h5}
+steps:
+  - {name: corr, op: correlation, params: {top_pairs: 100}}
+output: {path: corr.h5}
+run: {progress_interval: 1h}
+YAML
+
+echo "## Correlation, whole process: tsbatch run vs h5py + numpy.corrcoef + h5py (one BLAS thread), T = $LEN"
+core=$(/usr/bin/python3 -c 'import ctypes
+f = ctypes.CDLL("libopenblas.so.0").openblas_get_corename; f.restype = ctypes.c_char_p; print(f().decode())')
+echo "(OpenBLAS runs its $core kernels here; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset})"
+printf "%6s %-24s %9s %10s %18s %14s\n" N command seconds "x numpy" "peak RSS MB/rank" "max |r diff|"
+for n in ${BENCH_CORR_WHOLE_N:-2000 10000}; do
+  (cd "$OUT" && /usr/bin/python3 "$OLDPWD/bench/make_grid.py" grid.h5 "$n" "$LEN")
+  cat "$OUT/grid.h5" >/dev/null
+  runs=""
+  for rep in 1 2 3; do
+    t0=$(secs)
+    OPENBLAS_NUM_THREADS=1 /usr/bin/time -f "%M" -o "$OUT/rss.numpy" \
+      /usr/bin/python3 bench/numpy_correlation.py "$OUT/grid.h5" "$OUT/numpy.h5"
+    runs+="$(awk "BEGIN{print $(secs) - $t0}")"$'\n'
+  done
+  numpy=$(best <<<"$runs")
+  printf "%6d %-24s %9.3f %10s %18s %14s\n" "$n" "numpy, 1 thread" "$numpy" "1.00x" \
+    "$(awk '{print int($1 / 1024)}' "$OUT/rss.numpy")" ""
+  for r in $RANKS; do
+    runs=""
+    for rep in 1 2 3; do
+      rm -f "$OUT"/rss.[0-9]*
+      t0=$(secs)
+      if [ "$r" = 1 ]; then
+        (cd "$OUT" && /usr/bin/time -f "%M" -o "$OUT/rss.0" "$T" run corr.yaml >/dev/null)
+      else
+        (cd "$OUT" && mpirun -n "$r" sh -c '/usr/bin/time -f "%M" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$OUT/rss" \
+          "$T" run corr.yaml >/dev/null)
+      fi
+      runs+="$(awk "BEGIN{print $(secs) - $t0}")"$'\n'
+    done
+    s=$(best <<<"$runs")
+    diff=$(/usr/bin/python3 -c 'import h5py, numpy as np, sys
+a = h5py.File(sys.argv[1])["corr/r"][()]; b = h5py.File(sys.argv[2])["r"][()]
+np.fill_diagonal(b, 1.0)
+print(f"{np.nanmax(np.abs(a - b)):.2e}")' "$OUT/corr.h5" "$OUT/numpy.h5")
+    printf "%6d %-24s %9.3f %10s %18s %14s\n" "$n" "tsbatch, $r rank(s)" "$s" \
+      "$(awk "BEGIN{printf \"%.2fx\", $numpy / $s}")" "$(cat "$OUT"/rss.[0-9]* | awk '{printf "%s%d", (NR > 1 ? "/" : ""), $1 / 1024}')" "$diff"
+  done
+done
+echo "(x numpy: numpy's seconds over tsbatch's; tsbatch writes r and overlap, numpy r only)"
+rm -f "$OUT/grid.h5" "$OUT/corr.h5" "$OUT/numpy.h5" "$OUT"/rss.*
