@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "build_info.hpp"
+#include "algo/kernels/blas.hpp"
 #include "core/time.hpp"
 #include "io/h5.hpp"
 #include "io/staged.hpp"
@@ -74,6 +75,7 @@ void write_provenance(staged_writer& out, const comm& c, const run_config& cfg, 
         {"input_mtime", file_mtime_iso(cfg.input.path)},
         {"hdf5_version", h5::library_version()},
         {"mpi_version", mpi_session::library_version()},
+        {"blas", blas_description()},
     };
     // Attribute writes are collective and must carry the same value on every rank.
     for (const auto& [k, v] : text_attrs) out.set_attr("/", k, c.broadcast(v));

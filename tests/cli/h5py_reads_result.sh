@@ -17,7 +17,7 @@ res = h5py.File("result.h5", "r")
 assert src.attrs["tsbatch_format"] == "tsbatch-series"
 assert res.attrs["tsbatch_format"] == "tsbatch-result"
 for key in ("tsbatch_version", "tsbatch_git", "config", "command_line", "start_time", "end_time",
-            "input_path", "input_size", "input_mtime", "hdf5_version", "mpi_version", "ranks"):
+            "input_path", "input_size", "input_mtime", "hdf5_version", "mpi_version", "blas", "ranks"):
     assert key in res.attrs, key
 assert int(res.attrs["ranks"]) == 2
 n = len(src["series/id"])

@@ -6,8 +6,9 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
-#include <mutex>
 #include <stdexcept>
+
+#include "algo/kernels/blas.hpp"
 
 namespace tsbatch {
 namespace {
@@ -21,14 +22,6 @@ const double* as_matrix(std::span<const double* const> rows, std::size_t n, std:
     if (buffer.size() < rows.size() * n) buffer.resize(rows.size() * n);
     for (std::size_t i = 0; i < rows.size(); ++i) std::memcpy(&buffer[i * n], rows[i], n * sizeof(double));
     return buffer.data();
-}
-
-// One BLAS thread per rank: the ranks are the parallelism, and a threaded product would
-// compete with the other ranks on the node for the same cores. The serial OpenBLAS build is
-// linked (cmake/tsbatch_blas.cmake); this also holds where the threaded one is loaded instead.
-void use_one_blas_thread() {
-    static std::once_flag once;
-    std::call_once(once, [] { openblas_set_num_threads(1); });
 }
 
 // CBLAS takes int sizes; prepare_block leaves longer series to correlate().
