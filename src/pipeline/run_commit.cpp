@@ -8,8 +8,8 @@
 #include <optional>
 #include <utility>
 
-#include "build_info.hpp"
 #include "algo/kernels/blas.hpp"
+#include "build_info.hpp"
 #include "core/time.hpp"
 #include "io/h5.hpp"
 #include "io/staged.hpp"
@@ -161,10 +161,13 @@ run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeli
         write_steps(*out, cfg, run.ex);
         timing.write_s = seconds_since(t0);
     });
-    const dataset_stage_inputs ds{cfg, pipeline, run.ex, run.chunk_rows, [&](std::vector<std::size_t>& rows) {
-                                      return read_source_again(c.rank(), plan, cfg, read, rows);
-                                  },
-                                  checkpoint};
+    const dataset_stage_inputs ds{
+        cfg,
+        pipeline,
+        run.ex,
+        run.chunk_rows,
+        [&](std::vector<std::size_t>& rows) { return read_source_again(c.rank(), plan, cfg, read, rows); },
+        checkpoint};
     for (auto& t : run_dataset_steps(c, ds, *out))
         o.steps.push_back({t.name, t.op, t.rows, t.points, 0, t.seconds, true});
     collective_section(c, [&] {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "algo/kernels/blas.hpp"
 #include "build_info.hpp"
 #include "core/error.hpp"
 #include "core/process_clock.hpp"
@@ -42,6 +43,18 @@ std::string read_config_text(const comm& c, const std::string& path) {
     return c.broadcast(text);
 }
 
+// A correlation step runs its products through OpenBLAS, whose choice of kernels the user
+// may need to correct (blas.hpp).
+void warn_about_blas_kernels(const comm& c, const run_config& cfg) {
+    if (!c.is_root()) return;
+    for (const auto& step : cfg.steps)
+        if (step.op == "correlation") {
+            const std::string hint = blas_kernel_hint();
+            if (!hint.empty()) std::fprintf(stderr, "tsbatch: warning: %s\n", hint.c_str());
+            return;
+        }
+}
+
 // Every phase is collective; rank 0 alone prints.
 int run_pipeline(const comm& c, const run_request& req) {
     const run_clock clock;
@@ -50,6 +63,7 @@ int run_pipeline(const comm& c, const run_request& req) {
     const run_config cfg = parse_run_config(read_config_text(c, req.config_path), req.config_path, req.overrides);
     const step_pipeline pipeline(cfg);
     check_publish_settings(cfg);  // fail before computing
+    warn_about_blas_kernels(c, cfg);
 
     run_input input = open_run_input(c, cfg, pipeline);
     const run_plan plan = plan_run(std::move(input.selection), input.file->counts(), pipeline, cfg, c.size());

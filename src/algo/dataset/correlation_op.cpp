@@ -65,8 +65,7 @@ ring_block align_to_sub_tiles(const comm& c, const std::vector<series_view>& own
     std::vector<std::vector<std::byte>> send(R);
     for (std::uint64_t q = 0; q < R; ++q) {
         const auto [from, to] = part(q);
-        if (q != me && from < to)
-            send[q] = pack_block(std::span(own).subspan(from - first_row, to - from), from);
+        if (q != me && from < to) send[q] = pack_block(std::span(own).subspan(from - first_row, to - from), from);
     }
     auto got = c.alltoallv(std::move(send));
     ring_block b;
@@ -130,7 +129,8 @@ void correlate_all_pairs(const correlation_settings& s, const dataset_input& in,
             correlate_tile(rows, cols, false, s.corr, target, begin, end);
         }
         if (step < R / 2)
-            visiting = pass_on(c, step == 0 ? own.series : visiting.views(), step == 0 ? own.first : visiting.first_row);
+            visiting =
+                pass_on(c, step == 0 ? own.series : visiting.views(), step == 0 ? own.first : visiting.first_row);
     }
     finish_pair_outputs(c, s, status_counts, top, batch.meta, in.first_row, out);
 }

@@ -74,7 +74,11 @@ class sub_tile_pass {
 public:
     sub_tile_pass(const corr_block& rows, const corr_block& cols, bool diagonal, const corr_params& p,
                   corr_tile_target& target)
-        : rows_(rows), cols_(cols), diagonal_(diagonal), p_(p), target_(target),
+        : rows_(rows),
+          cols_(cols),
+          diagonal_(diagonal),
+          p_(p),
+          target_(target),
           grid_map_(match_grids(rows.prep, cols.prep, p.align)) {}
 
     void run(std::size_t i0, std::size_t ni, std::size_t j0, std::size_t nj, tile_buffers& buf) {

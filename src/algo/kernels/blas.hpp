@@ -15,4 +15,10 @@ void use_one_blas_thread();
 /// bits for the same binary, CPU type and this string (README: determinism of correlation).
 std::string blas_description();
 
+/// Empty, or a sentence for the user when OpenBLAS did not recognise this CPU and fell back
+/// to generic SSE kernels although the CPU runs AVX2 + FMA or AVX-512 (OpenBLAS picks kernels
+/// by CPU model, and a virtual machine or a newer CPU may hide or lack one): the products then
+/// run at about half their speed, and OPENBLAS_CORETYPE names the kernels to use.
+std::string blas_kernel_hint();
+
 }  // namespace tsbatch

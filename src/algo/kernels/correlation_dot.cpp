@@ -114,7 +114,8 @@ void unit_dot_gram(std::span<const double* const> a, std::size_t n, std::span<do
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, m, ni, 1.0, A, ni, 0.0, out.data(), m);
     for (std::size_t i = 0; i < na; ++i) {
         out[i * na + i] = std::clamp(out[i * na + i], -1.0, 1.0);
-        for (std::size_t j = i + 1; j < na; ++j) out[j * na + i] = out[i * na + j] = std::clamp(out[i * na + j], -1.0, 1.0);
+        for (std::size_t j = i + 1; j < na; ++j)
+            out[j * na + i] = out[i * na + j] = std::clamp(out[i * na + j], -1.0, 1.0);
     }
 }
 

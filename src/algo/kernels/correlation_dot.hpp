@@ -46,8 +46,7 @@ struct corr_unit_vector {
 /// max(min_overlap, 2): a shorter series is `other`.
 corr_unit_vector make_unit_vector(series_view x, corr_method method, std::size_t min_pairs);
 /// The same into `z` (x.size() values, written only where the result is usable).
-corr_unit_vector::state make_unit_vector(series_view x, corr_method method, std::size_t min_pairs,
-                                         std::span<double> z);
+corr_unit_vector::state make_unit_vector(series_view x, corr_method method, std::size_t min_pairs, std::span<double> z);
 
 /// Where unit_dot_block gathers vectors that are not already rows of one matrix; kept by the
 /// caller across calls, so a tile never faults in fresh memory.

@@ -32,7 +32,8 @@ series_batch grid_series(std::size_t n, std::size_t points, bool with_nan, std::
     for (std::size_t i = 0; i < n; ++i) {
         auto sink = batch.open_series({"s" + std::to_string(i), "m", "", i});
         for (std::size_t t = 0; t < points; ++t) {
-            double v = (i % 2 ? f1[t] : f2[t]) * (1.0 + 0.1 * static_cast<double>(i)) + noise(g) + 1e3 * static_cast<double>(i % 3);
+            double v = (i % 2 ? f1[t] : f2[t]) * (1.0 + 0.1 * static_cast<double>(i)) + noise(g) +
+                       1e3 * static_cast<double>(i % 3);
             if (with_nan && (t * 7 + i * 3) % 41 == 0) v = std::nan("");
             sink.push(static_cast<std::int64_t>(t) * 3600000, v);
         }
@@ -56,8 +57,8 @@ class dataset_ops_ranks : public ::testing::TestWithParam<int> {};
 
 TEST_P(dataset_ops_ranks, correlation_is_the_same_on_any_rank_count) {
     const auto in = grid_series(23, 80, true);
-    for (const char* params : {"{max_lag: 2, top_pairs: 15}", "{method: spearman, min_overlap: 75}",
-                               "{align: index, top_pairs: 0}"}) {
+    for (const char* params :
+         {"{max_lag: 2, top_pairs: 15}", "{method: spearman, min_overlap: 75}", "{align: index, top_pairs: 0}"}) {
         auto b = bind("correlation", params);
         // Chunks of 2 series: 12 chunks, so every rank of 8 gets some.
         const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 2);
@@ -123,7 +124,8 @@ TEST(correlation_op, matrix_is_the_kernel_on_every_pair_mirrored) {
     const auto& best = run.matrices[3].values;
     double previous = 2.0;
     for (std::size_t k = 0; k < 5; ++k) {
-        const auto a = static_cast<std::size_t>(top.columns[2].ints[k]), c = static_cast<std::size_t>(top.columns[3].ints[k]);
+        const auto a = static_cast<std::size_t>(top.columns[2].ints[k]),
+                   c = static_cast<std::size_t>(top.columns[3].ints[k]);
         ASSERT_LT(a, c);
         const double v = std::fabs(best[a * 11 + c]);
         EXPECT_LE(v, previous);
@@ -136,7 +138,8 @@ TEST(correlation_op, matrix_is_the_kernel_on_every_pair_mirrored) {
     for (std::size_t k = 0; k < 5; ++k) taken.insert({top.columns[2].ints[k], top.columns[3].ints[k]});
     for (std::size_t i = 0; i < 11; ++i)
         for (std::size_t j = i + 1; j < 11; ++j)
-            if (!taken.count({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)}) && !std::isnan(best[i * 11 + j])) {
+            if (!taken.count({static_cast<std::int64_t>(i), static_cast<std::int64_t>(j)}) &&
+                !std::isnan(best[i * 11 + j])) {
                 EXPECT_LE(std::fabs(best[i * 11 + j]), previous) << i << "," << j;
             }
 }
@@ -168,12 +171,15 @@ TEST(kmeans_op, equals_the_one_process_kernel_on_the_same_chunk_grid) {
     p.chunk_rows = 8;
     const auto want = kmeans(x, 12, p);
     test::expect_same_bits(run.matrices[1].values, want.centroids, "centroids");
-    for (std::size_t i = 0; i < in.size(); ++i) EXPECT_EQ(run.tables[0].columns[0].ints[i], static_cast<std::int64_t>(want.labels[i]));
+    for (std::size_t i = 0; i < in.size(); ++i)
+        EXPECT_EQ(run.tables[0].columns[0].ints[i], static_cast<std::int64_t>(want.labels[i]));
     EXPECT_TRUE(test::same_bits(run.matrices[1].number_attrs.at("inertia"), want.inertia));
 }
 
 TEST(kmeans_op, clusters_table_columns) {
-    table_batch t({{"a", column_type::float64, "", ""}, {"b", column_type::int64, "", ""}, {"name", column_type::string, "", ""}});
+    table_batch t({{"a", column_type::float64, "", ""},
+                   {"b", column_type::int64, "", ""},
+                   {"name", column_type::string, "", ""}});
     for (int i = 0; i < 30; ++i) {
         t.meta.push_back({"s" + std::to_string(i), "m", "", static_cast<std::uint64_t>(i)});
         row_sink row(t);
@@ -206,7 +212,8 @@ TEST(dataset_ops_errors, pca_names_the_first_series_off_the_grid) {
             run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, ranks, 2);
             FAIL() << "no error";
         } catch (const std::exception& e) {
-            EXPECT_NE(std::string(e.what()).find("series 's4' (row 4) does not share the timestamps of 's0'"), std::string::npos)
+            EXPECT_NE(std::string(e.what()).find("series 's4' (row 4) does not share the timestamps of 's0'"),
+                      std::string::npos)
                 << e.what();
         }
     }
@@ -231,7 +238,8 @@ TEST(dataset_ops_errors, kmeans_values_with_nan_names_series_and_time) {
         run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 3, 2);
         FAIL() << "no error";
     } catch (const std::exception& e) {
-        EXPECT_NE(std::string(e.what()).find("has a missing or non-finite value at 1970-01-0"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("has a missing or non-finite value at 1970-01-0"), std::string::npos)
+            << e.what();
     }
 }
 

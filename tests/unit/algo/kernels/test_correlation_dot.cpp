@@ -37,7 +37,9 @@ std::vector<owned_series> random_series(std::size_t count, std::size_t n, std::u
     return out;
 }
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(double a, double b) {
+    return std::memcmp(&a, &b, sizeof a) == 0;
+}
 
 // Unit vectors of `s` as the rows of one matrix, and pointers to them.
 struct unit_rows {
