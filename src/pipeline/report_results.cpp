@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "io/result_reader.hpp"
+#include "io/staged.hpp"
 #include "pipeline/executor.hpp"
 
 namespace tsbatch {
@@ -174,7 +175,12 @@ report_heatmap read_correlation(const result_file& f, const std::string& step, c
     const std::uint64_t n = m.rows();
     if (m.cols() != n) throw input_error(f.path() + ":/" + step + "/" + name + " is not square");
     heatmap_reducer reducer(n);
-    const std::uint64_t strip = reducer.rows_per_strip();
+    // Strips of whole rows of the file's chunks where those fit in 64 MiB: HDF5 then reads
+    // each chunk once, where strips that cut chunks read every chunk two or three times (1.3 s
+    // of the report on a 10,000 x 10,000 matrix).
+    std::uint64_t strip = reducer.rows_per_strip();
+    if (matrix_tile * n * sizeof(double) <= (std::uint64_t{64} << 20))
+        strip = std::max(matrix_tile, strip / matrix_tile * matrix_tile);
     for (std::uint64_t r = 0; r < n; r += strip) {
         const std::uint64_t rows = std::min(strip, n - r);
         reducer.add_rows(r, rows, m.read_rows(r, rows));
