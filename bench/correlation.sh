@@ -51,10 +51,10 @@ for n in ${BENCH_CORR_WHOLE_N:-2000 10000}; do
       rm -f "$OUT"/rss.[0-9]*
       t0=$(secs)
       if [ "$r" = 1 ]; then
-        (cd "$OUT" && /usr/bin/time -f "%M" -o "$OUT/rss.0" "$T" run corr.yaml >/dev/null)
+        (cd "$OUT" && /usr/bin/time -f "%M" -o "$OUT/rss.0" "$T" run corr.yaml >/dev/null 2>"$OUT/stderr.txt")
       else
         (cd "$OUT" && mpirun -n "$r" sh -c '/usr/bin/time -f "%M" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$OUT/rss" \
-          "$T" run corr.yaml >/dev/null)
+          "$T" run corr.yaml >/dev/null 2>"$OUT/stderr.txt")
       fi
       runs+="$(awk "BEGIN{print $(secs) - $t0}")"$'\n'
     done
@@ -68,4 +68,5 @@ print(f"{np.nanmax(np.abs(a - b)):.2e}")' "$OUT/corr.h5" "$OUT/numpy.h5")
   done
 done
 echo "(x numpy: numpy's seconds over tsbatch's; tsbatch writes r and overlap, numpy r only)"
-rm -f "$OUT/grid.h5" "$OUT/corr.h5" "$OUT/numpy.h5" "$OUT"/rss.*
+grep -m 1 "warning" "$OUT/stderr.txt" || true
+rm -f "$OUT/grid.h5" "$OUT/corr.h5" "$OUT/numpy.h5" "$OUT"/rss.* "$OUT/stderr.txt"
