@@ -51,10 +51,10 @@ for n in ${BENCH_CORR_WHOLE_N:-2000 10000}; do
       rm -f "$OUT"/rss.[0-9]*
       t0=$(secs)
       if [ "$r" = 1 ]; then
-        (cd "$OUT" && /usr/bin/time -f "%M" -o "$OUT/rss.0" "$T" run corr.yaml >/dev/null 2>"$OUT/stderr.txt")
+        (cd "$OUT" && /usr/bin/time -f "%M" -o "$OUT/rss.0" "$T" run corr.yaml >/dev/null 2>"$OUT/stderr.txt") || { cat "$OUT/stderr.txt"; exit 1; }
       else
         (cd "$OUT" && mpirun -n "$r" sh -c '/usr/bin/time -f "%M" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$OUT/rss" \
-          "$T" run corr.yaml >/dev/null 2>"$OUT/stderr.txt")
+          "$T" run corr.yaml >/dev/null 2>"$OUT/stderr.txt") || { cat "$OUT/stderr.txt"; exit 1; }
       fi
       runs+="$(awk "BEGIN{print $(secs) - $t0}")"$'\n'
     done
