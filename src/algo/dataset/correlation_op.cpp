@@ -4,13 +4,13 @@
 //
 // Without `group_by` (one context): the N x N matrix of every pair of series.
 // Distribution: rank r holds block r, consecutive rows that start on the grid of sub-tiles
-// (multiples of corr_sub_tile rows; the rows a rank read are moved to the rank whose block
-// holds them first). The blocks travel round a ring:
-// at step s (s = 0 .. R/2) rank r holds block (r + s) mod R and computes the tile of its own
-// block against it, then passes it to rank r - 1. Each unordered pair of blocks meets exactly
-// once (for even R the step R/2 pairs r with r + R/2, and each of the two computes half of
-// the tile's rows), so the work is balanced and a rank holds at most two blocks: memory per rank grows with the
-// data it holds, not with N^2. Tiles are cut into sub-tiles of `sub_tile` x `sub_tile` pairs
+// (multiples of corr_sub_tile rows; the rows a rank read are first moved to the rank whose
+// block holds them). The blocks travel round a ring: at step s (s = 0 .. R/2) rank r holds
+// block (r + s) mod R and computes the tile of its own block against it, then passes it to
+// rank r - 1. Each unordered pair of blocks meets exactly once (for even R the step R/2 pairs
+// r with r + R/2, and each of the two computes half of the tile's rows), so the work is
+// balanced and a rank holds at most two blocks: memory per rank grows with the data it
+// holds, not with N^2. Tiles are cut into sub-tiles of corr_sub_tile x corr_sub_tile pairs
 // that go to the matrix sink as soon as they are computed (correlation_tiles.hpp).
 //
 // Rank-count independence: the pair of global rows i < j is always computed as
