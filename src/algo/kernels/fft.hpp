@@ -24,21 +24,20 @@
 // in place on the caller's buffers and allocate nothing.
 //
 // Why not FFTW (measured 2026-12-06 with Debian's libfftw3 3.3.10, r2c/c2r plans cached per
-// size, on the 2-core AVX-512 VM of BENCHMARKS.md, shared, load 1-5; the benchmarks are kept on
-// branch fftw-mass-experiment). FFTW's transforms are 2-3x faster: a forward transform, product
-// and inverse of 512 real points (the overlap-save block of a pattern of 100) take 1.5 us with
-// FFTW_ESTIMATE against 4.2 us here (16384 points: 106 against 231 us). But MASS spends most of
-// its time outside the FFT (window statistics, distances, top-k): the pattern_search kernel on
-// 10 M points is 15-18 % faster with FFTW (0.25 against 0.30 s, alike for series of 1,000,
-// 10,000 and 100,000 points, since the block stays 512 points), and a whole `tsbatch run` of
-// bench/dataset.sh's pattern_search (1,000 series x 10,000 points, 1 rank, 100 alternated runs)
-// 8-11 % on the step and 6 % on the process (0.75 against 0.80 s best, 0.99 against 1.06 s
-// median). For that, FFTW would bring a GPL-2+ library into the binary and the container,
-// results whose last bits depend on the CPU (FFTW picks its SIMD codelets at run time), and
-// with FFTW_MEASURE plans that can differ between ranks (so bits that depend on the rank count)
-// and 0.2 s of planning per size and rank. The two are as accurate: the worst error of a
-// block's dot products is 0.03-0.1 eps log2(N) |x| |q| for both (N = 64..65536), and the
-// distance profiles differed by at most 1.3e-12 relative.
+// size, on the 2-core AVX-512 VM of BENCHMARKS.md, shared, load 1-5). FFTW's transforms are
+// 2-3x faster: a forward transform, product and inverse of 512 real points (the overlap-save
+// block of a pattern of 100) take 1.5 us with FFTW_ESTIMATE against 4.2 us here (16384 points:
+// 106 against 231 us). But MASS spends most of its time outside the FFT (window statistics,
+// distances, top-k): the pattern_search kernel on 10 M points is 15-18 % faster with FFTW (0.25
+// against 0.30 s, alike for series of 1,000, 10,000 and 100,000 points, since the block stays
+// 512 points), and a whole `tsbatch run` of bench/dataset.sh's pattern_search (1,000 series x
+// 10,000 points, 1 rank, 100 alternated runs) 8-11 % on the step and 6 % on the process (0.75
+// against 0.80 s best, 0.99 against 1.06 s median). For that, FFTW would bring a GPL-2+ library
+// into the binary and the container, results whose last bits depend on the CPU (FFTW picks its
+// SIMD codelets at run time), and with FFTW_MEASURE plans that can differ between ranks (so
+// bits that depend on the rank count) and 0.2 s of planning per size and rank. The two are as
+// accurate: the worst error of a block's dot products is 0.03-0.1 eps log2(N) |x| |q| for both
+// (N = 64..65536), and the distance profiles differed by at most 1.3e-12 relative.
 #include <complex>
 #include <cstddef>
 #include <cstdint>
