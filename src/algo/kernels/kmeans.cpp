@@ -13,6 +13,7 @@
 #include <string>
 
 #include "algo/kernels/vector_lanes.hpp"
+#include "core/chunk_tree.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {
@@ -66,21 +67,23 @@ std::vector<kmeans_candidate> farthest_rows(std::span<const double> x, std::size
     return out;
 }
 
-// One assignment pass over all rows, folded chunk by chunk.
+// One assignment pass over all rows: each chunk assigned and summed, the chunks' partials
+// combined over the chunk tree, as the distributed operator combines them.
 kmeans_partial assign_pass(std::span<const double> x, std::size_t d, std::size_t k, std::size_t chunk_rows,
                            std::span<const double> centroids, std::vector<std::size_t>& labels,
                            std::vector<double>& dist2, std::span<const std::size_t> previous) {
     const std::size_t n = labels.size();
-    kmeans_partial total(k, d);
-    for (std::size_t from = 0; from < n; from += chunk_rows) {
-        const std::size_t m = std::min(chunk_rows, n - from);
-        const auto lab = std::span<std::size_t>(labels).subspan(from, m);
-        const auto d2 = std::span<double>(dist2).subspan(from, m);
-        const auto xs = x.subspan(from * d, m * d);
-        kmeans_assign(xs, d, centroids, lab, d2);
-        total.combine(
-            kmeans_accumulate(xs, d, k, from, lab, d2, previous.empty() ? previous : previous.subspan(from, m)));
-    }
+    kmeans_partial total = fold_chunk_tree<kmeans_partial>(
+        (n + chunk_rows - 1) / chunk_rows,
+        [&](std::size_t q) {
+            const std::size_t from = q * chunk_rows, m = std::min(chunk_rows, n - from);
+            const auto lab = std::span<std::size_t>(labels).subspan(from, m);
+            const auto d2 = std::span<double>(dist2).subspan(from, m);
+            const auto xs = x.subspan(from * d, m * d);
+            kmeans_assign(xs, d, centroids, lab, d2);
+            return kmeans_accumulate(xs, d, k, from, lab, d2, previous.empty() ? previous : previous.subspan(from, m));
+        },
+        combine_kmeans_partials);
     check_kmeans_inertia(total);
     return total;
 }
@@ -200,6 +203,10 @@ void kmeans_partial::combine(const kmeans_partial& next) {
     farthest.insert(farthest.end(), next.farthest.begin(), next.farthest.end());
     std::sort(farthest.begin(), farthest.end(), farther);
     if (farthest.size() > 2 * k) farthest.resize(2 * k);
+}
+
+void combine_kmeans_partials(kmeans_partial& left, const kmeans_partial& right) {
+    left.combine(right);
 }
 
 kmeans_partial kmeans_accumulate(std::span<const double> x, std::size_t d, std::size_t k, std::size_t first_row,

@@ -10,7 +10,10 @@
 // assignment pass (the inertia) and by kmeans_update (the centroids).
 //
 // Definitions (each step is deterministic; every sum is a left fold in row order within a
-// chunk of `chunk_rows` rows from row 0, then a left fold over chunks in chunk order):
+// chunk of `chunk_rows` rows from row 0; the Lloyd sums (counts, centroid sums, inertia) of
+// the chunks are then combined over the chunk tree of core/chunk_tree.hpp, a pairwise tree
+// fixed by the chunk count, and the k-means++ sums of D2 by a left fold over the chunks in
+// chunk order):
 // - Random numbers: std::mt19937_64. A uniform double in [0, 1) is (g() >> 11) * 2^-53
 //   (std::uniform_real_distribution and std::discrete_distribution are implementation-defined).
 //   Restart r (0-based) is seeded with the r-th output of std::mt19937_64(seed).
@@ -36,10 +39,14 @@
 // - Restarts: n_init runs; the lowest inertia wins, ties -> the earlier run.
 //
 // Distributed use (rows split across ranks along the chunk grid): kmeans_assign per row;
-// kmeans_accumulate per chunk; combine the partials in chunk order (gather them, or pass the
-// running fold from rank to rank); kmeans_update on the total, identical on every rank. For
-// k-means++, gather the chunk sums of D2 (kmeans_fold), pick the chunk with
-// kmeanspp_choose_chunk, and let its owner pick the row with kmeanspp_choose_in_chunk.
+// kmeans_accumulate per chunk; combine the partials over the chunk tree with
+// combine_kmeans_partials (each rank folds the tree's whole nodes within its chunks, and the
+// nodes are gathered: parallel/ordered_reduce.hpp's reduce_chunk_tree); kmeans_update on the
+// total, identical on every rank. The tree, not a left fold in chunk order, because a left
+// fold across ranks is a chain in which each rank waits for the one before. For k-means++,
+// gather the chunk sums of D2 (kmeans_fold; one number per chunk, so gathering them costs
+// nothing), pick the chunk with kmeanspp_choose_chunk, and let its owner pick the row with
+// kmeanspp_choose_in_chunk.
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -113,10 +120,13 @@ struct kmeans_partial {
 
     kmeans_partial() = default;
     kmeans_partial(std::size_t k_, std::size_t d_);
-    /// Merges the sums of the rows that follow (the next chunk). The candidate list is exact,
-    /// so only the sums depend on the order.
+    /// Merges the sums of the rows that follow (the next chunks). The candidate list is exact,
+    /// so only the sums depend on the grouping.
     void combine(const kmeans_partial& next);
 };
+
+/// left.combine(right): the combination step of the chunk tree.
+void combine_kmeans_partials(kmeans_partial& left, const kmeans_partial& right);
 
 /// The partial sums of one chunk: rows of x are global rows first_row, first_row + 1, ...;
 /// labels and dist2 from kmeans_assign; previous_labels (same length, or empty: none) for

@@ -15,6 +15,7 @@
 
 #include "algo/kernels/kmeans.hpp"
 #include "algo/params.hpp"
+#include "core/chunk_tree.hpp"
 #include "core/error.hpp"
 #include "fixture_io.hpp"
 
@@ -322,19 +323,26 @@ kmeans_result simulated_ranks(std::span<const double> x, std::size_t d, const km
     res.centroids = centres;
     res.labels.assign(n, 0);
     std::vector<std::size_t> previous;
+    // Each rank folds the chunk tree's whole nodes within its chunks; the nodes of all ranks,
+    // in rank order, are combined into the root.
     const auto pass = [&](const std::vector<double>& cent) {
-        kmeans_partial running(p.k, d);
+        const auto leaf = [&](std::size_t b) {
+            const auto [lo, hi] = rows_of(b);
+            const auto lab = std::span<std::size_t>(res.labels).subspan(lo, hi - lo);
+            const auto w = std::span<double>(d2).subspan(lo, hi - lo);
+            const auto xs = x.subspan(lo * d, (hi - lo) * d);
+            kmeans_assign(xs, d, cent, lab, w);
+            const std::span<const std::size_t> prev = previous.empty() ? std::span<const std::size_t>() : std::span<const std::size_t>(previous).subspan(lo, hi - lo);
+            return kmeans_accumulate(xs, d, p.k, lo, lab, w, prev);
+        };
+        std::vector<chunk_tree_node> nodes;
+        std::vector<kmeans_partial> folded;
         for (std::size_t r = 0; r < ranks; ++r)
-            for (std::size_t b = first_chunk[r]; b < first_chunk[r + 1]; ++b) {
-                const auto [lo, hi] = rows_of(b);
-                const auto lab = std::span<std::size_t>(res.labels).subspan(lo, hi - lo);
-                const auto w = std::span<double>(d2).subspan(lo, hi - lo);
-                const auto xs = x.subspan(lo * d, (hi - lo) * d);
-                kmeans_assign(xs, d, cent, lab, w);
-                const std::span<const std::size_t> prev = previous.empty() ? std::span<const std::size_t>() : std::span<const std::size_t>(previous).subspan(lo, hi - lo);
-                running.combine(kmeans_accumulate(xs, d, p.k, lo, lab, w, prev));
+            for (const auto& node : chunk_tree_cover(chunks, first_chunk[r], first_chunk[r + 1])) {
+                nodes.push_back(node);
+                folded.push_back(fold_chunk_tree_node<kmeans_partial>(chunks, node, leaf, combine_kmeans_partials));
             }
-        return running;
+        return finish_chunk_tree<kmeans_partial>(chunks, nodes, std::move(folded), combine_kmeans_partials);
     };
     kmeans_partial current = pass(res.centroids);
     while (res.iterations < p.max_iter) {
