@@ -1,6 +1,6 @@
 // The dataset-wide `kmeans` operator: one feature vector per series (its values, its PAA
 // means, or numeric columns of an earlier table step), clustered by the kmeans kernel's
-// procedure with every sum folded over the run's chunks in chunk order.
+// procedure with every sum combined over the run's chunks as the kernel combines them.
 //
 // Distribution: rows stay where they are. Each rank assigns its rows and accumulates one
 // partial per chunk; the partials are combined over the chunk tree (reduce_chunk_tree,

@@ -1,7 +1,7 @@
 #pragma once
 // Kernels of the dataset-wide `pca` operator: M series sharing their timestamps are the
 // columns of a T x M matrix (rows = timestamps). No MPI here: the distributed operator
-// computes partial sums per chunk of rows and reduces them in chunk order.
+// computes partial sums per chunk of rows and combines them over the chunk tree.
 //
 // Missing values: a row (timestamp) is complete when all M values are finite. Rows with NaN
 // (or +-inf) in any series are left out of the covariance (listwise deletion, counted in
