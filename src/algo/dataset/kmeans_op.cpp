@@ -66,7 +66,6 @@ std::vector<std::byte> encode_partial(const kmeans_partial& p) {
         w.pod(f.dist2);
         w.pod(static_cast<std::uint64_t>(f.row));
         w.pod(static_cast<std::uint64_t>(f.label));
-        w.array(f.features);
     }
     return w.take();
 }
@@ -86,8 +85,7 @@ kmeans_partial decode_partial(std::span<const std::byte> bytes) {
         f.dist2 = r.pod<double>();
         f.row = static_cast<std::size_t>(r.pod<std::uint64_t>());
         f.label = static_cast<std::size_t>(r.pod<std::uint64_t>());
-        f.features = r.array<double>();
-        p.farthest.push_back(std::move(f));
+        p.farthest.push_back(f);
     }
     return p;
 }
@@ -275,11 +273,22 @@ private:
         const std::size_t rows = in.rows();
         r.labels.assign(rows, 0);
         r.dist2.assign(rows, 0.0);
-        kmeans_lloyd(r, rows, s_.p,
-                     [&](std::span<const double> centroids, std::vector<std::size_t>& labels,
-                         std::span<const std::size_t> previous) {
-                         return assign_pass(c, f, chunks, chunk_first, share, centroids, labels, r.dist2, previous);
-                     });
+        kmeans_lloyd(
+            r, rows, s_.p,
+            [&](std::span<const double> centroids, std::vector<std::size_t>& labels,
+                std::span<const std::size_t> previous) {
+                return assign_pass(c, f, chunks, chunk_first, share, centroids, labels, r.dist2, previous);
+            },
+            [&](std::span<const std::size_t> reseed) {
+                // Collective, and every rank asks for the same rows: they come from the
+                // total, which is the same on every rank.
+                std::vector<double> out;
+                for (const std::size_t row : reseed) {
+                    const auto v = row_of_matrix(c, f.x, f.d, in.first_row, row);
+                    out.insert(out.end(), v.begin(), v.end());
+                }
+                return out;
+            });
         return r;
     }
 

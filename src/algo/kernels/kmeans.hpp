@@ -101,12 +101,14 @@ double kmeans_fold(std::span<const double> w) noexcept;
 void kmeans_assign(std::span<const double> x, std::size_t d, std::span<const double> centroids,
                    std::span<std::size_t> labels, std::span<double> dist2);
 
-/// A candidate for re-seeding an empty cluster.
+/// A candidate for re-seeding an empty cluster. Its features are not carried: a partial
+/// holds 2k candidates, which with their d features each would be twice the size of its
+/// k x d sums, copied into every chunk's partial and every combination, yet needed only when
+/// a cluster is empty; kmeans_update asks for those few rows.
 struct kmeans_candidate {
     double dist2 = 0.0;  ///< to its assigned centroid
     std::size_t row = 0;
     std::size_t label = 0;
-    std::vector<double> features;
 };
 
 /// Partial sums of the update step over some rows.
@@ -142,22 +144,31 @@ bool kmeans_converged(const kmeans_partial& before, const kmeans_partial& after,
 /// Throws input_error when the folded inertia is not finite (features too large).
 void check_kmeans_inertia(const kmeans_partial& total);
 
+/// The rows that re-seed the empty clusters of `total`, in the order kmeans_update takes
+/// them; empty when no cluster is empty. Depends only on the counts and the candidates.
+std::vector<std::size_t> kmeans_reseed_rows(const kmeans_partial& total);
+
 /// New centroids (k x d) from the folded partial sums, empty clusters re-seeded.
-std::vector<double> kmeans_update(const kmeans_partial& total);
+/// `reseed_features` holds the d features of each row of kmeans_reseed_rows(total), in order.
+std::vector<double> kmeans_update(const kmeans_partial& total, std::span<const double> reseed_features);
 
 /// Lloyd's iterations, as the one-process and the distributed k-means both run them. From
 /// r.centroids (the k-means++ seeds) and r.labels (`rows` entries), `assign(centroids,
 /// labels, previous)` runs one assignment pass, relabelling every row and returning the
 /// folded partial sums (`previous`: the labels before, empty on the first pass); then the
 /// centroids are updated from the total and rows assigned again, until kmeans_converged or
-/// p.max_iter updates. Sets r.centroids, r.labels, r.iterations, r.converged, r.inertia.
-template <class Result, class AssignPass>
-void kmeans_lloyd(Result& r, std::size_t rows, const kmeans_params& p, AssignPass&& assign) {
+/// p.max_iter updates. `features_of(rows)` returns the features of the given global rows,
+/// one after another: those that re-seed empty clusters, asked for only when there are some.
+/// Sets r.centroids, r.labels, r.iterations, r.converged, r.inertia.
+template <class Result, class AssignPass, class FeaturesOf>
+void kmeans_lloyd(Result& r, std::size_t rows, const kmeans_params& p, AssignPass&& assign, FeaturesOf&& features_of) {
     std::vector<std::size_t> previous;
     kmeans_partial current =
         assign(std::span<const double>(r.centroids), r.labels, std::span<const std::size_t>(previous));
     while (r.iterations < p.max_iter) {
-        std::vector<double> next_centroids = kmeans_update(current);
+        const std::vector<std::size_t> reseed = kmeans_reseed_rows(current);
+        std::vector<double> next_centroids = kmeans_update(
+            current, reseed.empty() ? std::vector<double>() : features_of(std::span<const std::size_t>(reseed)));
         previous.swap(r.labels);
         r.labels.resize(rows);
         kmeans_partial next =

@@ -200,8 +200,12 @@ TEST(Kmeans, EmptyClusterIsReseededWithTheFarthestRow) {
     const std::vector<double> d2{1, 9, 9, 0, 400};
     const auto p = kmeans_accumulate(x, 1, 4, 0, labels, d2, {});
     EXPECT_EQ(p.farthest.front().row, 4u);  // farthest, but alone in its cluster: skipped
-    const auto c = kmeans_update(p);
+    EXPECT_EQ(kmeans_reseed_rows(p), (std::vector<std::size_t>{1, 2}));
+    const auto c = kmeans_update(p, std::vector<double>{3, -3});  // rows 1 and 2
     EXPECT_EQ(c, (std::vector<double>{(1.0 + 0.0) / 2.0, 50.0, 3.0, -3.0}));
+    EXPECT_THROW((void)kmeans_update(p, std::vector<double>{3}), std::invalid_argument);
+    EXPECT_TRUE(kmeans_reseed_rows(kmeans_accumulate(x, 1, 2, 0, std::vector<std::size_t>{0, 0, 0, 0, 1}, d2, {}))
+                    .empty());
 }
 
 TEST(Kmeans, PartialCombineIsOrderedAndCandidatesExact) {
@@ -346,7 +350,10 @@ kmeans_result simulated_ranks(std::span<const double> x, std::size_t d, const km
     };
     kmeans_partial current = pass(res.centroids);
     while (res.iterations < p.max_iter) {
-        auto cent = kmeans_update(current);
+        std::vector<double> reseed;
+        for (const std::size_t row : kmeans_reseed_rows(current))
+            reseed.insert(reseed.end(), x.begin() + static_cast<std::ptrdiff_t>(row * d), x.begin() + static_cast<std::ptrdiff_t>((row + 1) * d));
+        auto cent = kmeans_update(current, reseed);
         previous = res.labels;
         kmeans_partial next = pass(cent);
         ++res.iterations;
