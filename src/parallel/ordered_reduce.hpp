@@ -58,7 +58,7 @@ inline chunk_share share_of_chunks(const comm& c, std::size_t local_chunks) {
 /// Collective: the fold of every chunk's partial over the chunk tree; `none` when there are no
 /// chunks. `partial(q)` is this rank's q-th chunk's partial (q < share.count), computed once,
 /// in chunk order; combine(T& left, T right) merges the chunks that follow into `left`.
-/// encode(const T&) -> std::vector<std::byte>; decode(std::span<const std::byte>) -> T.
+/// encode(byte_writer&, const T&) appends a partial; decode(byte_reader&) -> T reads it back.
 template <class T, class Partial, class Combine, class Encode, class Decode>
 T reduce_chunk_tree(const comm& c, const chunk_share& share, Partial&& partial, Combine&& combine, Encode&& encode,
                     Decode&& decode, T none = T{}) {
@@ -71,13 +71,17 @@ T reduce_chunk_tree(const comm& c, const chunk_share& share, Partial&& partial, 
     for (const auto& node : cover) mine.push_back(fold_chunk_tree_node<T>(share.total, node, leaf, combine));
     if (c.size() == 1) return finish_chunk_tree<T>(share.total, cover, std::move(mine), combine);
 
-    // Every rank's nodes, in rank order and so in chunk order; a rank's own stay as they are.
+    // Every rank's nodes, in rank order and so in chunk order. The partials are large (the
+    // reason for the tree), so they are written once into the message and read once out of
+    // it; the writer is sized from the first node, as a rank's partials are alike in size.
     byte_writer w;
     w.pod(static_cast<std::uint64_t>(cover.size()));
     for (std::size_t i = 0; i < cover.size(); ++i) {
+        const std::size_t before = w.size();
         w.pod(static_cast<std::uint64_t>(cover[i].first));
         w.pod(static_cast<std::uint64_t>(cover[i].size));
-        w.array(encode(mine[i]));
+        encode(w, mine[i]);
+        if (i == 0) w.reserve(w.size() + (cover.size() - 1) * (w.size() - before) + 64);
     }
     const auto bytes = w.take();
     std::vector<std::size_t> counts;
@@ -86,19 +90,21 @@ T reduce_chunk_tree(const comm& c, const chunk_share& share, Partial&& partial, 
     std::vector<T> values;
     std::size_t at = 0;
     for (std::size_t r = 0; r < counts.size(); ++r) {
-        byte_reader in(std::span<const std::byte>(all).subspan(at, counts[r]));
+        const auto from = std::span<const std::byte>(all).subspan(at, counts[r]);
         at += counts[r];
+        if (static_cast<int>(r) == c.rank()) {  // this rank's own nodes stay as they are
+            nodes.insert(nodes.end(), cover.begin(), cover.end());
+            for (auto& v : mine) values.push_back(std::move(v));
+            continue;
+        }
+        byte_reader in(from);
         const auto n = in.pod<std::uint64_t>();
         for (std::uint64_t i = 0; i < n; ++i) {
             chunk_tree_node node;
             node.first = static_cast<std::size_t>(in.pod<std::uint64_t>());
             node.size = static_cast<std::size_t>(in.pod<std::uint64_t>());
-            const auto value = in.array<std::byte>();
             nodes.push_back(node);
-            if (static_cast<int>(r) == c.rank())
-                values.push_back(std::move(mine[static_cast<std::size_t>(i)]));
-            else
-                values.push_back(decode(std::span<const std::byte>(value)));
+            values.push_back(decode(in));
         }
     }
     return finish_chunk_tree<T>(share.total, nodes, std::move(values), combine);

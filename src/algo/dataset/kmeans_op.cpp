@@ -53,8 +53,7 @@ struct kmeans_settings {
     static const param_fields<kmeans_settings>& fields();
 };
 
-std::vector<std::byte> encode_partial(const kmeans_partial& p) {
-    byte_writer w;
+void encode_partial(byte_writer& w, const kmeans_partial& p) {
     w.pod(static_cast<std::uint64_t>(p.k));
     w.pod(static_cast<std::uint64_t>(p.d));
     w.array(p.count);
@@ -67,11 +66,9 @@ std::vector<std::byte> encode_partial(const kmeans_partial& p) {
         w.pod(static_cast<std::uint64_t>(f.row));
         w.pod(static_cast<std::uint64_t>(f.label));
     }
-    return w.take();
 }
 
-kmeans_partial decode_partial(std::span<const std::byte> bytes) {
-    byte_reader r(bytes);
+kmeans_partial decode_partial(byte_reader& r) {
     kmeans_partial p;
     p.k = static_cast<std::size_t>(r.pod<std::uint64_t>());
     p.d = static_cast<std::size_t>(r.pod<std::uint64_t>());

@@ -33,18 +33,15 @@ struct pca_settings {
     static const param_fields<pca_settings>& fields();
 };
 
-std::vector<std::byte> encode_partial(const pca_partial& p) {
-    byte_writer w;
+void encode_partial(byte_writer& w, const pca_partial& p) {
     w.pod(static_cast<std::uint64_t>(p.m));
     w.pod(p.rows);
     w.pod(p.skipped_rows);
     w.array(p.mean);
     w.array(p.comoment);
-    return w.take();
 }
 
-pca_partial decode_partial(std::span<const std::byte> bytes) {
-    byte_reader r(bytes);
+pca_partial decode_partial(byte_reader& r) {
     pca_partial p;
     p.m = static_cast<std::size_t>(r.pod<std::uint64_t>());
     p.rows = r.pod<std::uint64_t>();

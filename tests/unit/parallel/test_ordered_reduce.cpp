@@ -18,12 +18,11 @@
 namespace tsbatch {
 namespace {
 
-std::vector<std::byte> encode_text(const std::string& s) {
-    const auto b = std::as_bytes(std::span<const char>(s.data(), s.size()));
-    return {b.begin(), b.end()};
+void encode_text(byte_writer& w, const std::string& s) {
+    w.text(s);
 }
-std::string decode_text(std::span<const std::byte> b) {
-    return {reinterpret_cast<const char*>(b.data()), b.size()};
+std::string decode_text(byte_reader& r) {
+    return r.text();
 }
 void spell(std::string& left, std::string right) {
     left = "(" + left + " " + right + ")";
@@ -106,16 +105,8 @@ TEST_P(chunk_tree_ranks, sums_have_the_one_process_bits) {
     term[0] = 1e16;  // a left fold loses the small terms one by one, the tree adds them first
     const auto leaf = [&](std::size_t q) { return term[q]; };
     const auto add = [](double& a, double b) { a += b; };
-    const auto encode = [](const double& v) {
-        std::vector<std::byte> b(sizeof v);
-        std::memcpy(b.data(), &v, sizeof v);
-        return b;
-    };
-    const auto decode = [](std::span<const std::byte> b) {
-        double v;
-        std::memcpy(&v, b.data(), sizeof v);
-        return v;
-    };
+    const auto encode = [](byte_writer& w, const double& v) { w.pod(v); };
+    const auto decode = [](byte_reader& r) { return r.pod<double>(); };
     const double want = fold_chunk_tree<double>(chunks, leaf, add);
     double left = 0.0;
     for (const double t : term) left += t;
