@@ -51,12 +51,18 @@ pca_partial decode_partial(byte_reader& r) {
     return p;
 }
 
-// Rank q's rows of the T x M matrix: whole chunks of pca_chunk_rows, as evenly as possible.
-row_range rows_of_rank(std::size_t T, int q, int R) {
+// Rank q's chunks of pca_chunk_rows rows of the T x M matrix, as evenly as possible.
+chunk_share chunks_of_rank(std::size_t T, int q, int R) {
     const std::size_t chunks = (T + pca_chunk_rows - 1) / pca_chunk_rows;
     const std::size_t c0 = chunks * static_cast<std::size_t>(q) / static_cast<std::size_t>(R);
     const std::size_t c1 = chunks * static_cast<std::size_t>(q + 1) / static_cast<std::size_t>(R);
-    return {std::min(T, c0 * pca_chunk_rows), std::min(T, c1 * pca_chunk_rows)};
+    return {c0, c1 - c0, chunks};
+}
+
+// Rank q's rows: those of its chunks.
+row_range rows_of_rank(std::size_t T, int q, int R) {
+    const auto share = chunks_of_rank(T, q, R);
+    return {std::min(T, share.first * pca_chunk_rows), std::min(T, (share.first + share.count) * pca_chunk_rows)};
 }
 
 class pca_op final : public dataset_operator {
@@ -118,11 +124,8 @@ public:
         none.m = M;
         none.mean.assign(M, 0.0);
         none.comoment.assign(M * M, 0.0);
-        const std::size_t chunks = (T + pca_chunk_rows - 1) / pca_chunk_rows;
-        const std::size_t first_chunk = mine.begin / pca_chunk_rows;
-        const chunk_share share{first_chunk, (mine.size() + pca_chunk_rows - 1) / pca_chunk_rows, chunks};
         const auto total = reduce_chunk_tree<pca_partial>(
-            c, share,
+            c, chunks_of_rank(T, me, R),
             [&](std::size_t q) {
                 const std::size_t from = q * pca_chunk_rows, n = std::min(pca_chunk_rows, mine.size() - from);
                 std::vector<std::span<const double>> chunk;
