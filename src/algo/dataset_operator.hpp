@@ -4,8 +4,9 @@
 // holds a contiguous run of the step's input rows; the operator talks to the other ranks
 // only through `const comm&` (never MPI itself) and writes its results to sinks the caller
 // binds (HDF5 in a run, memory in tests). Results must not depend on the rank count: every
-// reduction folds per-chunk partials in chunk order (parallel/ordered_reduce.hpp), and the
-// chunk grid (`dataset_input::chunk_rows`) is the same for any rank count.
+// reduction combines per-chunk partials in an order fixed by the chunks alone, in chunk order
+// or over the chunk tree (parallel/ordered_reduce.hpp), and the chunk grid
+// (`dataset_input::chunk_rows`) is the same for any rank count.
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -53,7 +54,8 @@ struct dataset_input {
     std::uint64_t total_rows = 0;
     /// Rows in each of this rank's chunks, in chunk order; they add up to this rank's rows.
     /// The chunk grid does not depend on the rank count (a rank holds whole chunks), so
-    /// partial results per chunk folded in chunk order give the same bits on any rank count.
+    /// partial results per chunk combined in an order fixed by the chunks (in chunk order, or
+    /// over the chunk tree) give the same bits on any rank count.
     std::vector<std::size_t> chunk_rows;
     /// Where to record finished work when the run has a checkpoint; null without one.
     work_journal* journal = nullptr;

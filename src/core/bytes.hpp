@@ -39,6 +39,7 @@ public:
     }
     void text(const std::string& s) { array(std::span<const char>(s.data(), s.size())); }
     void reserve(std::size_t n) { bytes_.reserve(n); }
+    std::size_t size() const noexcept { return bytes_.size(); }
     std::vector<std::byte> take() { return std::move(bytes_); }
 
 private:

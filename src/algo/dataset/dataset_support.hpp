@@ -2,8 +2,9 @@
 // What the dataset-wide operators share: packing values into bytes for the comm's
 // collectives, shipping a block of series between ranks, the local chunk grid, and the
 // checks that need every rank (a time axis shared by all series, the identity of a row held
-// by another rank). No MPI here: everything goes through `const comm&`.
-#include <algorithm>
+// by another rank). No MPI here: everything goes through `const comm&`. Per-chunk partials
+// are combined by parallel/ordered_reduce.hpp: in chunk order when they are a few numbers,
+// over the fixed chunk tree (reduce_chunk_tree) when they are large (kmeans, pca).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -63,48 +64,6 @@ std::vector<std::int64_t> time_axis_of_row0(const comm& c, std::span<const serie
 /// are this rank's series, the first at global row `first_row`.
 std::int64_t first_time_axis_mismatch(const comm& c, std::span<const series_view> local, std::uint64_t first_row,
                                       std::span<const std::int64_t> axis);
-
-/// Collective: folds per-chunk partials in chunk order over all ranks, whose chunks are
-/// consecutive (rank 0's first): rank 0 folds its chunks into `running` (fold_local), hands
-/// the running value to rank 1, and so on; the last rank's value reaches every rank. A left
-/// fold over the chunks in one order, so the bits do not depend on the rank count.
-/// encode(const T&) -> std::vector<std::byte>; decode(std::span<const std::byte>) -> T.
-template <class T, class FoldLocal, class Encode, class Decode>
-T fold_along_ranks(const comm& c, T running, FoldLocal&& fold_local, Encode&& encode, Decode&& decode) {
-    const int R = c.size(), me = c.rank();
-    for (int q = 0; q < R; ++q) {
-        if (me == q) fold_local(running);
-        if (q + 1 == R) break;
-        std::vector<std::vector<std::byte>> send(static_cast<std::size_t>(R));
-        if (me == q) send[static_cast<std::size_t>(q + 1)] = encode(running);
-        auto got = c.alltoallv(std::move(send));
-        if (me == q + 1) running = decode(got[static_cast<std::size_t>(q)]);
-    }
-    std::vector<std::byte> last;
-    if (me == R - 1) last = encode(running);
-    c.impl().broadcast(last, R - 1);
-    return me == R - 1 ? running : decode(last);
-}
-
-/// Collective: fold_along_ranks over this rank's `chunks` partials, `partial(q)` for chunk q,
-/// combined in chunk order (`running.combine(p)`). The fold is a chain from rank to rank, so
-/// with several ranks the partials are computed before it, on every rank at once, as many as
-/// fit in 256 MB at `partial_bytes` each; the rest are computed inside the chain.
-template <class T, class Partial, class Encode, class Decode>
-T fold_chunk_partials(const comm& c, T start, std::size_t chunks, std::size_t partial_bytes, Partial&& partial,
-                      Encode&& encode, Decode&& decode) {
-    constexpr std::size_t budget_bytes = std::size_t{256} << 20;
-    const std::size_t ahead =
-        c.size() == 1 ? 0 : std::max<std::size_t>(1, budget_bytes / std::max<std::size_t>(partial_bytes, 1));
-    std::vector<T> ready;
-    for (std::size_t q = 0; q < chunks && ready.size() < ahead; ++q) ready.push_back(partial(q));
-    return fold_along_ranks(
-        c, std::move(start),
-        [&](T& running) {
-            for (std::size_t q = 0; q < chunks; ++q) running.combine(q < ready.size() ? ready[q] : partial(q));
-        },
-        encode, decode);
-}
 
 /// Collective: the values of global row `row` (of a local row-major matrix of `d` columns)
 /// on every rank, from the rank that holds it.

@@ -1,14 +1,19 @@
 // The dataset-wide `kmeans` operator: one feature vector per series (its values, its PAA
 // means, or numeric columns of an earlier table step), clustered by the kmeans kernel's
-// procedure with every sum folded over the run's chunks in chunk order.
+// procedure with every sum combined over the run's chunks as the kernel combines them.
 //
 // Distribution: rows stay where they are. Each rank assigns its rows and accumulates one
-// partial per chunk; the partials are folded from rank to rank in chunk order
-// (fold_along_ranks), so every rank gets the same total and the same new centroids. k-means++
-// gathers the chunk sums of D2 (in chunk order), every rank makes the same draw, and the
-// owner of the chosen chunk picks the row and sends its features to all. With the run's chunk
-// grid equal to the kernel's chunk_rows grid, the result is bit-identical to kmeans() in one
-// process; in any case it is the same on any rank count, because the chunk grid is.
+// partial per chunk; the partials are combined over the chunk tree (reduce_chunk_tree,
+// parallel/ordered_reduce.hpp): each rank folds the tree's whole nodes within its chunks at
+// the same time as the others, the few nodes are gathered, and every rank completes the tree
+// the same way, so every rank gets the same total and the same new centroids. (A left fold
+// in chunk order would give the same bits on any rank count too, but across ranks it is a
+// chain: with d = 10,000 features each chunk's partial is a third of its data, and the
+// second rank waited for the first.) k-means++ gathers the chunk sums of D2 (in chunk
+// order), every rank makes the same draw, and the owner of the chosen chunk picks the row
+// and sends its features to all. With the run's chunk grid equal to the kernel's chunk_rows
+// grid, the result is bit-identical to kmeans() in one process; in any case it is the same
+// on any rank count, because the chunk grid, and so the tree, is.
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -23,6 +28,7 @@
 #include "algo/series/paa.hpp"
 #include "core/time.hpp"
 #include "parallel/agreement.hpp"
+#include "parallel/ordered_reduce.hpp"
 
 namespace tsbatch {
 namespace {
@@ -47,8 +53,7 @@ struct kmeans_settings {
     static const param_fields<kmeans_settings>& fields();
 };
 
-std::vector<std::byte> encode_partial(const kmeans_partial& p) {
-    byte_writer w;
+void encode_partial(byte_writer& w, const kmeans_partial& p) {
     w.pod(static_cast<std::uint64_t>(p.k));
     w.pod(static_cast<std::uint64_t>(p.d));
     w.array(p.count);
@@ -60,13 +65,10 @@ std::vector<std::byte> encode_partial(const kmeans_partial& p) {
         w.pod(f.dist2);
         w.pod(static_cast<std::uint64_t>(f.row));
         w.pod(static_cast<std::uint64_t>(f.label));
-        w.array(f.features);
     }
-    return w.take();
 }
 
-kmeans_partial decode_partial(std::span<const std::byte> bytes) {
-    byte_reader r(bytes);
+kmeans_partial decode_partial(byte_reader& r) {
     kmeans_partial p;
     p.k = static_cast<std::size_t>(r.pod<std::uint64_t>());
     p.d = static_cast<std::size_t>(r.pod<std::uint64_t>());
@@ -80,8 +82,7 @@ kmeans_partial decode_partial(std::span<const std::byte> bytes) {
         f.dist2 = r.pod<double>();
         f.row = static_cast<std::size_t>(r.pod<std::uint64_t>());
         f.label = static_cast<std::size_t>(r.pod<std::uint64_t>());
-        f.features = r.array<double>();
-        p.farthest.push_back(std::move(f));
+        p.farthest.push_back(f);
     }
     return p;
 }
@@ -123,11 +124,12 @@ public:
         const auto chunks = local_chunks(in);
         std::vector<std::uint64_t> chunk_first;  // global row of each local chunk's first row
         for (const auto& ch : chunks) chunk_first.push_back(in.first_row + ch.begin);
+        const chunk_share share = share_of_chunks(c, chunks.size());
 
         std::mt19937_64 seeds(s_.p.seed);
         run_result best;
         for (std::size_t run = 0; run < s_.p.n_init; ++run) {
-            run_result r = run_once(c, f, in, chunks, chunk_first, seeds());
+            run_result r = run_once(c, f, in, chunks, chunk_first, share, seeds());
             r.run = run;
             if (run == 0 || r.inertia < best.inertia) best = std::move(r);
         }
@@ -261,44 +263,51 @@ private:
     // One restart: distributed k-means++, then Lloyd iterations (the kernel's run_once).
     run_result run_once(const comm& c, const feature_matrix& f, const dataset_input& in,
                         const std::vector<row_range>& chunks, const std::vector<std::uint64_t>& chunk_first,
-                        std::uint64_t seed) const {
+                        const chunk_share& share, std::uint64_t seed) const {
         std::mt19937_64 g(seed);
         run_result r;
         r.centroids = init(c, f, in, chunks, g);
         const std::size_t rows = in.rows();
         r.labels.assign(rows, 0);
         r.dist2.assign(rows, 0.0);
-        kmeans_lloyd(r, rows, s_.p,
-                     [&](std::span<const double> centroids, std::vector<std::size_t>& labels,
-                         std::span<const std::size_t> previous) {
-                         return assign_pass(c, f, chunks, chunk_first, centroids, labels, r.dist2, previous);
-                     });
+        kmeans_lloyd(
+            r, rows, s_.p,
+            [&](std::span<const double> centroids, std::vector<std::size_t>& labels,
+                std::span<const std::size_t> previous) {
+                return assign_pass(c, f, chunks, chunk_first, share, centroids, labels, r.dist2, previous);
+            },
+            [&](std::span<const std::size_t> reseed) {
+                // Collective, and every rank asks for the same rows: they come from the
+                // total, which is the same on every rank.
+                std::vector<double> out;
+                for (const std::size_t row : reseed) {
+                    const auto v = row_of_matrix(c, f.x, f.d, in.first_row, row);
+                    out.insert(out.end(), v.begin(), v.end());
+                }
+                return out;
+            });
         return r;
     }
 
+    // Collective: one assignment pass, the chunks' partials combined over the chunk tree.
     kmeans_partial assign_pass(const comm& c, const feature_matrix& f, const std::vector<row_range>& chunks,
-                               const std::vector<std::uint64_t>& chunk_first, std::span<const double> centroids,
-                               std::vector<std::size_t>& labels, std::vector<double>& dist2,
-                               std::span<const std::size_t> previous) const {
+                               const std::vector<std::uint64_t>& chunk_first, const chunk_share& share,
+                               std::span<const double> centroids, std::vector<std::size_t>& labels,
+                               std::vector<double>& dist2, std::span<const std::size_t> previous) const {
         const std::size_t k = s_.p.k, d = f.d;
-        const auto rows_of = [&](const row_range& ch) {
-            return std::span<const double>(f.x).subspan(ch.begin * d, ch.size() * d);
-        };
-        // The assignment (k distances per row) needs no running value: every rank does it
-        // before the chain from rank to rank, which then mostly combines chunk partials.
-        for (const auto& ch : chunks)
-            kmeans_assign(rows_of(ch), d, centroids, std::span<std::size_t>(labels).subspan(ch.begin, ch.size()),
-                          std::span<double>(dist2).subspan(ch.begin, ch.size()));
-        auto total = fold_chunk_partials(
-            c, kmeans_partial(k, d), chunks.size(), 8 * (k * d + k),
+        auto total = reduce_chunk_tree<kmeans_partial>(
+            c, share,
             [&](std::size_t q) {
+                // Assigned and summed while the chunk's rows are still in cache.
                 const auto ch = chunks[q];
-                return kmeans_accumulate(rows_of(ch), d, k, chunk_first[q],
-                                         std::span<const std::size_t>(labels).subspan(ch.begin, ch.size()),
-                                         std::span<const double>(dist2).subspan(ch.begin, ch.size()),
+                const auto rows = std::span<const double>(f.x).subspan(ch.begin * d, ch.size() * d);
+                const auto lab = std::span<std::size_t>(labels).subspan(ch.begin, ch.size());
+                const auto d2 = std::span<double>(dist2).subspan(ch.begin, ch.size());
+                kmeans_assign(rows, d, centroids, lab, d2);
+                return kmeans_accumulate(rows, d, k, chunk_first[q], lab, d2,
                                          previous.empty() ? previous : previous.subspan(ch.begin, ch.size()));
             },
-            encode_partial, decode_partial);
+            combine_kmeans_partials, encode_partial, decode_partial, kmeans_partial(k, d));
         check_kmeans_inertia(total);
         return total;
     }

@@ -3,9 +3,13 @@
 // (timestamps) with every column, so the data is transposed once: the T rows are cut into
 // the kernel's chunks of pca_chunk_rows from row 0, rank q receives the values of every series
 // for its consecutive run of chunks (alltoallv), accumulates each chunk's partial sums, and
-// the partials are folded in chunk order from rank to rank (fold_along_ranks). The fold is
-// the kernel's own (pca_partial_sums), so the model is bit-identical to a one-process PCA on
-// any rank count. Memory per rank: its share of the data, twice, plus one M x M co-moment.
+// the partials are combined over the chunk tree (reduce_chunk_tree, parallel/ordered_reduce.hpp):
+// each rank folds the tree's whole nodes within its chunks at the same time as the others,
+// and every rank completes the tree from the gathered nodes. The tree is the kernel's own
+// (pca_partial_sums), so the model is bit-identical to a one-process PCA on any rank count;
+// unlike a left fold in chunk order, it does not make each rank wait for the one before.
+// Memory per rank: its share of the data, twice, plus an M x M co-moment per level of the
+// tree being folded and per node gathered (about 2 log2(chunks) of them).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -15,6 +19,7 @@
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
 #include "parallel/agreement.hpp"
+#include "parallel/ordered_reduce.hpp"
 
 namespace tsbatch {
 namespace {
@@ -28,18 +33,15 @@ struct pca_settings {
     static const param_fields<pca_settings>& fields();
 };
 
-std::vector<std::byte> encode_partial(const pca_partial& p) {
-    byte_writer w;
+void encode_partial(byte_writer& w, const pca_partial& p) {
     w.pod(static_cast<std::uint64_t>(p.m));
     w.pod(p.rows);
     w.pod(p.skipped_rows);
     w.array(p.mean);
     w.array(p.comoment);
-    return w.take();
 }
 
-pca_partial decode_partial(std::span<const std::byte> bytes) {
-    byte_reader r(bytes);
+pca_partial decode_partial(byte_reader& r) {
     pca_partial p;
     p.m = static_cast<std::size_t>(r.pod<std::uint64_t>());
     p.rows = r.pod<std::uint64_t>();
@@ -49,12 +51,18 @@ pca_partial decode_partial(std::span<const std::byte> bytes) {
     return p;
 }
 
-// Rank q's rows of the T x M matrix: whole chunks of pca_chunk_rows, as evenly as possible.
-row_range rows_of_rank(std::size_t T, int q, int R) {
+// Rank q's chunks of pca_chunk_rows rows of the T x M matrix, as evenly as possible.
+chunk_share chunks_of_rank(std::size_t T, int q, int R) {
     const std::size_t chunks = (T + pca_chunk_rows - 1) / pca_chunk_rows;
     const std::size_t c0 = chunks * static_cast<std::size_t>(q) / static_cast<std::size_t>(R);
     const std::size_t c1 = chunks * static_cast<std::size_t>(q + 1) / static_cast<std::size_t>(R);
-    return {std::min(T, c0 * pca_chunk_rows), std::min(T, c1 * pca_chunk_rows)};
+    return {c0, c1 - c0, chunks};
+}
+
+// Rank q's rows: those of its chunks.
+row_range rows_of_rank(std::size_t T, int q, int R) {
+    const auto share = chunks_of_rank(T, q, R);
+    return {std::min(T, share.first * pca_chunk_rows), std::min(T, (share.first + share.count) * pca_chunk_rows)};
 }
 
 class pca_op final : public dataset_operator {
@@ -112,15 +120,12 @@ public:
         }
         std::vector<std::span<const double>> cols(columns.begin(), columns.end());
 
-        pca_partial start;
-        start.m = M;
-        start.mean.assign(M, 0.0);
-        start.comoment.assign(M * M, 0.0);
-        // The chunks' partial sums (the O(rows x M^2) work) are computed on every rank at
-        // once; the chain from rank to rank only combines them.
-        const std::size_t chunk_count = (mine.size() + pca_chunk_rows - 1) / pca_chunk_rows;
-        const auto total = fold_chunk_partials(
-            c, std::move(start), chunk_count, 8 * (M * M + M),
+        pca_partial none;  // no rows at all: pca_fit refuses it
+        none.m = M;
+        none.mean.assign(M, 0.0);
+        none.comoment.assign(M * M, 0.0);
+        const auto total = reduce_chunk_tree<pca_partial>(
+            c, chunks_of_rank(T, me, R),
             [&](std::size_t q) {
                 const std::size_t from = q * pca_chunk_rows, n = std::min(pca_chunk_rows, mine.size() - from);
                 std::vector<std::span<const double>> chunk;
@@ -128,7 +133,7 @@ public:
                 for (const auto& col : cols) chunk.push_back(col.subspan(from, n));
                 return pca_accumulate(chunk);
             },
-            encode_partial, decode_partial);
+            combine_pca_partials, encode_partial, decode_partial, std::move(none));
         const pca_model model = pca_fit(total, s_.components, s_.center);
 
         // Projections of this rank's rows, gathered on rank 0 into one series per component.

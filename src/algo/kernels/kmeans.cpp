@@ -13,6 +13,7 @@
 #include <string>
 
 #include "algo/kernels/vector_lanes.hpp"
+#include "core/chunk_tree.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {
@@ -44,9 +45,8 @@ bool farther(const kmeans_candidate& a, const kmeans_candidate& b) {
     return a.dist2 > b.dist2 || (a.dist2 == b.dist2 && a.row < b.row);
 }
 
-// The 2k farthest rows of a chunk, with their features.
-std::vector<kmeans_candidate> farthest_rows(std::span<const double> x, std::size_t d, std::size_t k,
-                                            std::size_t first_row, std::span<const std::size_t> labels,
+// The 2k farthest rows of a chunk.
+std::vector<kmeans_candidate> farthest_rows(std::size_t k, std::size_t first_row, std::span<const std::size_t> labels,
                                             std::span<const double> dist2) {
     const std::size_t n = labels.size();
     std::vector<std::size_t> idx(n);
@@ -60,27 +60,28 @@ std::vector<kmeans_candidate> farthest_rows(std::span<const double> x, std::size
     out.reserve(keep);
     for (std::size_t q = 0; q < keep; ++q) {
         const std::size_t i = idx[q];
-        const auto r = row_of(x, d, i);
-        out.push_back({dist2[i], first_row + i, labels[i], std::vector<double>(r.begin(), r.end())});
+        out.push_back({dist2[i], first_row + i, labels[i]});
     }
     return out;
 }
 
-// One assignment pass over all rows, folded chunk by chunk.
+// One assignment pass over all rows: each chunk assigned and summed, the chunks' partials
+// combined over the chunk tree, as the distributed operator combines them.
 kmeans_partial assign_pass(std::span<const double> x, std::size_t d, std::size_t k, std::size_t chunk_rows,
                            std::span<const double> centroids, std::vector<std::size_t>& labels,
                            std::vector<double>& dist2, std::span<const std::size_t> previous) {
     const std::size_t n = labels.size();
-    kmeans_partial total(k, d);
-    for (std::size_t from = 0; from < n; from += chunk_rows) {
-        const std::size_t m = std::min(chunk_rows, n - from);
-        const auto lab = std::span<std::size_t>(labels).subspan(from, m);
-        const auto d2 = std::span<double>(dist2).subspan(from, m);
-        const auto xs = x.subspan(from * d, m * d);
-        kmeans_assign(xs, d, centroids, lab, d2);
-        total.combine(
-            kmeans_accumulate(xs, d, k, from, lab, d2, previous.empty() ? previous : previous.subspan(from, m)));
-    }
+    kmeans_partial total = fold_chunk_tree<kmeans_partial>(
+        (n + chunk_rows - 1) / chunk_rows,
+        [&](std::size_t q) {
+            const std::size_t from = q * chunk_rows, m = std::min(chunk_rows, n - from);
+            const auto lab = std::span<std::size_t>(labels).subspan(from, m);
+            const auto d2 = std::span<double>(dist2).subspan(from, m);
+            const auto xs = x.subspan(from * d, m * d);
+            kmeans_assign(xs, d, centroids, lab, d2);
+            return kmeans_accumulate(xs, d, k, from, lab, d2, previous.empty() ? previous : previous.subspan(from, m));
+        },
+        combine_kmeans_partials);
     check_kmeans_inertia(total);
     return total;
 }
@@ -93,11 +94,20 @@ kmeans_result run_once(std::span<const double> x, std::size_t d, const kmeans_pa
     r.centroids = kmeanspp_init(x, d, p.k, p.chunk_rows, g);
     r.labels.assign(n, 0);
     std::vector<double> dist2(n);
-    kmeans_lloyd(r, n, p,
-                 [&](std::span<const double> centroids, std::vector<std::size_t>& labels,
-                     std::span<const std::size_t> previous) {
-                     return assign_pass(x, d, p.k, p.chunk_rows, centroids, labels, dist2, previous);
-                 });
+    kmeans_lloyd(
+        r, n, p,
+        [&](std::span<const double> centroids, std::vector<std::size_t>& labels,
+            std::span<const std::size_t> previous) {
+            return assign_pass(x, d, p.k, p.chunk_rows, centroids, labels, dist2, previous);
+        },
+        [&](std::span<const std::size_t> rows) {
+            std::vector<double> out;
+            for (const std::size_t i : rows) {
+                const auto v = row_of(x, d, i);
+                out.insert(out.end(), v.begin(), v.end());
+            }
+            return out;
+        });
     return r;
 }
 
@@ -202,6 +212,10 @@ void kmeans_partial::combine(const kmeans_partial& next) {
     if (farthest.size() > 2 * k) farthest.resize(2 * k);
 }
 
+void combine_kmeans_partials(kmeans_partial& left, const kmeans_partial& right) {
+    left.combine(right);
+}
+
 kmeans_partial kmeans_accumulate(std::span<const double> x, std::size_t d, std::size_t k, std::size_t first_row,
                                  std::span<const std::size_t> labels, std::span<const double> dist2,
                                  std::span<const std::size_t> previous_labels) {
@@ -219,31 +233,62 @@ kmeans_partial kmeans_accumulate(std::span<const double> x, std::size_t d, std::
         p.inertia += dist2[i];
         if (!previous_labels.empty() && previous_labels[i] != c) ++p.changed;
     }
-    p.farthest = farthest_rows(x, d, k, first_row, labels, dist2);
+    p.farthest = farthest_rows(k, first_row, labels, dist2);
     return p;
 }
 
-std::vector<double> kmeans_update(const kmeans_partial& total) {
-    const std::size_t k = total.k, d = total.d;
-    std::vector<std::uint64_t> count = total.count;
-    std::vector<double> sum = total.sum;
+namespace {
+
+// Which candidate re-seeds each empty cluster, in increasing cluster order: the farthest row
+// not taken yet whose cluster keeps a row. `count` is updated as the rows move.
+struct reseed_move {
+    std::size_t cluster = 0;
+    const kmeans_candidate* row = nullptr;
+};
+
+std::vector<reseed_move> plan_reseeds(const kmeans_partial& total, std::vector<std::uint64_t>& count) {
+    std::vector<reseed_move> moves;
     std::vector<bool> used(total.farthest.size(), false);
-    for (std::size_t e = 0; e < k; ++e) {
+    for (std::size_t e = 0; e < total.k; ++e) {
         if (count[e] != 0) continue;
         bool moved = false;
         for (std::size_t q = 0; q < total.farthest.size() && !moved; ++q) {
             const auto& cand = total.farthest[q];
             if (used[q] || count[cand.label] <= 1) continue;
             --count[cand.label];
-            for (std::size_t j = 0; j < d; ++j) {
-                sum[cand.label * d + j] -= cand.features[j];
-                sum[e * d + j] = cand.features[j];
-            }
             count[e] = 1;
+            moves.push_back({e, &cand});
             used[q] = moved = true;
         }
         // With k <= rows some cluster holds two rows, and the 2k candidates cover every skip.
         if (!moved) throw internal_error("kmeans_update: no row to re-seed empty cluster " + std::to_string(e));
+    }
+    return moves;
+}
+
+}  // namespace
+
+std::vector<std::size_t> kmeans_reseed_rows(const kmeans_partial& total) {
+    std::vector<std::uint64_t> count = total.count;
+    std::vector<std::size_t> rows;
+    for (const auto& m : plan_reseeds(total, count)) rows.push_back(m.row->row);
+    return rows;
+}
+
+std::vector<double> kmeans_update(const kmeans_partial& total, std::span<const double> reseed_features) {
+    const std::size_t k = total.k, d = total.d;
+    std::vector<std::uint64_t> count = total.count;
+    std::vector<double> sum = total.sum;
+    const auto moves = plan_reseeds(total, count);
+    if (reseed_features.size() != moves.size() * d)
+        throw std::invalid_argument("kmeans_update: the re-seeding rows' features do not match the empty clusters");
+    for (std::size_t m = 0; m < moves.size(); ++m) {
+        const double* features = reseed_features.data() + m * d;
+        const std::size_t from = moves[m].row->label, e = moves[m].cluster;
+        for (std::size_t j = 0; j < d; ++j) {
+            sum[from * d + j] -= features[j];
+            sum[e * d + j] = features[j];
+        }
     }
     std::vector<double> centroids(k * d);
     for (std::size_t c = 0; c < k; ++c)

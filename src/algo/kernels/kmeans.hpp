@@ -10,7 +10,10 @@
 // assignment pass (the inertia) and by kmeans_update (the centroids).
 //
 // Definitions (each step is deterministic; every sum is a left fold in row order within a
-// chunk of `chunk_rows` rows from row 0, then a left fold over chunks in chunk order):
+// chunk of `chunk_rows` rows from row 0; the Lloyd sums (counts, centroid sums, inertia) of
+// the chunks are then combined over the chunk tree of core/chunk_tree.hpp, a pairwise tree
+// fixed by the chunk count, and the k-means++ sums of D2 by a left fold over the chunks in
+// chunk order):
 // - Random numbers: std::mt19937_64. A uniform double in [0, 1) is (g() >> 11) * 2^-53
 //   (std::uniform_real_distribution and std::discrete_distribution are implementation-defined).
 //   Restart r (0-based) is seeded with the r-th output of std::mt19937_64(seed).
@@ -36,10 +39,14 @@
 // - Restarts: n_init runs; the lowest inertia wins, ties -> the earlier run.
 //
 // Distributed use (rows split across ranks along the chunk grid): kmeans_assign per row;
-// kmeans_accumulate per chunk; combine the partials in chunk order (gather them, or pass the
-// running fold from rank to rank); kmeans_update on the total, identical on every rank. For
-// k-means++, gather the chunk sums of D2 (kmeans_fold), pick the chunk with
-// kmeanspp_choose_chunk, and let its owner pick the row with kmeanspp_choose_in_chunk.
+// kmeans_accumulate per chunk; combine the partials over the chunk tree with
+// combine_kmeans_partials (each rank folds the tree's whole nodes within its chunks, and the
+// nodes are gathered: parallel/ordered_reduce.hpp's reduce_chunk_tree); kmeans_update on the
+// total, identical on every rank. The tree, not a left fold in chunk order, because a left
+// fold across ranks is a chain in which each rank waits for the one before. For k-means++,
+// gather the chunk sums of D2 (kmeans_fold; one number per chunk, so gathering them costs
+// nothing), pick the chunk with kmeanspp_choose_chunk, and let its owner pick the row with
+// kmeanspp_choose_in_chunk.
 #include <cstddef>
 #include <cstdint>
 #include <random>
@@ -94,12 +101,14 @@ double kmeans_fold(std::span<const double> w) noexcept;
 void kmeans_assign(std::span<const double> x, std::size_t d, std::span<const double> centroids,
                    std::span<std::size_t> labels, std::span<double> dist2);
 
-/// A candidate for re-seeding an empty cluster.
+/// A candidate for re-seeding an empty cluster. Its features are not carried: a partial
+/// holds 2k candidates, which with their d features each would be twice the size of its
+/// k x d sums, copied into every chunk's partial and every combination, yet needed only when
+/// a cluster is empty; kmeans_update asks for those few rows.
 struct kmeans_candidate {
     double dist2 = 0.0;  ///< to its assigned centroid
     std::size_t row = 0;
     std::size_t label = 0;
-    std::vector<double> features;
 };
 
 /// Partial sums of the update step over some rows.
@@ -113,10 +122,13 @@ struct kmeans_partial {
 
     kmeans_partial() = default;
     kmeans_partial(std::size_t k_, std::size_t d_);
-    /// Merges the sums of the rows that follow (the next chunk). The candidate list is exact,
-    /// so only the sums depend on the order.
+    /// Merges the sums of the rows that follow (the next chunks). The candidate list is exact,
+    /// so only the sums depend on the grouping.
     void combine(const kmeans_partial& next);
 };
+
+/// left.combine(right): the combination step of the chunk tree.
+void combine_kmeans_partials(kmeans_partial& left, const kmeans_partial& right);
 
 /// The partial sums of one chunk: rows of x are global rows first_row, first_row + 1, ...;
 /// labels and dist2 from kmeans_assign; previous_labels (same length, or empty: none) for
@@ -132,22 +144,31 @@ bool kmeans_converged(const kmeans_partial& before, const kmeans_partial& after,
 /// Throws input_error when the folded inertia is not finite (features too large).
 void check_kmeans_inertia(const kmeans_partial& total);
 
+/// The rows that re-seed the empty clusters of `total`, in the order kmeans_update takes
+/// them; empty when no cluster is empty. Depends only on the counts and the candidates.
+std::vector<std::size_t> kmeans_reseed_rows(const kmeans_partial& total);
+
 /// New centroids (k x d) from the folded partial sums, empty clusters re-seeded.
-std::vector<double> kmeans_update(const kmeans_partial& total);
+/// `reseed_features` holds the d features of each row of kmeans_reseed_rows(total), in order.
+std::vector<double> kmeans_update(const kmeans_partial& total, std::span<const double> reseed_features);
 
 /// Lloyd's iterations, as the one-process and the distributed k-means both run them. From
 /// r.centroids (the k-means++ seeds) and r.labels (`rows` entries), `assign(centroids,
 /// labels, previous)` runs one assignment pass, relabelling every row and returning the
 /// folded partial sums (`previous`: the labels before, empty on the first pass); then the
 /// centroids are updated from the total and rows assigned again, until kmeans_converged or
-/// p.max_iter updates. Sets r.centroids, r.labels, r.iterations, r.converged, r.inertia.
-template <class Result, class AssignPass>
-void kmeans_lloyd(Result& r, std::size_t rows, const kmeans_params& p, AssignPass&& assign) {
+/// p.max_iter updates. `features_of(rows)` returns the features of the given global rows,
+/// one after another: those that re-seed empty clusters, asked for only when there are some.
+/// Sets r.centroids, r.labels, r.iterations, r.converged, r.inertia.
+template <class Result, class AssignPass, class FeaturesOf>
+void kmeans_lloyd(Result& r, std::size_t rows, const kmeans_params& p, AssignPass&& assign, FeaturesOf&& features_of) {
     std::vector<std::size_t> previous;
     kmeans_partial current =
         assign(std::span<const double>(r.centroids), r.labels, std::span<const std::size_t>(previous));
     while (r.iterations < p.max_iter) {
-        std::vector<double> next_centroids = kmeans_update(current);
+        const std::vector<std::size_t> reseed = kmeans_reseed_rows(current);
+        std::vector<double> next_centroids = kmeans_update(
+            current, reseed.empty() ? std::vector<double>() : features_of(std::span<const std::size_t>(reseed)));
         previous.swap(r.labels);
         r.labels.resize(rows);
         kmeans_partial next =

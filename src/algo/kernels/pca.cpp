@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/chunk_tree.hpp"
 #include "core/error.hpp"
 
 namespace tsbatch {
@@ -254,6 +255,10 @@ void pca_partial::combine(const pca_partial& next) {
     rows += next.rows;
 }
 
+void combine_pca_partials(pca_partial& left, const pca_partial& right) {
+    left.combine(right);
+}
+
 pca_partial pca_accumulate(std::span<const std::span<const double>> columns) {
     const std::size_t length = chunk_length(columns);
     pca_partial p;
@@ -277,11 +282,14 @@ pca_partial pca_partial_sums(std::span<const series_view> series, std::size_t ch
     total.mean.assign(total.m, 0.0);
     total.comoment.assign(total.m * total.m, 0.0);
     const std::size_t length = series.empty() ? 0 : series[0].size();
-    for (std::size_t from = 0; from < length; from += chunk_rows) {
-        const auto cols = chunk_columns(series, from, std::min(chunk_rows, length - from));
-        total.combine(pca_accumulate(cols));
-    }
-    return total;
+    if (length == 0) return total;
+    return fold_chunk_tree<pca_partial>(
+        (length + chunk_rows - 1) / chunk_rows,
+        [&](std::size_t q) {
+            const std::size_t from = q * chunk_rows;
+            return pca_accumulate(chunk_columns(series, from, std::min(chunk_rows, length - from)));
+        },
+        combine_pca_partials);
 }
 
 std::vector<double> pca_covariance(const pca_partial& total, bool center) {

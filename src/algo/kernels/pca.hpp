@@ -1,7 +1,7 @@
 #pragma once
 // Kernels of the dataset-wide `pca` operator: M series sharing their timestamps are the
 // columns of a T x M matrix (rows = timestamps). No MPI here: the distributed operator
-// computes partial sums per chunk of rows and reduces them in chunk order.
+// computes partial sums per chunk of rows and combines them over the chunk tree.
 //
 // Missing values: a row (timestamp) is complete when all M values are finite. Rows with NaN
 // (or +-inf) in any series are left out of the covariance (listwise deletion, counted in
@@ -14,12 +14,15 @@
 //
 // Determinism and distribution: pca_accumulate gives the exact partial sums of one chunk of
 // rows (its count, mean and co-moment about that mean), and pca_partial::combine merges the
-// next chunk into them (Chan et al.'s pairwise update). Floating-point merges are not
-// associative, so the result is defined by the chunk boundaries and a left fold in chunk
-// order: choose chunk boundaries independent of the rank count (fixed `chunk_rows` from row
-// 0) and fold chunk 0, 1, 2, ... in that order, e.g. by gathering the per-chunk partials, or
-// by passing the running fold from rank to rank. pca_partial_sums does exactly this in one
-// process, so both give the same bits.
+// chunks that follow into them (Chan et al.'s pairwise update). Floating-point merges are not
+// associative, so the result is defined by the chunk boundaries and the grouping of the
+// merges: chunks of a fixed `chunk_rows` from row 0 (independent of the rank count), merged
+// over the chunk tree of core/chunk_tree.hpp, a pairwise tree fixed by the chunk count.
+// pca_partial_sums folds that tree in one process; a distributed caller folds the tree's
+// whole nodes within each rank's chunks and completes it from the gathered nodes
+// (parallel/ordered_reduce.hpp's reduce_chunk_tree), and both give the same bits. A tree,
+// not a left fold in chunk order, because across ranks a left fold is a chain in which each
+// rank waits for the one before; Chan's update is pairwise to begin with.
 //
 // Eigen-decomposition: cyclic Jacobi on the symmetric M x M matrix (sweeps over p < q in row
 // order), deterministic. Eigenvalues descending (equal ones keep Jacobi's order, lower index
@@ -49,22 +52,25 @@ inline constexpr std::size_t pca_chunk_rows = 4096;
 
 /// Partial sums over some rows: count, mean and co-moment of the complete rows.
 struct pca_partial {
-    std::size_t m = 0;                ///< series (columns)
-    std::uint64_t rows = 0;           ///< complete rows summed
-    std::uint64_t skipped_rows = 0;   ///< rows left out for a non-finite value
-    std::vector<double> mean;         ///< m values, the mean of the complete rows
-    std::vector<double> comoment;     ///< m x m, row-major, symmetric: sum (x - mean)(x - mean)^T
+    std::size_t m = 0;               ///< series (columns)
+    std::uint64_t rows = 0;          ///< complete rows summed
+    std::uint64_t skipped_rows = 0;  ///< rows left out for a non-finite value
+    std::vector<double> mean;        ///< m values, the mean of the complete rows
+    std::vector<double> comoment;    ///< m x m, row-major, symmetric: sum (x - mean)(x - mean)^T
 
-    /// Merges the partial sums of the rows that follow (the next chunk) into these.
+    /// Merges the partial sums of the rows that follow (the next chunks) into these.
     /// Throws std::invalid_argument when m differs (an empty partial, m = 0, takes `next`).
     void combine(const pca_partial& next);
 };
+
+/// left.combine(right): the combination step of the chunk tree.
+void combine_pca_partials(pca_partial& left, const pca_partial& right);
 
 /// The exact partial sums of one chunk: columns[i] holds series i's values for the chunk's
 /// rows (all of equal length). Two passes over the chunk (mean, then co-moment).
 pca_partial pca_accumulate(std::span<const std::span<const double>> columns);
 
-/// The whole fold in one process: chunks of `chunk_rows` rows from row 0, left to right.
+/// The whole fold in one process: chunks of `chunk_rows` rows from row 0, over the chunk tree.
 /// The series must share timestamps (checked: input_error naming the first that does not).
 pca_partial pca_partial_sums(std::span<const series_view> series, std::size_t chunk_rows = pca_chunk_rows);
 
@@ -88,7 +94,7 @@ struct pca_model {
     std::size_t m = 0;
     std::size_t components = 0;
     bool center = true;
-    std::uint64_t rows = 0;                        ///< complete rows used
+    std::uint64_t rows = 0;  ///< complete rows used
     std::uint64_t skipped_rows = 0;
     std::vector<double> mean;                      ///< m; all 0 when not centred
     std::vector<double> eigenvalues;               ///< all m, descending

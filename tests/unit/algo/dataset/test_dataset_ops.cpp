@@ -176,6 +176,35 @@ TEST(kmeans_op, equals_the_one_process_kernel_on_the_same_chunk_grid) {
     EXPECT_TRUE(test::same_bits(run.matrices[1].number_attrs.at("inertia"), want.inertia));
 }
 
+TEST(kmeans_op, reseeds_empty_clusters_with_rows_held_by_any_rank) {
+    // Three distinct series among 24, k = 5: k-means++ repeats centres, their duplicates end
+    // up empty, and the update re-seeds them with rows fetched from the ranks that hold them.
+    series_batch in;
+    for (std::size_t i = 0; i < 24; ++i) {
+        auto sink = in.open_series({"s" + std::to_string(i), "m", "", i});
+        for (std::size_t t = 0; t < 6; ++t)
+            sink.push(static_cast<std::int64_t>(t), static_cast<double>((i * 7) % 3) * 10.0 + static_cast<double>(t));
+        in.close_series();
+    }
+    auto b = bind("kmeans", "{k: 5, seed: 2, n_init: 2}");
+    std::vector<double> x;
+    for (std::size_t i = 0; i < in.size(); ++i) x.insert(x.end(), in.series(i).value.begin(), in.series(i).value.end());
+    kmeans_params p;
+    p.k = 5;
+    p.seed = 2;
+    p.n_init = 2;
+    p.chunk_rows = 3;
+    const auto want = kmeans(x, 6, p);
+    EXPECT_EQ(want.inertia, 0.0);
+    for (const int ranks : {1, 2, 3, 5, 8}) {
+        SCOPED_TRACE(std::to_string(ranks) + " ranks");
+        const auto run = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, ranks, 3);
+        test::expect_same_bits(run.matrices[1].values, want.centroids, "centroids");
+        for (std::size_t i = 0; i < in.size(); ++i)
+            EXPECT_EQ(run.tables[0].columns[0].ints[i], static_cast<std::int64_t>(want.labels[i]));
+    }
+}
+
 TEST(kmeans_op, clusters_table_columns) {
     table_batch t({{"a", column_type::float64, "", ""},
                    {"b", column_type::int64, "", ""},

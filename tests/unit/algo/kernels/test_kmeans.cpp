@@ -15,6 +15,7 @@
 
 #include "algo/kernels/kmeans.hpp"
 #include "algo/params.hpp"
+#include "core/chunk_tree.hpp"
 #include "core/error.hpp"
 #include "fixture_io.hpp"
 
@@ -199,11 +200,15 @@ TEST(Kmeans, EmptyClusterIsReseededWithTheFarthestRow) {
     const std::vector<double> d2{1, 9, 9, 0, 400};
     const auto p = kmeans_accumulate(x, 1, 4, 0, labels, d2, {});
     EXPECT_EQ(p.farthest.front().row, 4u);  // farthest, but alone in its cluster: skipped
-    const auto c = kmeans_update(p);
+    EXPECT_EQ(kmeans_reseed_rows(p), (std::vector<std::size_t>{1, 2}));
+    const auto c = kmeans_update(p, std::vector<double>{3, -3});  // rows 1 and 2
     EXPECT_EQ(c, (std::vector<double>{(1.0 + 0.0) / 2.0, 50.0, 3.0, -3.0}));
+    EXPECT_THROW((void)kmeans_update(p, std::vector<double>{3}), std::invalid_argument);
+    EXPECT_TRUE(kmeans_reseed_rows(kmeans_accumulate(x, 1, 2, 0, std::vector<std::size_t>{0, 0, 0, 0, 1}, d2, {}))
+                    .empty());
 }
 
-TEST(Kmeans, PartialCombineIsOrderedAndCandidatesExact) {
+TEST(Kmeans, PartialCombineGroupsOnlyTheSumsAndCandidatesAreExact) {
     const auto x = blobs(20, 2, 5);
     const std::size_t n = x.size() / 2, k = 3;
     const std::vector<double> cent{0, 0, 9, 1, 2, 10};
@@ -218,24 +223,17 @@ TEST(Kmeans, PartialCombineIsOrderedAndCandidatesExact) {
     };
     std::vector<kmeans_partial> chunks;
     for (std::size_t from = 0; from < n; from += 8) chunks.push_back(part(from, std::min(n, from + 8)));
+    // The chunk tree, as the kernel folds it, against a left fold in chunk order: another
+    // grouping changes the sums' rounding at most, never counts or candidates.
+    const kmeans_partial tree = fold_chunk_tree<kmeans_partial>(
+        chunks.size(), [&](std::size_t q) { return chunks[q]; }, combine_kmeans_partials);
     kmeans_partial left(k, 2);
     for (const auto& c : chunks) left.combine(c);
-    // The same chunks folded in the same order from two "ranks" passing the running fold.
-    kmeans_partial handed(k, 2);
-    for (std::size_t i = 0; i < 4; ++i) handed.combine(chunks[i]);
-    kmeans_partial second = handed;
-    for (std::size_t i = 4; i < chunks.size(); ++i) second.combine(chunks[i]);
-    EXPECT_TRUE(same_bits(left.sum, second.sum));
-    EXPECT_EQ(std::bit_cast<std::uint64_t>(left.inertia), std::bit_cast<std::uint64_t>(second.inertia));
-    // A tree of partial folds changes the sums' rounding at most, never counts or candidates.
-    kmeans_partial a(k, 2), b(k, 2);
-    for (std::size_t i = 0; i < 4; ++i) a.combine(chunks[i]);
-    for (std::size_t i = 4; i < chunks.size(); ++i) b.combine(chunks[i]);
-    a.combine(b);
-    EXPECT_EQ(a.count, left.count);
-    ASSERT_EQ(a.farthest.size(), left.farthest.size());
-    for (std::size_t i = 0; i < a.farthest.size(); ++i) EXPECT_EQ(a.farthest[i].row, left.farthest[i].row);
-    for (std::size_t i = 0; i < a.sum.size(); ++i) EXPECT_NEAR(a.sum[i], left.sum[i], 1e-12);
+    EXPECT_EQ(tree.count, left.count);
+    ASSERT_EQ(tree.farthest.size(), left.farthest.size());
+    for (std::size_t i = 0; i < tree.farthest.size(); ++i) EXPECT_EQ(tree.farthest[i].row, left.farthest[i].row);
+    for (std::size_t i = 0; i < tree.sum.size(); ++i) EXPECT_NEAR(tree.sum[i], left.sum[i], 1e-12);
+    EXPECT_NEAR(tree.inertia, left.inertia, 1e-12);
     EXPECT_EQ(left.farthest.size(), 2 * k);
     EXPECT_THROW(left.combine(kmeans_partial(k + 1, 2)), std::invalid_argument);
 }
@@ -322,23 +320,33 @@ kmeans_result simulated_ranks(std::span<const double> x, std::size_t d, const km
     res.centroids = centres;
     res.labels.assign(n, 0);
     std::vector<std::size_t> previous;
+    // Each rank folds the chunk tree's whole nodes within its chunks; the nodes of all ranks,
+    // in rank order, are combined into the root.
     const auto pass = [&](const std::vector<double>& cent) {
-        kmeans_partial running(p.k, d);
+        const auto leaf = [&](std::size_t b) {
+            const auto [lo, hi] = rows_of(b);
+            const auto lab = std::span<std::size_t>(res.labels).subspan(lo, hi - lo);
+            const auto w = std::span<double>(d2).subspan(lo, hi - lo);
+            const auto xs = x.subspan(lo * d, (hi - lo) * d);
+            kmeans_assign(xs, d, cent, lab, w);
+            const std::span<const std::size_t> prev = previous.empty() ? std::span<const std::size_t>() : std::span<const std::size_t>(previous).subspan(lo, hi - lo);
+            return kmeans_accumulate(xs, d, p.k, lo, lab, w, prev);
+        };
+        std::vector<chunk_tree_node> nodes;
+        std::vector<kmeans_partial> folded;
         for (std::size_t r = 0; r < ranks; ++r)
-            for (std::size_t b = first_chunk[r]; b < first_chunk[r + 1]; ++b) {
-                const auto [lo, hi] = rows_of(b);
-                const auto lab = std::span<std::size_t>(res.labels).subspan(lo, hi - lo);
-                const auto w = std::span<double>(d2).subspan(lo, hi - lo);
-                const auto xs = x.subspan(lo * d, (hi - lo) * d);
-                kmeans_assign(xs, d, cent, lab, w);
-                const std::span<const std::size_t> prev = previous.empty() ? std::span<const std::size_t>() : std::span<const std::size_t>(previous).subspan(lo, hi - lo);
-                running.combine(kmeans_accumulate(xs, d, p.k, lo, lab, w, prev));
+            for (const auto& node : chunk_tree_cover(chunks, first_chunk[r], first_chunk[r + 1])) {
+                nodes.push_back(node);
+                folded.push_back(fold_chunk_tree_node<kmeans_partial>(chunks, node, leaf, combine_kmeans_partials));
             }
-        return running;
+        return finish_chunk_tree<kmeans_partial>(chunks, nodes, std::move(folded), combine_kmeans_partials);
     };
     kmeans_partial current = pass(res.centroids);
     while (res.iterations < p.max_iter) {
-        auto cent = kmeans_update(current);
+        std::vector<double> reseed;
+        for (const std::size_t row : kmeans_reseed_rows(current))
+            reseed.insert(reseed.end(), x.begin() + static_cast<std::ptrdiff_t>(row * d), x.begin() + static_cast<std::ptrdiff_t>((row + 1) * d));
+        auto cent = kmeans_update(current, reseed);
         previous = res.labels;
         kmeans_partial next = pass(cent);
         ++res.iterations;

@@ -12,6 +12,7 @@
 
 #include "algo/params.hpp"
 #include "algo/kernels/pca.hpp"
+#include "core/chunk_tree.hpp"
 #include "core/error.hpp"
 #include "fixture_io.hpp"
 
@@ -235,7 +236,7 @@ TEST(Pca, LargeOffsetKeepsItsDigits) {
     expect_near_all(a.model.loadings, b.model.loadings, 1e-7, "loadings");
 }
 
-TEST(Pca, PartialSumsFoldInChunkOrderAcrossRanks) {
+TEST(Pca, PartialSumsFoldOverTheChunkTreeAcrossRanks) {
     const auto d = random_dataset(5, 203, 12);
     const auto views = d.views();
     const std::size_t chunk = 16, length = 203;
@@ -246,16 +247,28 @@ TEST(Pca, PartialSumsFoldInChunkOrderAcrossRanks) {
         chunks.push_back(pca_accumulate(cols));
     }
     const pca_partial reference = pca_partial_sums(views, chunk);
-    // Each "rank" owns a run of chunks and continues the running fold it receives.
+    // Each "rank" owns a run of chunks and folds the chunk tree's whole nodes within it; the
+    // nodes of all ranks, in rank order, are combined into the root.
+    const auto leaf = [&](std::size_t c) { return chunks[c]; };
     for (const std::vector<std::size_t>& bounds : {std::vector<std::size_t>{0, 13}, std::vector<std::size_t>{0, 3, 13},
-                                                   std::vector<std::size_t>{0, 1, 2, 7, 12, 13}}) {
-        pca_partial running;
+                                                   std::vector<std::size_t>{0, 1, 2, 7, 12, 13},
+                                                   std::vector<std::size_t>{0, 5, 5, 13}}) {
+        std::vector<chunk_tree_node> nodes;
+        std::vector<pca_partial> folded;
         for (std::size_t r = 0; r + 1 < bounds.size(); ++r)
-            for (std::size_t c = bounds[r]; c < bounds[r + 1]; ++c) running.combine(chunks[c]);
-        EXPECT_EQ(running.rows, reference.rows);
-        EXPECT_TRUE(same_bits(running.mean, reference.mean));
-        EXPECT_TRUE(same_bits(running.comoment, reference.comoment));
+            for (const auto& node : chunk_tree_cover(13, bounds[r], bounds[r + 1])) {
+                nodes.push_back(node);
+                folded.push_back(fold_chunk_tree_node<pca_partial>(13, node, leaf, combine_pca_partials));
+            }
+        const auto total = finish_chunk_tree<pca_partial>(13, nodes, std::move(folded), combine_pca_partials);
+        EXPECT_EQ(total.rows, reference.rows);
+        EXPECT_TRUE(same_bits(total.mean, reference.mean));
+        EXPECT_TRUE(same_bits(total.comoment, reference.comoment));
     }
+    // The left fold in chunk order groups the merges otherwise: equal to rounding only.
+    pca_partial left;
+    for (const auto& c : chunks) left.combine(c);
+    expect_near_all(reference.comoment, left.comoment, 1e-10, "comoment");
     // Another chunk size is another fold: equal to rounding, not necessarily in bits.
     const pca_partial other = pca_partial_sums(views, 64);
     expect_near_all(reference.comoment, other.comoment, 1e-10, "comoment");
