@@ -15,17 +15,10 @@ OUT=$(mkdir -p "$1" && cd "$1" && pwd); shift
 RANKS=${*:-1 2}
 LEN=${BENCH_CORR_T:-10000}
 T=$PWD/build/tsbatch
+CFG=$PWD/bench/correlation.yaml
 
 secs() { /usr/bin/python3 -c 'import time; print(time.monotonic())'; }
 best() { grep . | sort -g | head -n 1; }
-
-cat > "$OUT/corr.yaml" <<'YAML'
-input: {path: grid.h5}
-steps:
-  - {name: corr, op: correlation, params: {top_pairs: 100}}
-output: {path: corr.h5}
-run: {progress_interval: 1h}
-YAML
 
 echo "## Correlation, whole process: tsbatch run vs h5py + numpy.corrcoef + h5py (one BLAS thread), T = $LEN"
 core=$(/usr/bin/python3 -c 'import ctypes
@@ -51,10 +44,10 @@ for n in ${BENCH_CORR_WHOLE_N:-2000 10000}; do
       rm -f "$OUT"/rss.[0-9]*
       t0=$(secs)
       if [ "$r" = 1 ]; then
-        (cd "$OUT" && /usr/bin/time -f "%M" -o "$OUT/rss.0" "$T" run corr.yaml >/dev/null 2>"$OUT/stderr.txt") || { cat "$OUT/stderr.txt"; exit 1; }
+        (cd "$OUT" && /usr/bin/time -f "%M" -o "$OUT/rss.0" "$T" run "$CFG" >/dev/null 2>"$OUT/stderr.txt") || { cat "$OUT/stderr.txt"; exit 1; }
       else
         (cd "$OUT" && mpirun -n "$r" sh -c '/usr/bin/time -f "%M" -o "$0.$OMPI_COMM_WORLD_RANK" "$@"' "$OUT/rss" \
-          "$T" run corr.yaml >/dev/null 2>"$OUT/stderr.txt") || { cat "$OUT/stderr.txt"; exit 1; }
+          "$T" run "$CFG" >/dev/null 2>"$OUT/stderr.txt") || { cat "$OUT/stderr.txt"; exit 1; }
       fi
       runs+="$(awk "BEGIN{print $(secs) - $t0}")"$'\n'
     done

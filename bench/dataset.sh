@@ -31,14 +31,6 @@ run_ranks() {
   rss=$(awk '/rss_kb/ {if ($2 > m) m = $2} END {printf "%.0f", m / 1024}' "$OUT/time.txt")
 }
 
-cat > "$OUT/corr.yaml" <<'YAML'
-input: {path: grid.h5}
-steps:
-  - {name: corr, op: correlation, params: {top_pairs: 100}}
-output: {path: corr.h5}
-run: {progress_interval: 1h}
-YAML
-
 echo "## Correlation: Pearson of every pair, N series x $LEN points on one grid"
 echo "(tsbatch: the step's time from /_run_steps, slowest rank, matrices written included;"
 echo " numpy.corrcoef in memory, best of 3; pandas DataFrame.corr once; peak RSS per rank from /usr/bin/time)"
@@ -51,7 +43,7 @@ for n in ${BENCH_CORR_N:-1000 10000}; do
   [ "$n" -gt "$PANDAS_MAX_N" ] || pd1=$($NP pandas-corr "$OUT/grid.npy")
   base=""
   for r in $RANKS; do
-    run_ranks "$r" corr.yaml
+    run_ranks "$r" "$PWD/bench/correlation.yaml"
     secs=$(step_seconds "$OUT/corr.h5" corr)
     awk -v n="$n" -v r="$r" -v s="$secs" -v a="$np1" -v b="$npall" -v p="$pd1" -v m="$rss" -v base="$base" 'BEGIN {
       split(a, x, " "); split(b, y, " "); split(p, z, " "); pairs = n * (n - 1) / 2
