@@ -35,34 +35,57 @@ void check_blas_sizes(std::size_t n, std::size_t na, std::size_t nb) {
 
 namespace {
 
-// Four partial sums of f(v[t]), t = l (mod 4) in lane l, then (0 + 1) + (2 + 3): independent
-// chains the compiler can keep in one vector register.
-template <class F>
-double sum4(std::span<const double> v, F f) {
-    double acc[4] = {0, 0, 0, 0};
-    const std::size_t n = v.size(), whole = n - n % 4;
-    for (std::size_t t = 0; t < whole; t += 4)
-        for (std::size_t l = 0; l < 4; ++l) acc[l] += f(v[t + l]);
-    for (std::size_t t = whole; t < n; ++t) acc[0] += f(v[t]);
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
-// The centred unit vector of complete values `v` into `z`: usable, or constant (all equal),
-// or other (sums out of range).
+// The centred unit vector of `v` into `z`: usable, or constant (all equal), or other (a NaN
+// or an infinity, or sums out of range). Three passes, each with four independent lanes (lane
+// l takes t = l mod 4, combined as (0 + 1) + (2 + 3)): the series is in cache after the first.
 corr_unit_vector::state unit_of(std::span<const double> v, std::span<double> z) {
-    const std::size_t n = v.size();
-    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    if (*lo == *hi) return corr_unit_vector::state::constant;
-    // Two-pass mean with the first-order correction, then the deviations and their norm.
-    double mean = sum4(v, [](double x) { return x; }) / static_cast<double>(n);
-    mean += sum4(v, [mean](double x) { return x - mean; }) / static_cast<double>(n);
-    for (std::size_t t = 0; t < n; ++t) z[t] = v[t] - mean;
-    const double ss = sum4(z, [](double x) { return x * x; });
+    using st = corr_unit_vector::state;
+    const std::size_t n = v.size(), whole = n - n % 4;
+    const auto lanes = [](const double* a) { return (a[0] + a[1]) + (a[2] + a[3]); };
+    // 1. Least, largest and sum. A NaN never becomes least or largest but makes the sum NaN.
+    double lo[4] = {v[0], v[0], v[0], v[0]}, hi[4] = {v[0], v[0], v[0], v[0]}, sum[4] = {0, 0, 0, 0};
+    for (std::size_t t = 0; t < whole; t += 4)
+        for (std::size_t l = 0; l < 4; ++l) {
+            const double x = v[t + l];
+            lo[l] = x < lo[l] ? x : lo[l];
+            hi[l] = x > hi[l] ? x : hi[l];
+            sum[l] += x;
+        }
+    for (std::size_t t = whole; t < n; ++t) {
+        lo[0] = v[t] < lo[0] ? v[t] : lo[0];
+        hi[0] = v[t] > hi[0] ? v[t] : hi[0];
+        sum[0] += v[t];
+    }
+    const double least = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
+    const double largest = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+    const double total = lanes(sum);
+    if (!std::isfinite(least) || !std::isfinite(largest) || std::isnan(total)) return st::other;
+    if (least == largest) return st::constant;
+    if (!std::isfinite(total)) return st::other;  // the sum overflows: correlate() scales
+    // 2. Deviations from the first mean, and their squares: the corrected two-pass mean and sum
+    // of squares (the sum of deviations corrects the rounding of the first mean).
+    const double first_mean = total / static_cast<double>(n);
+    double dev[4] = {0, 0, 0, 0}, sq[4] = {0, 0, 0, 0};
+    for (std::size_t t = 0; t < whole; t += 4)
+        for (std::size_t l = 0; l < 4; ++l) {
+            const double d = v[t + l] - first_mean;
+            dev[l] += d;
+            sq[l] += d * d;
+        }
+    for (std::size_t t = whole; t < n; ++t) {
+        const double d = v[t] - first_mean;
+        dev[0] += d;
+        sq[0] += d * d;
+    }
+    const double d_sum = lanes(dev);
+    const double mean = first_mean + d_sum / static_cast<double>(n);
+    const double ss = lanes(sq) - d_sum * d_sum / static_cast<double>(n);
     // Sums beyond the range of doubles (|x| near 1e154, or below 1e-154): correlate() scales.
-    if (!std::isfinite(ss) || !(ss > 1e-280)) return corr_unit_vector::state::other;
+    if (!std::isfinite(ss) || !(ss > 1e-280)) return st::other;
+    // 3. The unit vector.
     const double inv = 1.0 / std::sqrt(ss);
-    for (double& x : z) x *= inv;
-    return corr_unit_vector::state::usable;
+    for (std::size_t t = 0; t < n; ++t) z[t] = (v[t] - mean) * inv;
+    return st::usable;
 }
 
 }  // namespace
@@ -72,10 +95,10 @@ corr_unit_vector::state make_unit_vector(series_view x, corr_method method, std:
     using st = corr_unit_vector::state;
     const std::size_t n = x.size();
     if (n < std::max<std::size_t>(min_pairs, 2)) return st::other;
-    const bool pearson = method == corr_method::pearson;
+    if (method == corr_method::pearson) return unit_of(x.value, z);  // NaN and inf are `other` there
+    // Spearman ranks infinities like any value; a NaN leaves the pair to correlate().
     for (double v : x.value)
-        if (pearson ? !std::isfinite(v) : std::isnan(v)) return st::other;
-    if (pearson) return unit_of(x.value, z);
+        if (std::isnan(v)) return st::other;
     std::vector<double> ranks;
     std::vector<std::pair<double, std::size_t>> order;
     average_ranks(x.value, order, ranks);
