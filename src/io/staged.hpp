@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/point_source.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
 #include "parallel/comm.hpp"
@@ -83,6 +84,13 @@ public:
     /// Writes `local` (this rank's consecutive series, ranks in order) as a collection at
     /// `group` ("/" = the file's root) with tsbatch_step_op = `op` when not empty.
     void write_collection(const std::string& group, const series_batch& local, const std::string& op = "");
+
+    /// The same with the points taken from `points` piece by piece: `rows` gives the series
+    /// (meta, and offsets into `points`; its own points are not read). Every rank writes as
+    /// many pieces as the rank with the most, so that the writes stay collective where the
+    /// file needs them to be (compression); a rank with fewer writes nothing in the others.
+    void write_collection(const std::string& group, const series_batch& rows, point_source& points,
+                          const std::string& op = "");
 
     /// Creates the plain group `group` (a multi-output step's parent of its outputs) with
     /// tsbatch_step_op = `op` when not empty.

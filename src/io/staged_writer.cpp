@@ -110,27 +110,40 @@ staged_writer::~staged_writer() {
 }
 
 void staged_writer::write_collection(const std::string& group, const series_batch& local, const std::string& op) {
+    batch_points points(local);
+    write_collection(group, local, points, op);
+}
+
+void staged_writer::write_collection(const std::string& group, const series_batch& rows, point_source& points,
+                                     const std::string& op) {
     const h5::silence_errors quiet;
-    const auto n = local.size();
+    const auto n = rows.size();
+    const std::uint64_t local_points = points.size();
+    if (rows.offset.size() != n + 1 || rows.offset.back() != local_points)
+        throw internal_error("write_collection " + group + ": the series' offsets do not match their points");
     std::vector<std::string> ids, metrics, tags;
     std::vector<std::uint64_t> counts(n), sources(n), offsets(n);
     ids.reserve(n);
     metrics.reserve(n);
     tags.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-        ids.push_back(local.meta[i].id);
-        metrics.push_back(local.meta[i].metric);
-        tags.push_back(local.meta[i].tags);
-        counts[i] = local.count(i);
-        sources[i] = local.meta[i].source_index;
+        ids.push_back(rows.meta[i].id);
+        metrics.push_back(rows.meta[i].metric);
+        tags.push_back(rows.meta[i].tags);
+        counts[i] = rows.count(i);
+        sources[i] = rows.meta[i].source_index;
     }
     // Plain variables, not structured bindings: the lambdas below capture them (Clang 14
     // cannot capture structured bindings).
-    const auto row_place = place(comm_, n), point_place = place(comm_, local.point_count());
-    const std::uint64_t row0 = row_place.first, rows = row_place.second;
-    const std::uint64_t point0 = point_place.first, points = point_place.second;
-    for (std::size_t i = 0; i < n; ++i) offsets[i] = point0 + local.offset[i];
+    const auto row_place = place(comm_, n), point_place = place(comm_, local_points);
+    const std::uint64_t row0 = row_place.first, total_rows = row_place.second;
+    const std::uint64_t point0 = point_place.first, total_points = point_place.second;
+    for (std::size_t i = 0; i < n; ++i) offsets[i] = point0 + rows.offset[i];
     const auto w_id = longest(comm_, ids), w_metric = longest(comm_, metrics), w_tags = longest(comm_, tags);
+    // Pieces of at most piece_points(); every rank goes through as many as the rank with the most.
+    const std::uint64_t piece = std::max<std::uint64_t>(1, points.piece_points());
+    const auto pieces = static_cast<std::uint64_t>(
+        comm_.max(static_cast<std::int64_t>((local_points + piece - 1) / piece)));
 
     try {
         const hid_t f = impl_->file.get();
@@ -146,11 +159,11 @@ void staged_writer::write_collection(const std::string& group, const series_batc
         const auto& x = impl_->xfer;
         auto write_str = [&](const char* name, std::size_t w, const std::vector<std::string>& v) {
             auto t = h5::fixed_string_type(w);
-            auto d = h5::create_1d(sg.get(), name, t.get(), rows, lay(std::max<std::size_t>(1, w)));
+            auto d = h5::create_1d(sg.get(), name, t.get(), total_rows, lay(std::max<std::size_t>(1, w)));
             h5::write_strings(d.get(), w, row0, v, x);
         };
         auto write_u64 = [&](hid_t loc, const char* name, const std::vector<std::uint64_t>& v) {
-            auto d = h5::create_1d(loc, name, H5T_STD_U64LE, rows, lay(8));
+            auto d = h5::create_1d(loc, name, H5T_STD_U64LE, total_rows, lay(8));
             h5::write_slab(d.get(), H5T_NATIVE_UINT64, row0, v.size(), v.data(), x);
         };
         write_str("id", w_id, ids);
@@ -159,10 +172,19 @@ void staged_writer::write_collection(const std::string& group, const series_batc
         write_u64(sg.get(), "offset", offsets);
         write_u64(sg.get(), "count", counts);
         write_u64(sg.get(), "source_index", sources);
-        auto td = h5::create_1d(pg.get(), "time", H5T_STD_I64LE, points, lay(8));
-        h5::write_slab(td.get(), H5T_NATIVE_INT64, point0, local.point_count(), local.time.data(), x);
-        auto vd = h5::create_1d(pg.get(), "value", H5T_IEEE_F64LE, points, lay(8));
-        h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, point0, local.point_count(), local.value.data(), x);
+        auto td = h5::create_1d(pg.get(), "time", H5T_STD_I64LE, total_points, lay(8));
+        auto vd = h5::create_1d(pg.get(), "value", H5T_IEEE_F64LE, total_points, lay(8));
+        if (pieces == 0) {
+            // No points anywhere: one (empty) write each, as every dataset gets.
+            h5::write_slab(td.get(), H5T_NATIVE_INT64, 0, 0, nullptr, x);
+            h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, 0, 0, nullptr, x);
+        }
+        for (std::uint64_t k = 0; k < pieces; ++k) {
+            const std::uint64_t at = std::min(k * piece, local_points), m = std::min(piece, local_points - at);
+            const series_view p = m > 0 ? points.piece(at, m) : series_view{};
+            h5::write_slab(td.get(), H5T_NATIVE_INT64, point0 + at, m, p.time.data(), x);
+            h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, point0 + at, m, p.value.data(), x);
+        }
     } catch (const h5::failure& e) {
         throw output_error(final_path_ + ": cannot write collection " + group + ": " + e.what());
     }
