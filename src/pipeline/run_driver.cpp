@@ -63,7 +63,7 @@ int run_pipeline(const comm& c, const run_request& req) {
     const auto checkpoint = open_run_checkpoint(
         c, cfg, plan, std::string("tsbatch ") + TSBATCH_VERSION + " " + TSBATCH_GIT_ID, req.restart);
     fixed.setup_s = clock.seconds();
-    const computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get());
+    computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get(), true);
 
     const run_outcome outcome = write_result(c, cfg, pipeline, {req.config_path, req.command_line, clock.start_ms},
                                              plan, run, gather_step_totals(c, cfg, run.ex), read, checkpoint.get());
@@ -73,7 +73,7 @@ int run_pipeline(const comm& c, const run_request& req) {
         // The report first, so that the summary can say what it cost.
         const double before_report = clock.seconds();
         write_report(cfg, req.config_path, std::string(TSBATCH_VERSION) + " (" + TSBATCH_GIT_ID + ")", clock, plan,
-                     outcome, run.ex, read, [&](std::vector<report_sample>& samples) {
+                     outcome, run.sampled, read, [&](std::vector<report_sample>& samples) {
                          return read_report_results(cfg, *input.file, samples);
                      });
         fixed.finish_s = outcome.finish_s;
