@@ -54,8 +54,9 @@ public:
     std::vector<time_extent> time_extents(index_range rows) const;
 
     /// Meta and points of the series at `rows` (sorted ascending), in that order; each
-    /// series' source_index is its row.
-    series_batch read(std::span<const std::uint64_t> rows) const;
+    /// series' source_index is its row. The points go into `reuse`'s buffers when it has
+    /// some (a batch read before): only the part of them beyond its old size is zeroed first.
+    series_batch read(std::span<const std::uint64_t> rows, series_batch&& reuse = {}) const;
     series_batch read(index_range rows) const;
 
 private:

@@ -87,8 +87,6 @@ private:
     double ks_ = 1, kp_ = 1;
 };
 
-// Chunk k read (with input.select's time range) and run through the series-wise steps; its
-// read and compute seconds are added to `timing`.
 // Rows (and, on the way, points) of each series output of `part` that do not stay in memory
 // move to `run`: points to their spool stream, rows to run.ex without points. What is left in
 // `part` is then appended as before.
@@ -120,11 +118,14 @@ void sample_chunk(execution& sampled, const execution& part, const std::vector<s
         }
 }
 
+// Chunk k read into `batch` (the previous chunk's, whose buffers the reader may reuse; with
+// input.select's time range) and run through the series-wise steps; its read and compute
+// seconds are added to `timing`.
 execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan, std::size_t k,
                         const std::string& input_name, const row_reader& read, const progress_fn& on_progress,
-                        report_rank& timing) {
+                        report_rank& timing, series_batch& batch) {
     auto t0 = clock_type::now();
-    series_batch batch = read(plan.rows_of_chunk(k));
+    batch = read(plan.rows_of_chunk(k), std::move(batch));
     select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
     timing.read_s += seconds_since(t0);
     t0 = clock_type::now();
@@ -210,6 +211,7 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
         run.timing.points = plan.points_of_rank(c.rank());
         share_progress progress(c, cfg, plan, run.timing);
         const auto delay = test_chunk_delay();
+        series_batch batch;  // the input chunk, its buffers reused from chunk to chunk
         for (auto k = mine.begin; k < mine.end; ++k) {
             execution part;
             if (auto recorded = load_recorded(checkpoint, k, c.rank())) {
@@ -217,7 +219,7 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
                 ++run.chunks_reused;
             } else {
                 part = compute_chunk(cfg, pipeline, plan, k, input_name, read,
-                                     progress.after(run.ex.series_done, run.ex.points_done), run.timing);
+                                     progress.after(run.ex.series_done, run.ex.points_done), run.timing, batch);
                 if (checkpoint) checkpoint->save(k, part);
                 if (delay.count() > 0) std::this_thread::sleep_for(delay);
             }
@@ -295,7 +297,7 @@ series_batch read_source_again(int rank, const run_plan& plan, const run_config&
     series_batch all;
     const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(rank)];
     for (auto k = mine.begin; k < mine.end; ++k) {
-        series_batch batch = read(plan.rows_of_chunk(k));
+        series_batch batch = read(plan.rows_of_chunk(k), {});
         select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
         std::size_t kept = 0;
         for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -58,7 +58,9 @@ int run_pipeline(const comm& c, const run_request& req) {
             print_dry_run(stdout, plan, cfg, req.config_path, input.name, input.file->series_count(), c.size());
         return 0;
     }
-    const row_reader read = [&input](std::span<const std::uint64_t> rows) { return read_rows(*input.file, rows); };
+    const row_reader read = [&input](std::span<const std::uint64_t> rows, series_batch&& reuse) {
+        return read_rows(*input.file, rows, std::move(reuse));
+    };
 
     const auto checkpoint = open_run_checkpoint(
         c, cfg, plan, std::string("tsbatch ") + TSBATCH_VERSION + " " + TSBATCH_GIT_ID, req.restart);

@@ -86,7 +86,7 @@ std::vector<report_sample> report_samples(const run_config& cfg, const run_plan&
                                           const row_reader& read) {
     std::vector<report_sample> out;
     for (auto row : report_sample_rows(plan)) {
-        series_batch in = read(std::span<const std::uint64_t>(&row, 1));
+        series_batch in = read(std::span<const std::uint64_t>(&row, 1), {});
         select_time(in, cfg.input.select.time_from, cfg.input.select.time_to);
         report_sample s;
         s.id = in.meta[0].id;

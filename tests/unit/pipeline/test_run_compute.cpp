@@ -66,7 +66,7 @@ struct memory_input {
 
     explicit memory_input(const series_batch& b, int nranks) : all(b), rows_read(static_cast<std::size_t>(nranks)) {}
     row_reader reader(int rank) {
-        return [this, rank](std::span<const std::uint64_t> rows) {
+        return [this, rank](std::span<const std::uint64_t> rows, series_batch&&) {
             series_batch out;
             for (auto r : rows) out.append(all.meta[r], all.series(r));
             std::lock_guard<std::mutex> lock(m);
@@ -78,7 +78,9 @@ struct memory_input {
 };
 
 row_reader failing_reader() {
-    return [](std::span<const std::uint64_t>) -> series_batch { throw input_error("the input was read"); };
+    return [](std::span<const std::uint64_t>, series_batch&&) -> series_batch {
+        throw input_error("the input was read");
+    };
 }
 
 run_plan plan_for(const series_batch& input, const run_config& cfg, const step_pipeline& p, int nranks) {
