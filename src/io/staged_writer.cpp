@@ -2,10 +2,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <exception>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 #include "core/error.hpp"
 #include "io/h5.hpp"
@@ -13,12 +17,72 @@
 
 namespace tsbatch {
 
+namespace {
+
+// The commit flushes the file to disk before it takes its final name. Starting the disk
+// writes of the bulk data as soon as they are in the page cache lets the disk work while the
+// rest is computed and written, instead of all of it waiting at the commit (the fsync of a
+// 680 MB result took 0.31 s here, most of a run's fixed costs). The writes are started from a
+// thread of their own, because starting them can block while the disk's queue is full, and
+// the writer has better things to do meanwhile. A hint: errors are ignored (the commit's
+// fsync is what counts).
+class writeback {
+public:
+    explicit writeback(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+        if (fd_ >= 0) thread_ = std::thread([this] { loop(); });
+    }
+    ~writeback() {
+        {
+            const std::lock_guard<std::mutex> lock(m_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        if (thread_.joinable()) thread_.join();
+        if (fd_ >= 0) ::close(fd_);
+    }
+    writeback(const writeback&) = delete;
+    writeback& operator=(const writeback&) = delete;
+
+    /// Asks for the dirty pages written so far to go to the disk; returns at once.
+    void poke() {
+        {
+            const std::lock_guard<std::mutex> lock(m_);
+            pending_ = true;
+        }
+        cv_.notify_one();
+    }
+
+private:
+    void loop() {
+        std::unique_lock<std::mutex> lock(m_);
+        for (;;) {
+            cv_.wait(lock, [this] { return pending_ || stop_; });
+            if (stop_) return;
+            pending_ = false;
+            lock.unlock();
+#if defined(SYNC_FILE_RANGE_WRITE)
+            ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+            lock.lock();
+        }
+    }
+
+    int fd_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool pending_ = false, stop_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
+
 struct staged_writer::impl {
     h5::file_access access;
     h5::transfer xfer;
     h5::transfer independent{false};  // matrix tiles: each rank writes its own, any number
     h5::file file;
     std::map<std::string, h5::dataset> matrices;  // open until commit, for their tiles
+    std::unique_ptr<writeback> disk;              // started by the first piece of points
     impl(const comm& c) : access(c), xfer(access.parallel()) {}
 };
 
@@ -184,6 +248,10 @@ void staged_writer::write_collection(const std::string& group, const series_batc
             const series_view p = m > 0 ? points.piece(at, m) : series_view{};
             h5::write_slab(td.get(), H5T_NATIVE_INT64, point0 + at, m, p.time.data(), x);
             h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, point0 + at, m, p.value.data(), x);
+            if (m > 0) {
+                if (!impl_->disk) impl_->disk = std::make_unique<writeback>(temp_path_);
+                impl_->disk->poke();
+            }
         }
     } catch (const h5::failure& e) {
         throw output_error(final_path_ + ": cannot write collection " + group + ": " + e.what());
@@ -322,6 +390,7 @@ void staged_writer::write_matrix_tile(const std::string& path, std::uint64_t row
 void staged_writer::commit() {
     const h5::silence_errors quiet;
     impl_->matrices.clear();
+    impl_->disk.reset();
     try {
         impl_->file.close("H5Fclose");
     } catch (const h5::failure& e) {
