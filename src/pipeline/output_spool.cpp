@@ -1,6 +1,7 @@
 #include "pipeline/output_spool.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,35 +28,78 @@ std::string parent_dir(const std::string& path) {
 
 }  // namespace
 
-// A stream's points for the result writer: straight from memory when the stream never went
-// to the file, else through the spool's buffers, piece by piece.
+// A read-only mapping of part of a file, unmapped when replaced or destroyed: the writer takes
+// the points straight from the page cache, without copying them into a buffer first.
+class output_spool::window {
+public:
+    window() = default;
+    ~window() { reset(); }
+    window(const window&) = delete;
+    window& operator=(const window&) = delete;
+
+    /// Maps bytes [at, at + bytes) of `fd`; null when the system refuses (the caller reads instead).
+    const void* map(int fd, std::uint64_t at, std::size_t bytes) {
+        reset();
+        static const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+        const std::uint64_t start = at - at % page;
+        len_ = bytes + (at - start);
+        void* p = ::mmap(nullptr, len_, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, static_cast<off_t>(start));
+        if (p == MAP_FAILED) {
+            len_ = 0;
+            return nullptr;
+        }
+        base_ = p;
+        return static_cast<const char*>(p) + (at - start);
+    }
+    void reset() {
+        if (base_ != nullptr) ::munmap(base_, len_);
+        base_ = nullptr;
+        len_ = 0;
+    }
+
+private:
+    void* base_ = nullptr;
+    std::size_t len_ = 0;
+};
+
+// A stream's points for the result writer: straight from memory for the stream's head, from
+// mapped windows of its files for the rest, through the spool's buffers only for the one
+// piece that straddles both.
 class output_spool::reader final : public point_source {
 public:
     reader(output_spool& sp, std::size_t s) : sp_(sp), s_(s) {}
     std::uint64_t size() const override { return sp_.points(s_); }
     std::uint64_t piece_points() const override {
         const auto& st = sp_.streams_[s_];
-        if (st.spilled_points == 0) return std::max<std::uint64_t>(1, st.time.size());
+        if (st.file_points == 0) return std::max<std::uint64_t>(1, st.time.size());
         return sp_.piece_;
     }
     series_view piece(std::uint64_t at, std::uint64_t n) override {
         const auto& st = sp_.streams_[s_];
-        if (at >= st.spilled_points) {
-            const auto from = at - st.spilled_points;
-            return {std::span<const std::int64_t>(st.time).subspan(from, n),
-                    std::span<const double>(st.value).subspan(from, n)};
+        const std::uint64_t head = st.time.size();
+        if (at + n <= head)
+            return {std::span<const std::int64_t>(st.time).subspan(at, n),
+                    std::span<const double>(st.value).subspan(at, n)};
+        if (at >= head) {
+            const auto from = at - head;
+            const auto* t = static_cast<const std::int64_t*>(
+                time_.map(st.time_fd, from * sizeof(std::int64_t), n * sizeof(std::int64_t)));
+            const auto* v =
+                static_cast<const double*>(value_.map(st.value_fd, from * sizeof(double), n * sizeof(double)));
+            if (t != nullptr && v != nullptr) return {{t, n}, {v, n}};
+            time_.reset();
+            value_.reset();
         }
-        if (n > sp_.piece_) throw internal_error("output_spool: a piece larger than piece_points()");
-        sp_.time_buf_.resize(sp_.piece_);
-        sp_.value_buf_.resize(sp_.piece_);
+        sp_.time_buf_.resize(n);
+        sp_.value_buf_.resize(n);
         sp_.read(s_, at, n, sp_.time_buf_.data(), sp_.value_buf_.data());
-        return {std::span<const std::int64_t>(sp_.time_buf_).first(n),
-                std::span<const double>(sp_.value_buf_).first(n)};
+        return {std::span<const std::int64_t>(sp_.time_buf_), std::span<const double>(sp_.value_buf_)};
     }
 
 private:
     output_spool& sp_;
     std::size_t s_;
+    window time_, value_;
 };
 
 output_spool::output_spool(std::string result_path, std::uint64_t memory_bytes, int rank, std::size_t streams,
@@ -67,12 +111,15 @@ output_spool::output_spool(std::string result_path, std::uint64_t memory_bytes, 
       streams_(streams) {}
 
 output_spool::~output_spool() {
-    if (fd_ >= 0) ::close(fd_);  // the file has no name: closing it returns its space
+    // The files have no name: closing them returns their space.
+    for (auto& st : streams_)
+        for (int fd : {st.time_fd, st.value_fd})
+            if (fd >= 0) ::close(fd);
 }
 
 std::uint64_t output_spool::points(std::size_t s) const {
     const auto& st = streams_.at(s);
-    return st.spilled_points + st.time.size();
+    return st.time.size() + st.file_points;
 }
 
 void output_spool::append(std::size_t s, std::span<const std::int64_t> time, std::span<const double> value) {
@@ -80,119 +127,102 @@ void output_spool::append(std::size_t s, std::span<const std::int64_t> time, std
     const std::uint64_t n = time.size();
     if (value.size() != n) throw internal_error("output_spool::append: times and values differ in length");
     if (n == 0) return;
-    const std::uint64_t bytes = n * (sizeof(std::int64_t) + sizeof(double));
-    if (in_memory_ > 0 && in_memory_ + bytes > budget_) flush();
-    if (bytes > budget_) {  // more than the whole budget at once: nothing of it stays in memory
-        write_out(st, time, value);
+    constexpr std::uint64_t point_bytes = sizeof(std::int64_t) + sizeof(double);
+    const std::uint64_t bytes = n * point_bytes;
+    // In memory while the budget lasts and the stream has nothing in its files yet (its
+    // points stay in order: memory first, then the files).
+    if (st.time_fd < 0 && in_memory_ + bytes <= budget_) {
+        if (st.time.capacity() == 0) {
+            // A share of the budget, reserved once: address space only until written.
+            const std::uint64_t share = std::max<std::uint64_t>(n, budget_ / point_bytes / streams_.size());
+            reserve_huge(st.time, share);
+            reserve_huge(st.value, share);
+        }
+        st.time.insert(st.time.end(), time.begin(), time.end());
+        st.value.insert(st.value.end(), value.begin(), value.end());
+        in_memory_ += bytes;
         return;
     }
-    if (st.time.capacity() == 0) {
-        // A share of the budget, reserved once: address space only until written, and the
-        // pages written stay with the stream after a flush, so the run faults them in once.
-        const std::uint64_t share = std::max<std::uint64_t>(n, budget_ / (bytes / n) / streams_.size());
-        reserve_huge(st.time, share);
-        reserve_huge(st.value, share);
-    }
-    st.time.insert(st.time.end(), time.begin(), time.end());
-    st.value.insert(st.value.end(), value.begin(), value.end());
-    in_memory_ += bytes;
-    peak_memory_ = std::max(peak_memory_, in_memory_);
+    if (st.time_fd < 0) open_files(st);
+    put(st.time_fd, time.data(), n * sizeof(std::int64_t), st.file_points * sizeof(std::int64_t));
+    put(st.value_fd, value.data(), n * sizeof(double), st.file_points * sizeof(double));
+    st.file_points += n;
+    spilled_ += bytes;
 }
 
-void output_spool::flush() {
-    for (auto& st : streams_) {
-        if (st.time.empty()) continue;
-        write_out(st, st.time, st.value);
-        st.time.clear();  // the capacity stays for the next points
-        st.value.clear();
-    }
-    in_memory_ = 0;
+void output_spool::open_files(stream& st) {
+    st.time_fd = open_file();
+    st.value_fd = open_file();
 }
 
-void output_spool::write_out(stream& st, std::span<const std::int64_t> time, std::span<const double> value) {
-    if (fd_ < 0) open_file();
-    const std::uint64_t n = time.size();
-    extent e{st.spilled_points, n, file_end_, file_end_ + n * sizeof(std::int64_t)};
-    put(time.data(), n * sizeof(std::int64_t));
-    put(value.data(), n * sizeof(double));
-    st.spilled.push_back(e);
-    st.spilled_points += n;
-}
-
-void output_spool::put(const void* data, std::size_t bytes) {
-    const auto* p = static_cast<const char*>(data);
-    while (bytes > 0) {
-        const ssize_t w = ::pwrite(fd_, p, bytes, static_cast<off_t>(file_end_));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-            throw output_error(file_what_ + ": cannot write the series outputs beyond run.output_memory_mb: " +
-                               std::strerror(w < 0 ? errno : EIO));
-        p += w;
-        bytes -= static_cast<std::size_t>(w);
-        file_end_ += static_cast<std::uint64_t>(w);
-    }
-}
-
-void output_spool::open_file() {
+int output_spool::open_file() {
     const std::string dir = parent_dir(result_path_);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);  // the result's writer checks the directory itself later
 #if defined(O_TMPFILE)
     // A file without a name where the file system allows it.
-    fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd_ >= 0) {
-        file_what_ = dir + " (a temporary file of rank " + std::to_string(rank_) + ")";
-        return;
+    if (const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); fd >= 0) {
+        file_what_ = dir + " (temporary files of rank " + std::to_string(rank_) + ")";
+        return fd;
     }
 #endif
     // Elsewhere (NFS): a name no other process uses, removed at once; the open descriptor
     // keeps the file.
     const std::string name =
         result_path_ + ".spool." + host_name() + "." + std::to_string(::getpid()) + ".r" + std::to_string(rank_);
-    fd_ = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd_ < 0)
-        throw output_error(name +
-                           ": cannot create a temporary file for the series outputs beyond "
-                           "run.output_memory_mb: " +
-                           std::strerror(errno));
+    const int fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        throw output_error(name + ": cannot create a temporary file for the series outputs beyond " +
+                           "run.output_memory_mb: " + std::strerror(errno));
     ::unlink(name.c_str());
     file_what_ = name;
+    return fd;
+}
+
+void output_spool::put(int fd, const void* data, std::size_t bytes, std::uint64_t at) {
+    const auto* p = static_cast<const char*>(data);
+    while (bytes > 0) {
+        const ssize_t w = ::pwrite(fd, p, bytes, static_cast<off_t>(at));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0)
+            throw output_error(file_what_ + ": cannot write the series outputs beyond run.output_memory_mb: " +
+                               std::strerror(w < 0 ? errno : EIO));
+        p += w;
+        at += static_cast<std::uint64_t>(w);
+        bytes -= static_cast<std::size_t>(w);
+    }
+}
+
+void output_spool::get(int fd, void* out, std::size_t bytes, std::uint64_t at) const {
+    auto* p = static_cast<char*>(out);
+    while (bytes > 0) {
+        const ssize_t r = ::pread(fd, p, bytes, static_cast<off_t>(at));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0)
+            throw output_error(file_what_ +
+                               ": cannot read back the series outputs: " + std::strerror(r < 0 ? errno : EIO));
+        p += r;
+        at += static_cast<std::uint64_t>(r);
+        bytes -= static_cast<std::size_t>(r);
+    }
 }
 
 void output_spool::read(std::size_t s, std::uint64_t at, std::uint64_t n, std::int64_t* time, double* value) const {
     const auto& st = streams_.at(s);
-    if (at + n > st.spilled_points + st.time.size()) throw internal_error("output_spool::read: past the end");
-    auto get = [this](void* out, std::size_t bytes, std::uint64_t from) {
-        auto* p = static_cast<char*>(out);
-        while (bytes > 0) {
-            const ssize_t r = ::pread(fd_, p, bytes, static_cast<off_t>(from));
-            if (r < 0 && errno == EINTR) continue;
-            if (r <= 0)
-                throw output_error(file_what_ +
-                                   ": cannot read back the series outputs: " + std::strerror(r < 0 ? errno : EIO));
-            p += r;
-            from += static_cast<std::uint64_t>(r);
-            bytes -= static_cast<std::size_t>(r);
-        }
-    };
-    // The file's extents first, then memory.
-    auto it = std::upper_bound(st.spilled.begin(), st.spilled.end(), at,
-                               [](std::uint64_t x, const extent& e) { return x < e.first; });
-    if (it != st.spilled.begin()) --it;
-    while (n > 0 && at < st.spilled_points) {
-        const auto skip = at - it->first, m = std::min(n, it->n - skip);
-        get(time, m * sizeof(std::int64_t), it->time_at + skip * sizeof(std::int64_t));
-        get(value, m * sizeof(double), it->value_at + skip * sizeof(double));
+    const std::uint64_t head = st.time.size();
+    if (at + n > head + st.file_points) throw internal_error("output_spool::read: past the end");
+    if (at < head) {  // memory first
+        const auto m = std::min(n, head - at);
+        std::copy_n(st.time.data() + at, m, time);
+        std::copy_n(st.value.data() + at, m, value);
         time += m;
         value += m;
         at += m;
         n -= m;
-        ++it;
     }
     if (n > 0) {
-        const auto from = at - st.spilled_points;
-        std::copy_n(st.time.data() + from, n, time);
-        std::copy_n(st.value.data() + from, n, value);
+        get(st.time_fd, time, n * sizeof(std::int64_t), (at - head) * sizeof(std::int64_t));
+        get(st.value_fd, value, n * sizeof(double), (at - head) * sizeof(double));
     }
 }
 

@@ -1,6 +1,6 @@
-# Series outputs beyond run.output_memory_mb wait in a temporary file per rank and go into the
-# result from there. The result data are the same as when every output fits in memory, on 1,
-# 2 and 3 ranks, with all of them in the file (0 MiB) or a part (1 MiB), with outputs dropped
+# Series outputs beyond run.output_memory_mb wait in temporary files of each rank and go into
+# the result from there. The result data are the same as when every output fits in memory, on
+# 1, 2 and 3 ranks, with all of them in files (0 MiB) or a part (1 MiB), with outputs dropped
 # (not kept) and held for a dataset-wide step. The temporary files never have a name in the
 # output directory: not while the run goes on, not after it ends by success, by an input
 # error or by SIGTERM (with and without a checkpoint).
