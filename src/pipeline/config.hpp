@@ -92,7 +92,7 @@ struct run_options {
     std::uint64_t chunk_series = 1024;
     /// MiB of series-output points a rank holds in memory until the result is written; the
     /// rest waits in a temporary file next to the result (pipeline/output_spool.hpp).
-    std::uint64_t output_memory_mb = 256;
+    std::uint64_t output_memory_mb = 64;
 };
 
 struct run_config {

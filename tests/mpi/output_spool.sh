@@ -22,7 +22,8 @@ only_files() {
 # (rank 0's first, middle and last series, which depend on the rank count).
 for n in 1 2 3; do
   mkdir "mem_$n"
-  expect_exit 0 "$MPIEXEC" -n "$n" "$TSBATCH" run "$CFG" "${SMALL[@]}" --set output.path="mem_$n/r.h5"
+  expect_exit 0 "$MPIEXEC" -n "$n" "$TSBATCH" run "$CFG" "${SMALL[@]}" --set output.path="mem_$n/r.h5" \
+    --set run.output_memory_mb=4096
   grep -q "waited in temporary files" <<<"$OUT" && fail "the reference run used temporary files: $OUT"
   only_files "mem_$n" r.h5 r.report.html
 done
@@ -50,7 +51,8 @@ done
 # Outputs not kept are dropped, the one a kept correlation reads stays in memory.
 KEEP=(--set 'output.keep=[q, z, cy, corr_all]')
 mkdir keep_mem keep_spool
-expect_exit 0 "$TSBATCH" run "$CFG" "${SMALL[@]}" "${KEEP[@]}" --set output.path=keep_mem/r.h5
+expect_exit 0 "$TSBATCH" run "$CFG" "${SMALL[@]}" "${KEEP[@]}" --set output.path=keep_mem/r.h5 \
+  --set run.output_memory_mb=4096
 expect_exit 0 "$MPIEXEC" -n 3 "$TSBATCH" run "$CFG" "${SMALL[@]}" "${KEEP[@]}" --set output.path=keep_spool/r.h5 \
   --set run.output_memory_mb=0
 expect_output "waited in temporary files"
