@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/point_source.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
 #include "parallel/comm.hpp"
@@ -53,8 +54,9 @@ public:
     std::vector<time_extent> time_extents(index_range rows) const;
 
     /// Meta and points of the series at `rows` (sorted ascending), in that order; each
-    /// series' source_index is its row.
-    series_batch read(std::span<const std::uint64_t> rows) const;
+    /// series' source_index is its row. The points go into `reuse`'s buffers when it has
+    /// some (a batch read before): only the part of them beyond its old size is zeroed first.
+    series_batch read(std::span<const std::uint64_t> rows, series_batch&& reuse = {}) const;
     series_batch read(index_range rows) const;
 
 private:
@@ -83,6 +85,13 @@ public:
     /// Writes `local` (this rank's consecutive series, ranks in order) as a collection at
     /// `group` ("/" = the file's root) with tsbatch_step_op = `op` when not empty.
     void write_collection(const std::string& group, const series_batch& local, const std::string& op = "");
+
+    /// The same with the points taken from `points` piece by piece: `rows` gives the series
+    /// (meta, and offsets into `points`; its own points are not read). Every rank writes as
+    /// many pieces as the rank with the most, so that the writes stay collective where the
+    /// file needs them to be (compression); a rank with fewer writes nothing in the others.
+    void write_collection(const std::string& group, const series_batch& rows, point_source& points,
+                          const std::string& op = "");
 
     /// Creates the plain group `group` (a multi-output step's parent of its outputs) with
     /// tsbatch_step_op = `op` when not empty.

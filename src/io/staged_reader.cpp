@@ -221,10 +221,12 @@ series_batch staged_reader::read(index_range rows) const {
     return read(r);
 }
 
-series_batch staged_reader::read(std::span<const std::uint64_t> rows) const {
+series_batch staged_reader::read(std::span<const std::uint64_t> rows, series_batch&& reuse) const {
     const h5::silence_errors quiet;
     const auto& m = *impl_;
-    series_batch out;
+    series_batch out = std::move(reuse);
+    out.meta.clear();
+    out.offset.assign(1, 0);
     std::vector<run> row_runs, point_runs;
     std::uint64_t total_points = 0;
     for (std::size_t i = 0; i < rows.size();) {
@@ -260,8 +262,14 @@ series_batch staged_reader::read(std::span<const std::uint64_t> rows) const {
         }
         // Points: windows of at most 256 Ki points of gap; a window that is a single run is
         // read straight into place, others through a buffer.
-        reserve_huge(out.time, total_points);
-        reserve_huge(out.value, total_points);
+        // Growing a reused buffer would copy its old points: start it afresh instead. Within
+        // its capacity, resize() zeroes only what lies beyond its old size.
+        if (out.time.capacity() < total_points) {
+            out.time = {};
+            out.value = {};
+            reserve_huge(out.time, total_points);
+            reserve_huge(out.value, total_points);
+        }
         out.time.resize(total_points);
         out.value.resize(total_points);
         std::uint64_t at = 0;

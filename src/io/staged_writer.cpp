@@ -2,10 +2,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <exception>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
 
 #include "core/error.hpp"
 #include "io/h5.hpp"
@@ -13,12 +17,72 @@
 
 namespace tsbatch {
 
+namespace {
+
+// The commit flushes the file to disk before it takes its final name. Starting the disk
+// writes of the bulk data as soon as they are in the page cache lets the disk work while the
+// rest is computed and written, instead of all of it waiting at the commit (the fsync of a
+// 680 MB result took 0.31 s here, most of a run's fixed costs). The writes are started from a
+// thread of their own, because starting them can block while the disk's queue is full, and
+// the writer has better things to do meanwhile. A hint: errors are ignored (the commit's
+// fsync is what counts).
+class writeback {
+public:
+    explicit writeback(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+        if (fd_ >= 0) thread_ = std::thread([this] { loop(); });
+    }
+    ~writeback() {
+        {
+            const std::lock_guard<std::mutex> lock(m_);
+            stop_ = true;
+        }
+        cv_.notify_one();
+        if (thread_.joinable()) thread_.join();
+        if (fd_ >= 0) ::close(fd_);
+    }
+    writeback(const writeback&) = delete;
+    writeback& operator=(const writeback&) = delete;
+
+    /// Asks for the dirty pages written so far to go to the disk; returns at once.
+    void poke() {
+        {
+            const std::lock_guard<std::mutex> lock(m_);
+            pending_ = true;
+        }
+        cv_.notify_one();
+    }
+
+private:
+    void loop() {
+        std::unique_lock<std::mutex> lock(m_);
+        for (;;) {
+            cv_.wait(lock, [this] { return pending_ || stop_; });
+            if (stop_) return;
+            pending_ = false;
+            lock.unlock();
+#if defined(SYNC_FILE_RANGE_WRITE)
+            ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+            lock.lock();
+        }
+    }
+
+    int fd_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    bool pending_ = false, stop_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
+
 struct staged_writer::impl {
     h5::file_access access;
     h5::transfer xfer;
     h5::transfer independent{false};  // matrix tiles: each rank writes its own, any number
     h5::file file;
     std::map<std::string, h5::dataset> matrices;  // open until commit, for their tiles
+    std::unique_ptr<writeback> disk;              // started by the first piece of points
     impl(const comm& c) : access(c), xfer(access.parallel()) {}
 };
 
@@ -110,27 +174,40 @@ staged_writer::~staged_writer() {
 }
 
 void staged_writer::write_collection(const std::string& group, const series_batch& local, const std::string& op) {
+    batch_points points(local);
+    write_collection(group, local, points, op);
+}
+
+void staged_writer::write_collection(const std::string& group, const series_batch& rows, point_source& points,
+                                     const std::string& op) {
     const h5::silence_errors quiet;
-    const auto n = local.size();
+    const auto n = rows.size();
+    const std::uint64_t local_points = points.size();
+    if (rows.offset.size() != n + 1 || rows.offset.back() != local_points)
+        throw internal_error("write_collection " + group + ": the series' offsets do not match their points");
     std::vector<std::string> ids, metrics, tags;
     std::vector<std::uint64_t> counts(n), sources(n), offsets(n);
     ids.reserve(n);
     metrics.reserve(n);
     tags.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-        ids.push_back(local.meta[i].id);
-        metrics.push_back(local.meta[i].metric);
-        tags.push_back(local.meta[i].tags);
-        counts[i] = local.count(i);
-        sources[i] = local.meta[i].source_index;
+        ids.push_back(rows.meta[i].id);
+        metrics.push_back(rows.meta[i].metric);
+        tags.push_back(rows.meta[i].tags);
+        counts[i] = rows.count(i);
+        sources[i] = rows.meta[i].source_index;
     }
     // Plain variables, not structured bindings: the lambdas below capture them (Clang 14
     // cannot capture structured bindings).
-    const auto row_place = place(comm_, n), point_place = place(comm_, local.point_count());
-    const std::uint64_t row0 = row_place.first, rows = row_place.second;
-    const std::uint64_t point0 = point_place.first, points = point_place.second;
-    for (std::size_t i = 0; i < n; ++i) offsets[i] = point0 + local.offset[i];
+    const auto row_place = place(comm_, n), point_place = place(comm_, local_points);
+    const std::uint64_t row0 = row_place.first, total_rows = row_place.second;
+    const std::uint64_t point0 = point_place.first, total_points = point_place.second;
+    for (std::size_t i = 0; i < n; ++i) offsets[i] = point0 + rows.offset[i];
     const auto w_id = longest(comm_, ids), w_metric = longest(comm_, metrics), w_tags = longest(comm_, tags);
+    // Pieces of at most piece_points(); every rank goes through as many as the rank with the most.
+    const std::uint64_t piece = std::max<std::uint64_t>(1, points.piece_points());
+    const auto pieces = static_cast<std::uint64_t>(
+        comm_.max(static_cast<std::int64_t>((local_points + piece - 1) / piece)));
 
     try {
         const hid_t f = impl_->file.get();
@@ -146,11 +223,11 @@ void staged_writer::write_collection(const std::string& group, const series_batc
         const auto& x = impl_->xfer;
         auto write_str = [&](const char* name, std::size_t w, const std::vector<std::string>& v) {
             auto t = h5::fixed_string_type(w);
-            auto d = h5::create_1d(sg.get(), name, t.get(), rows, lay(std::max<std::size_t>(1, w)));
+            auto d = h5::create_1d(sg.get(), name, t.get(), total_rows, lay(std::max<std::size_t>(1, w)));
             h5::write_strings(d.get(), w, row0, v, x);
         };
         auto write_u64 = [&](hid_t loc, const char* name, const std::vector<std::uint64_t>& v) {
-            auto d = h5::create_1d(loc, name, H5T_STD_U64LE, rows, lay(8));
+            auto d = h5::create_1d(loc, name, H5T_STD_U64LE, total_rows, lay(8));
             h5::write_slab(d.get(), H5T_NATIVE_UINT64, row0, v.size(), v.data(), x);
         };
         write_str("id", w_id, ids);
@@ -159,10 +236,23 @@ void staged_writer::write_collection(const std::string& group, const series_batc
         write_u64(sg.get(), "offset", offsets);
         write_u64(sg.get(), "count", counts);
         write_u64(sg.get(), "source_index", sources);
-        auto td = h5::create_1d(pg.get(), "time", H5T_STD_I64LE, points, lay(8));
-        h5::write_slab(td.get(), H5T_NATIVE_INT64, point0, local.point_count(), local.time.data(), x);
-        auto vd = h5::create_1d(pg.get(), "value", H5T_IEEE_F64LE, points, lay(8));
-        h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, point0, local.point_count(), local.value.data(), x);
+        auto td = h5::create_1d(pg.get(), "time", H5T_STD_I64LE, total_points, lay(8));
+        auto vd = h5::create_1d(pg.get(), "value", H5T_IEEE_F64LE, total_points, lay(8));
+        if (pieces == 0) {
+            // No points anywhere: one (empty) write each, as every dataset gets.
+            h5::write_slab(td.get(), H5T_NATIVE_INT64, 0, 0, nullptr, x);
+            h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, 0, 0, nullptr, x);
+        }
+        for (std::uint64_t k = 0; k < pieces; ++k) {
+            const std::uint64_t at = std::min(k * piece, local_points), m = std::min(piece, local_points - at);
+            const series_view p = m > 0 ? points.piece(at, m) : series_view{};
+            h5::write_slab(td.get(), H5T_NATIVE_INT64, point0 + at, m, p.time.data(), x);
+            h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, point0 + at, m, p.value.data(), x);
+            if (m > 0) {
+                if (!impl_->disk) impl_->disk = std::make_unique<writeback>(temp_path_);
+                impl_->disk->poke();
+            }
+        }
     } catch (const h5::failure& e) {
         throw output_error(final_path_ + ": cannot write collection " + group + ": " + e.what());
     }
@@ -300,6 +390,7 @@ void staged_writer::write_matrix_tile(const std::string& path, std::uint64_t row
 void staged_writer::commit() {
     const h5::silence_errors quiet;
     impl_->matrices.clear();
+    impl_->disk.reset();
     try {
         impl_->file.close("H5Fclose");
     } catch (const h5::failure& e) {

@@ -698,6 +698,7 @@ const std::vector<config_key<run_options>>& run_keys() {
         duration_key("progress_interval", &S::progress_interval_ms),
         integer_key("chunk_points", &S::chunk_points, 1, std::int64_t{1} << 40),
         integer_key("chunk_series", &S::chunk_series, 1, std::int64_t{1} << 40),
+        integer_key("output_memory_mb", &S::output_memory_mb, 0, std::int64_t{1} << 30),
     };
     return keys;
 }

@@ -90,6 +90,9 @@ struct run_options {
     /// points or series, whichever comes first. Independent of the rank count.
     std::uint64_t chunk_points = 1u << 18;
     std::uint64_t chunk_series = 1024;
+    /// MiB of series-output points a rank holds in memory until the result is written; the
+    /// rest waits in a temporary file next to the result (pipeline/output_spool.hpp).
+    std::uint64_t output_memory_mb = 64;
 };
 
 struct run_config {

@@ -40,16 +40,22 @@ std::string hostname() {
 }
 
 // Every kept series-wise step: one output is the step's group; several are its subgroups
-// (/S/match ...).
-void write_steps(staged_writer& out, const run_config& cfg, const execution& ex) {
-    for (const auto& st : ex.steps) {
+// (/S/match ...). Streamed outputs come from the spool, in pieces.
+void write_steps(staged_writer& out, const run_config& cfg, const computed_run& run) {
+    const execution& ex = run.ex;
+    for (std::size_t s = 0; s < ex.steps.size(); ++s) {
+        const auto& st = ex.steps[s];
         if (!cfg.keeps(st.name)) continue;
         const bool multi = st.outputs.size() > 1;
         if (multi) out.write_group("/" + st.name, st.op);
-        for (const auto& o : st.outputs) {
+        for (std::size_t k = 0; k < st.outputs.size(); ++k) {
+            const auto& o = st.outputs[k];
             const std::string path = "/" + st.name + (multi ? "/" + o.name : "");
             const std::string op = multi ? "" : st.op;
-            if (o.kind == data_kind::series)
+            const int route = s < run.route.size() && k < run.route[s].size() ? run.route[s][k] : points_in_memory;
+            if (o.kind == data_kind::series && route >= 0)
+                out.write_collection(path, o.series, *run.spool->source(static_cast<std::size_t>(route)), op);
+            else if (o.kind == data_kind::series)
                 out.write_collection(path, o.series, op);
             else
                 out.write_table(path, o.table, op);
@@ -143,7 +149,7 @@ void write_run_tables(staged_writer& out, const comm& c, const run_outcome& o, c
 }  // namespace
 
 run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_origin& origin,
-                         const run_plan& plan, const computed_run& run, std::vector<step_total> series_totals,
+                         const run_plan& plan, computed_run& run, std::vector<step_total> series_totals,
                          const row_reader& read, checkpoint_store* checkpoint) {
     run_outcome o;
     o.ranks = c.size();
@@ -158,9 +164,11 @@ run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeli
     agreed_phase(c, [&] { out.emplace(c, cfg.output.path, wo); });
     collective_section(c, [&] {
         const auto t0 = clock_type::now();
-        write_steps(*out, cfg, run.ex);
+        write_steps(*out, cfg, run);
         timing.write_s = seconds_since(t0);
     });
+    o.spilled_bytes = c.sum(run.spool ? run.spool->spilled_bytes() : 0);
+    run.spool.reset();  // its memory and file go before the dataset-wide steps
     const dataset_stage_inputs ds{
         cfg,
         pipeline,

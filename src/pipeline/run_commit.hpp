@@ -30,9 +30,10 @@ struct run_origin {
 /// everywhere and is reported once); the writes after it are collective I/O, except the
 /// dataset-wide steps, whose errors every rank agrees on (exit 3, the unfinished file removed).
 /// The outcome's steps are `series_totals` followed by the dataset-wide steps' totals. The
-/// dataset-wide steps record finished work in `checkpoint` when there is one.
+/// dataset-wide steps record finished work in `checkpoint` when there is one. The spool of
+/// `run` is released once the series-wise steps are written.
 run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_origin& origin,
-                         const run_plan& plan, const computed_run& run, std::vector<step_total> series_totals,
+                         const run_plan& plan, computed_run& run, std::vector<step_total> series_totals,
                          const row_reader& read, checkpoint_store* checkpoint = nullptr);
 
 /// Collective. Rank 0 removes the checkpoint directory once every rank is done reading it.

@@ -88,13 +88,45 @@ private:
     double ks_ = 1, kp_ = 1;
 };
 
-// Chunk k read (with input.select's time range) and run through the series-wise steps; its
-// read and compute seconds are added to `timing`.
+// Rows (and, on the way, points) of each series output of `part` that do not stay in memory
+// move to `run`: points to their spool stream, rows to run.ex without points. What is left in
+// `part` is then appended as before.
+void route_chunk(computed_run& run, execution& part) {
+    for (std::size_t s = 0; s < part.steps.size(); ++s)
+        for (std::size_t o = 0; o < part.steps[s].outputs.size(); ++o) {
+            const int route = run.route[s][o];
+            auto& out = part.steps[s].outputs[o];
+            if (route == points_in_memory || out.kind != data_kind::series) continue;
+            series_batch& rows = run.ex.steps[s].outputs[o].series;
+            if (route >= 0) run.spool->append(static_cast<std::size_t>(route), out.series.time, out.series.value);
+            const auto base = rows.offset.back();
+            for (std::size_t i = 1; i < out.series.offset.size(); ++i) rows.offset.push_back(base + out.series.offset[i]);
+            rows.meta.insert(rows.meta.end(), std::make_move_iterator(out.series.meta.begin()),
+                             std::make_move_iterator(out.series.meta.end()));
+            out.series = series_batch{};
+        }
+}
+
+// Rank 0: the report's sample rows of every series output of `part` into `sampled`.
+void sample_chunk(execution& sampled, const execution& part, const std::vector<std::uint64_t>& rows) {
+    for (std::size_t s = 0; s < part.steps.size(); ++s)
+        for (std::size_t o = 0; o < part.steps[s].outputs.size(); ++o) {
+            const auto& out = part.steps[s].outputs[o];
+            if (out.kind != data_kind::series) continue;
+            for (std::size_t i = 0; i < out.series.size(); ++i)
+                if (std::find(rows.begin(), rows.end(), out.series.meta[i].source_index) != rows.end())
+                    sampled.steps[s].outputs[o].series.append(out.series.meta[i], out.series.series(i));
+        }
+}
+
+// Chunk k read into `batch` (the previous chunk's, whose buffers the reader may reuse; with
+// input.select's time range) and run through the series-wise steps; its read and compute
+// seconds are added to `timing`.
 execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan, std::size_t k,
                         const std::string& input_name, const row_reader& read, const progress_fn& on_progress,
-                        report_rank& timing) {
+                        report_rank& timing, series_batch& batch) {
     auto t0 = clock_type::now();
-    series_batch batch = read(plan.rows_of_chunk(k));
+    batch = read(plan.rows_of_chunk(k), std::move(batch));
     select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
     timing.read_s += seconds_since(t0);
     t0 = clock_type::now();
@@ -129,18 +161,58 @@ std::unique_ptr<checkpoint_store> open_run_checkpoint(const comm& c, const run_c
     return checkpoint;
 }
 
+std::vector<std::vector<int>> route_points(const run_config& cfg, const step_pipeline& pipeline) {
+    const execution skeleton = pipeline.run(series_batch{}, "", false);
+    std::vector<std::vector<int>> route(skeleton.steps.size());
+    int streams = 0;
+    for (std::size_t s = 0; s < skeleton.steps.size(); ++s)
+        for (std::size_t o = 0; o < skeleton.steps[s].outputs.size(); ++o) {
+            bool read_again = false;
+            for (const auto& d : pipeline.dataset_steps())
+                read_again |= cfg.keeps(d.name) && d.input == static_cast<int>(s) && d.input_output == static_cast<int>(o);
+            if (skeleton.steps[s].outputs[o].kind != data_kind::series || read_again)
+                route[s].push_back(points_in_memory);
+            else if (cfg.keeps(skeleton.steps[s].name))
+                route[s].push_back(streams++);
+            else
+                route[s].push_back(points_dropped);
+        }
+    return route;
+}
+
+std::vector<std::uint64_t> report_sample_rows(const run_plan& plan) {
+    std::vector<std::uint64_t> picks;
+    const auto slab = plan.split.series_of_rank(0);
+    if (slab.empty()) return picks;
+    for (auto i : {slab.begin, slab.begin + slab.size() / 2, slab.end - 1})
+        if (std::find(picks.begin(), picks.end(), plan.rows[i]) == picks.end()) picks.push_back(plan.rows[i]);
+    return picks;
+}
+
 computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan,
-                            const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint) {
+                            const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint,
+                            bool spool_outputs) {
     computed_run run;
     const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(c.rank())];
     std::uint64_t done_chunks = 0;
     bool stopped = false;
+    const auto sample_rows = c.is_root() ? report_sample_rows(plan) : std::vector<std::uint64_t>{};
     agreed_phase(c, [&] {
         run.ex = pipeline.run(series_batch{}, input_name, false);  // every step, no rows yet
+        run.sampled = run.ex;
+        run.route = route_points(cfg, pipeline);
+        if (!spool_outputs)
+            for (auto& r : run.route) std::fill(r.begin(), r.end(), static_cast<int>(points_in_memory));
+        std::size_t streams = 0;
+        for (const auto& r : run.route)
+            for (int x : r) streams += x >= 0 ? 1 : 0;
+        if (streams > 0)
+            run.spool = std::make_unique<output_spool>(cfg.output.path, cfg.run.output_memory_mb << 20, c.rank(), streams);
         run.timing.series = plan.split.series_of_rank(c.rank()).size();
         run.timing.points = plan.points_of_rank(c.rank());
         share_progress progress(c, cfg, plan, run.timing);
         const auto delay = test_chunk_delay();
+        series_batch batch;  // the input chunk, its buffers reused from chunk to chunk
         for (auto k = mine.begin; k < mine.end; ++k) {
             execution part;
             if (auto recorded = load_recorded(checkpoint, k, c.rank())) {
@@ -148,11 +220,13 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
                 ++run.chunks_reused;
             } else {
                 part = compute_chunk(cfg, pipeline, plan, k, input_name, read,
-                                     progress.after(run.ex.series_done, run.ex.points_done), run.timing);
+                                     progress.after(run.ex.series_done, run.ex.points_done), run.timing, batch);
                 if (checkpoint) checkpoint->save(k, part);
                 if (delay.count() > 0) std::this_thread::sleep_for(delay);
             }
             record_chunk_rows(run.chunk_rows, part);
+            if (!sample_rows.empty()) sample_chunk(run.sampled, part, sample_rows);
+            route_chunk(run, part);
             append_execution(run.ex, std::move(part));
             ++done_chunks;
             if (stop_requested() != 0 && k + 1 < mine.end) {
@@ -202,7 +276,7 @@ std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg,
             std::uint64_t rows = 0, points = 0, empty = 0;
             if (out.kind == data_kind::series) {
                 rows = out.series.size();
-                points = out.series.point_count();
+                points = out.series.offset.back();
                 for (std::size_t i = 0; i < out.series.size(); ++i) empty += out.series.count(i) == 0 ? 1 : 0;
             } else {
                 rows = out.table.size();
@@ -229,7 +303,7 @@ series_batch read_source_again(int rank, const run_plan& plan, const run_config&
     reserve_huge(all.time, points);
     reserve_huge(all.value, points);
     for (auto k = mine.begin; k < mine.end; ++k) {
-        series_batch batch = read(plan.rows_of_chunk(k));
+        series_batch batch = read(plan.rows_of_chunk(k), {});
         select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
         std::size_t kept = 0;
         for (std::size_t i = 0; i < batch.size(); ++i) {

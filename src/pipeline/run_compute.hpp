@@ -13,14 +13,37 @@
 #include "pipeline/checkpoint.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
+#include "pipeline/output_spool.hpp"
 #include "pipeline/run_plan.hpp"
 #include "report/run_report.hpp"
 
 namespace tsbatch {
 
+/// Where the points of one output of a series-wise step go while the chunks are computed:
+/// a stream of the run's output_spool (0, 1, ...), or one of these.
+enum point_route : int {
+    points_in_memory = -1,  ///< kept with the rows in computed_run::ex (tables; series a dataset-wide step reads)
+    points_dropped = -2,    ///< neither written nor read again: only the rows are kept
+};
+
+/// The route of every output of every series-wise step (route[step][output]), as
+/// compute_chunks(..., spool_outputs = true) takes them: a kept series output goes to a spool
+/// stream, numbered in step and output order, unless a kept dataset-wide step reads it (it
+/// needs the whole slab in memory); a series output not kept is dropped unless a dataset-wide
+/// step reads it; tables stay in memory.
+std::vector<std::vector<int>> route_points(const run_config& cfg, const step_pipeline& pipeline);
+
 /// What this rank computed, and the counts the ranks agreed on afterwards.
 struct computed_run {
-    execution ex;                     ///< this rank's rows of every series-wise step, chunk after chunk
+    /// This rank's rows of every series-wise step, chunk after chunk. A series output whose
+    /// route is not points_in_memory holds its rows (meta and offsets) but no points: they are
+    /// in `spool` (or gone), and its offsets index the spool stream.
+    execution ex;
+    std::vector<std::vector<int>> route;  ///< route[step][output]: point_route or a stream of `spool`
+    std::unique_ptr<output_spool> spool;  ///< the points of the streamed outputs; null when none are
+    /// Rank 0: the series of the report's sample rows (report_sample_rows) in every series
+    /// output, with the steps of `ex`; empty on other ranks.
+    execution sampled;
     chunk_row_counts chunk_rows;      ///< rows of each output in each of this rank's chunks
     report_rank timing;               ///< this rank's series, points, read and compute seconds (write_s 0)
     std::uint64_t chunks_reused = 0;  ///< chunks loaded from the checkpoint, all ranks
@@ -49,14 +72,22 @@ std::unique_ptr<checkpoint_store> open_run_checkpoint(const comm& c, const run_c
 /// its own; chunks already recorded are loaded instead (a damaged one is computed again, with
 /// a warning). Rank 0 shows progress on stderr. A stop signal ends the loop after the chunk
 /// in hand and then the whole run: interrupted_error (exit 75) on every rank.
+/// With `spool_outputs`, the points of each output go where route_points() sends them, so
+/// that a rank holds at most run.output_memory_mb MiB of them in memory; without, every
+/// output stays whole in `ex`.
 computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan,
-                            const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint);
+                            const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint,
+                            bool spool_outputs = false);
+
+/// The input rows whose series the run report shows: rank 0's first, middle and last.
+std::vector<std::uint64_t> report_sample_rows(const run_plan& plan);
 
 /// Collective. Per output of every series-wise step of `ex`, over all ranks: series (or table
-/// rows) and points out, empty output series (or table rows with a non-empty `reason`
-/// column: no result for that series, as features gives), the slowest rank's seconds. Empty
-/// outputs are counted because operators such as cut may legitimately produce them, and a
-/// user must see that rather than find them later.
+/// rows) and points out (counted from the offsets, so that a streamed output counts too),
+/// empty output series (or table rows with a non-empty `reason` column: no result for that
+/// series, as features gives), the slowest rank's seconds. Empty outputs are counted because
+/// operators such as cut may legitimately produce them, and a user must see that rather than
+/// find them later.
 std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg, const execution& ex);
 
 /// Rank `rank`'s source series again, for a dataset-wide step that reads the source: chunk by

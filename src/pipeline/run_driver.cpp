@@ -72,12 +72,14 @@ int run_pipeline(const comm& c, const run_request& req) {
             print_dry_run(stdout, plan, cfg, req.config_path, input.name, input.file->series_count(), c.size());
         return 0;
     }
-    const row_reader read = [&input](std::span<const std::uint64_t> rows) { return read_rows(*input.file, rows); };
+    const row_reader read = [&input](std::span<const std::uint64_t> rows, series_batch&& reuse) {
+        return read_rows(*input.file, rows, std::move(reuse));
+    };
 
     const auto checkpoint = open_run_checkpoint(
         c, cfg, plan, std::string("tsbatch ") + TSBATCH_VERSION + " " + TSBATCH_GIT_ID, req.restart);
     fixed.setup_s = clock.seconds();
-    const computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get());
+    computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get(), true);
 
     const run_outcome outcome = write_result(c, cfg, pipeline, {req.config_path, req.command_line, clock.start_ms},
                                              plan, run, gather_step_totals(c, cfg, run.ex), read, checkpoint.get());
@@ -87,7 +89,7 @@ int run_pipeline(const comm& c, const run_request& req) {
         // The report first, so that the summary can say what it cost.
         const double before_report = clock.seconds();
         write_report(cfg, req.config_path, std::string(TSBATCH_VERSION) + " (" + TSBATCH_GIT_ID + ")", clock, plan,
-                     outcome, run.ex, read, [&](std::vector<report_sample>& samples) {
+                     outcome, run.sampled, read, [&](std::vector<report_sample>& samples) {
                          return read_report_results(cfg, *input.file, samples);
                      });
         fixed.finish_s = outcome.finish_s;

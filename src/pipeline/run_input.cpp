@@ -33,8 +33,8 @@ run_input open_run_input(const comm& c, const run_config& cfg, const step_pipeli
     return in;
 }
 
-series_batch read_rows(const staged_reader& in, std::span<const std::uint64_t> rows) {
-    if (std::is_sorted(rows.begin(), rows.end())) return in.read(rows);
+series_batch read_rows(const staged_reader& in, std::span<const std::uint64_t> rows, series_batch&& reuse) {
+    if (std::is_sorted(rows.begin(), rows.end())) return in.read(rows, std::move(reuse));
     std::vector<std::uint64_t> sorted(rows.begin(), rows.end());
     std::sort(sorted.begin(), sorted.end());
     const series_batch stored = in.read(sorted);

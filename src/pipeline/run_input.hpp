@@ -27,8 +27,8 @@ struct run_input {
 /// output.path is the input file. Rank 0 warns when input.select matches none of them.
 run_input open_run_input(const comm& c, const run_config& cfg, const step_pipeline& pipeline);
 
-/// The series at `rows`, in that order. The reader wants ascending rows; grouped runs are
-/// read in storage order and then put in run order.
-series_batch read_rows(const staged_reader& in, std::span<const std::uint64_t> rows);
+/// The series at `rows`, in that order, in `reuse`'s buffers where possible. The reader wants
+/// ascending rows; grouped runs are read in storage order and then put in run order.
+series_batch read_rows(const staged_reader& in, std::span<const std::uint64_t> rows, series_batch&& reuse = {});
 
 }  // namespace tsbatch

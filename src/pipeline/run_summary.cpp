@@ -49,6 +49,9 @@ void print_run_summary(std::FILE* out, const run_config& cfg, const std::string&
                      static_cast<unsigned long long>(t.empty), t.seconds, t.kept ? "" : "  (not kept)");
     std::fprintf(out, "fixed costs: start %.3f s, setup %.3f s, finish %.3f s, report %.3f s\n", fixed.start_s,
                  fixed.setup_s, fixed.finish_s, fixed.report_s);
+    if (o.spilled_bytes > 0)
+        std::fprintf(out, "outputs: %.1f MB beyond run.output_memory_mb (%llu MiB per rank) waited in temporary files\n",
+                     static_cast<double>(o.spilled_bytes) / 1e6, static_cast<unsigned long long>(cfg.run.output_memory_mb));
     if (o.skipped > 0)
         std::fprintf(out, "%llu series skipped (invalid input); listed in %s:/_run_skipped\n",
                      static_cast<unsigned long long>(o.skipped), cfg.output.path.c_str());
@@ -82,13 +85,8 @@ run_report_data report_data(const run_config& cfg, const std::string& config_pat
 std::vector<report_sample> report_samples(const run_config& cfg, const run_plan& plan, const execution& ex,
                                           const row_reader& read) {
     std::vector<report_sample> out;
-    const auto slab = plan.split.series_of_rank(0);
-    if (slab.empty()) return out;
-    std::vector<std::uint64_t> picks;
-    for (auto i : {slab.begin, slab.begin + slab.size() / 2, slab.end - 1})
-        if (std::find(picks.begin(), picks.end(), plan.rows[i]) == picks.end()) picks.push_back(plan.rows[i]);
-    for (auto row : picks) {
-        series_batch in = read(std::span<const std::uint64_t>(&row, 1));
+    for (auto row : report_sample_rows(plan)) {
+        series_batch in = read(std::span<const std::uint64_t>(&row, 1), {});
         select_time(in, cfg.input.select.time_from, cfg.input.select.time_to);
         report_sample s;
         s.id = in.meta[0].id;

@@ -50,6 +50,7 @@ struct run_outcome {
     std::vector<std::string> rank_hosts; ///< each rank's host name, in rank order
     std::uint64_t skipped = 0;           ///< series skipped as invalid
     std::uint64_t chunks_reused = 0;     ///< chunks taken from the checkpoint
+    std::uint64_t spilled_bytes = 0;     ///< series outputs held in temporary files (beyond run.output_memory_mb), all ranks
     double finish_s = 0;                 ///< provenance, run tables, close and rename (fixed_costs)
 };
 

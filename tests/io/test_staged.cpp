@@ -433,3 +433,33 @@ TEST(staged, scattered_rows_read_exactly) {
         }
     }
 }
+
+TEST(staged, a_reused_batch_reads_the_same_as_a_fresh_one) {
+    temp_dir d;
+    const comm c;
+    series_batch all;
+    for (std::uint64_t i = 0; i < 300; ++i) {
+        auto sink = all.open_series({"s" + std::to_string(i), "m", "", i});
+        for (std::uint64_t k = 0; k < 1 + (i * 37) % 500; ++k)
+            sink.push(static_cast<std::int64_t>(k), static_cast<double>(i * 1000 + k));
+        all.close_series();
+    }
+    {
+        staged_writer w(c, d / "reuse.h5");
+        w.write_collection("/", all);
+        w.commit();
+    }
+    const staged_reader r(d / "reuse.h5", "/", c);
+    // Batches of growing and shrinking size, each read into the one before: shorter, longer,
+    // and longer than its capacity.
+    series_batch batch;
+    for (const index_range rows :
+         {index_range{0, 40}, index_range{40, 50}, index_range{50, 120}, index_range{120, 300}, index_range{7, 9}}) {
+        std::vector<std::uint64_t> ids(rows.size());
+        for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = rows.begin + i;
+        batch = r.read(ids, std::move(batch));
+        expect_same(batch, r.read(rows));
+        ASSERT_EQ(batch.size(), rows.size());
+        EXPECT_EQ(batch.meta.front().source_index, rows.begin);
+    }
+}

@@ -544,7 +544,7 @@ TEST(ConfigOverride, BadValuesNameTheOverride) {
               "--set steps.z.params.scale=2: steps.z.params.scale: unknown parameter of scale; allowed: method, ddof");
     EXPECT_EQ(
         fixture_error("good_full.yaml", {"run.colour=blue"}),
-        "--set run.colour=blue: run.colour: unknown key; allowed keys: checkpoint, balance, on_series_error, progress_interval, chunk_points, chunk_series");
+        "--set run.colour=blue: run.colour: unknown key; allowed keys: checkpoint, balance, on_series_error, progress_interval, chunk_points, chunk_series, output_memory_mb");
     EXPECT_EQ(fixture_error("good_full.yaml", {"output.keep=[q, nope]"}),
               "--set output.keep=[q, nope]: output.keep[1]: no step named 'nope'; steps: q, hourly, z, copy");
     EXPECT_EQ(fixture_error("good_full.yaml", {"output.deflate_level="}),

@@ -66,7 +66,7 @@ struct memory_input {
 
     explicit memory_input(const series_batch& b, int nranks) : all(b), rows_read(static_cast<std::size_t>(nranks)) {}
     row_reader reader(int rank) {
-        return [this, rank](std::span<const std::uint64_t> rows) {
+        return [this, rank](std::span<const std::uint64_t> rows, series_batch&&) {
             series_batch out;
             for (auto r : rows) out.append(all.meta[r], all.series(r));
             std::lock_guard<std::mutex> lock(m);
@@ -78,7 +78,9 @@ struct memory_input {
 };
 
 row_reader failing_reader() {
-    return [](std::span<const std::uint64_t>) -> series_batch { throw input_error("the input was read"); };
+    return [](std::span<const std::uint64_t>, series_batch&&) -> series_batch {
+        throw input_error("the input was read");
+    };
 }
 
 run_plan plan_for(const series_batch& input, const run_config& cfg, const step_pipeline& p, int nranks) {
@@ -392,3 +394,121 @@ TEST(read_source_again, applies_the_time_selection) {
     for (auto t : got.time) EXPECT_GE(t, t_mid);
     EXPECT_LT(got.point_count(), input.point_count());
 }
+
+namespace {
+
+// The points of every streamed output taken back from the spool into `run.ex`, so that it
+// compares with an execution that kept them in memory.
+execution with_spooled_points(computed_run& run) {
+    execution ex = run.ex;
+    for (std::size_t s = 0; s < ex.steps.size(); ++s)
+        for (std::size_t o = 0; o < ex.steps[s].outputs.size(); ++o) {
+            const int route = run.route[s][o];
+            if (route < 0) continue;
+            auto& b = ex.steps[s].outputs[o].series;
+            const auto n = run.spool->points(static_cast<std::size_t>(route));
+            EXPECT_EQ(n, b.offset.back());
+            b.time.resize(n);
+            b.value.resize(n);
+            run.spool->read(static_cast<std::size_t>(route), 0, n, b.time.data(), b.value.data());
+        }
+    return ex;
+}
+
+}  // namespace
+
+TEST(route_points, kept_series_are_streamed_tables_and_series_read_again_stay_and_the_rest_is_dropped) {
+    const auto cfg = parse_run_config(R"(
+input: {path: in.h5}
+steps:
+  - {name: q,      op: quality_stats}
+  - {name: hourly, op: resample, input: source, params: {period: 1h}}
+  - {name: z,      op: scale, input: hourly}
+  - {name: cy,     op: cut_y, input: source, params: {condition: "y > 0"}}
+  - {name: corr,   op: correlation, input: hourly}
+  - {name: corr_z, op: correlation, input: z}
+output: {path: out.h5, keep: [q, z, cy, corr]}
+)",
+                                      "t.yaml");
+    const step_pipeline p(cfg);
+    const auto route = route_points(cfg, p);
+    ASSERT_EQ(route.size(), 4u);
+    EXPECT_EQ(route[0], std::vector<int>{points_in_memory});  // a table
+    EXPECT_EQ(route[1], std::vector<int>{points_in_memory});  // not kept, but the kept corr reads it
+    EXPECT_EQ(route[2], std::vector<int>{0});                 // kept; corr_z, which reads it, is not
+    EXPECT_EQ(route[3], (std::vector<int>{1, 2}));            // both outputs of a kept step
+    const auto none_kept = parse_run_config(R"(
+input: {path: in.h5}
+steps:
+  - {name: hourly, op: resample, input: source, params: {period: 1h}}
+  - {name: z,      op: scale, input: hourly}
+output: {path: out.h5, keep: [z]}
+)",
+                                            "t.yaml");
+    const auto r2 = route_points(none_kept, step_pipeline(none_kept));
+    EXPECT_EQ(r2[0], std::vector<int>{points_dropped});
+    EXPECT_EQ(r2[1], std::vector<int>{0});
+}
+
+class compute_chunks_spooled : public ::testing::TestWithParam<int> {};
+
+TEST_P(compute_chunks_spooled, the_spool_holds_the_same_points_as_memory_and_rank_0_keeps_the_report_samples) {
+    const int n = GetParam();
+    const auto dir = temp_dir("spooled_" + std::to_string(n));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    for (const char* budget : {"0", "1"}) {  // everything in the file; in memory (under 1 MiB)
+        const auto cfg = parse_run_config(yaml, "t.yaml", {"output.path=" + dir + "/out.h5", std::string("run.output_memory_mb=") + budget});
+        const step_pipeline p(cfg);
+        const auto input = input_series(false);
+        const auto reference = p.run(input, "in.h5", false);
+        const auto plan = plan_for(input, cfg, p, n);
+        memory_input in(input, n);
+        std::vector<computed_run> runs(static_cast<std::size_t>(n));
+        run_simulated(n, [&](const comm& c) {
+            runs[static_cast<std::size_t>(c.rank())] =
+                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, true);
+        });
+        std::vector<execution> parts;
+        for (auto& run : runs) {
+            ASSERT_NE(run.spool, nullptr);
+            EXPECT_EQ(run.spool->streams(), 3u);  // hourly, z, spikes' series
+            if (std::string(budget) == "1") {
+                EXPECT_EQ(run.spool->spilled_bytes(), 0u);
+            } else if (run.timing.series > 0) {
+                EXPECT_GT(run.spool->spilled_bytes(), 0u);
+            }
+            parts.push_back(with_spooled_points(run));
+        }
+        test_support::expect_same_execution(reference, concat(std::move(parts)));
+        // Rank 0 kept the series of the sample rows of every series output, as computed.
+        const auto rows = report_sample_rows(plan);
+        ASSERT_FALSE(rows.empty());
+        const auto& sampled = runs[0].sampled;
+        ASSERT_EQ(sampled.steps.size(), reference.steps.size());
+        for (std::size_t s = 0; s < reference.steps.size(); ++s)
+            for (std::size_t o = 0; o < reference.steps[s].outputs.size(); ++o) {
+                const auto& want = reference.steps[s].outputs[o];
+                if (want.kind != data_kind::series) continue;
+                const auto& got = sampled.steps[s].outputs[o].series;
+                std::size_t found = 0;
+                for (std::size_t i = 0; i < want.series.size(); ++i) {
+                    if (std::find(rows.begin(), rows.end(), want.series.meta[i].source_index) == rows.end()) continue;
+                    ASSERT_LT(found, got.size());
+                    EXPECT_EQ(got.meta[found].source_index, want.series.meta[i].source_index);
+                    EXPECT_TRUE(std::equal(got.series(found).time.begin(), got.series(found).time.end(),
+                                           want.series.series(i).time.begin(), want.series.series(i).time.end()));
+                    ++found;
+                }
+                EXPECT_EQ(found, got.size());
+            }
+        for (std::size_t r = 1; r < runs.size(); ++r)
+            for (const auto& st : runs[r].sampled.steps)
+                for (const auto& out : st.outputs) EXPECT_EQ(out.series.size(), 0u);
+        // Nothing was left in the output directory.
+        EXPECT_TRUE(std::filesystem::is_empty(dir));
+    }
+    std::filesystem::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(ranks, compute_chunks_spooled, ::testing::Values(1, 2, 3));

@@ -57,7 +57,7 @@ series_batch input_series(std::uint64_t n) {
 }
 
 row_reader reader_of(const series_batch& all) {
-    return [&all](std::span<const std::uint64_t> rows) {
+    return [&all](std::span<const std::uint64_t> rows, series_batch&&) {
         series_batch out;
         for (auto r : rows) out.append(all.meta[r], all.series(r));
         return out;
