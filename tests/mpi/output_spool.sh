@@ -83,7 +83,13 @@ mkdir term
 TSBATCH_TEST_CHUNK_DELAY_MS=100 "$TSBATCH" run "$CFG" "${SMALL[@]}" --set output.path=term/r.h5 \
   --set run.output_memory_mb=0 > term.log 2>&1 &
 pid=$!
-spooling() { ls -l "/proc/$pid/fd" 2>/dev/null | grep -F "$WORK/term/" | grep -qF "(deleted)"; }
+# The listing is read whole before it is searched: with pipefail, a `grep -q` that stops at
+# the first of the run's many open files would fail the pipeline by SIGPIPE upstream.
+spooling() {
+  local fds
+  fds=$(ls -l "/proc/$pid/fd" 2>/dev/null) || return 1
+  [ "$(grep -F "$WORK/term/" <<<"$fds" | grep -cF "(deleted)")" -gt 0 ]
+}
 for _ in $(seq 1 200); do spooling && break; sleep 0.05; done
 spooling || fail "SIGTERM: the run never opened its temporary file: $(cat term.log)"
 only_files term
