@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/host_name.hpp"
 #include "io/h5.hpp"
 #include "io/staged.hpp"
 
@@ -103,12 +104,6 @@ std::size_t longest(const comm& c, const std::vector<std::string>& v) {
     std::size_t n = 0;
     for (const auto& s : v) n = std::max(n, s.size());
     return static_cast<std::size_t>(c.max(static_cast<std::int64_t>(n)));
-}
-
-std::string host_name() {
-    char buf[256] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0) return "host";
-    return buf;
 }
 
 // fsync of a file or directory; best effort (some parallel file systems refuse it on

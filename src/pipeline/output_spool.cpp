@@ -10,16 +10,11 @@
 #include <filesystem>
 
 #include "core/error.hpp"
+#include "core/host_name.hpp"
 #include "core/memory.hpp"
 
 namespace tsbatch {
 namespace {
-
-std::string host_name() {
-    char buf[256] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0) return "host";
-    return buf;
-}
 
 std::string parent_dir(const std::string& path) {
     const auto p = std::filesystem::path(path).parent_path();

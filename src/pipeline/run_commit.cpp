@@ -10,6 +10,7 @@
 
 #include "algo/kernels/blas.hpp"
 #include "build_info.hpp"
+#include "core/host_name.hpp"
 #include "core/time.hpp"
 #include "io/h5.hpp"
 #include "io/staged.hpp"
@@ -31,12 +32,6 @@ std::string file_mtime_iso(const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) return "unknown";
     return format_iso8601(static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000);
-}
-
-std::string hostname() {
-    char buf[256] = {};
-    if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-    return buf;
 }
 
 // Every kept series-wise step: one output is the step's group; several are its subgroups
@@ -73,7 +68,7 @@ void write_provenance(staged_writer& out, const comm& c, const run_config& cfg, 
         {"config", to_yaml(cfg)},
         {"config_file", origin.config_path},
         {"command_line", origin.command_line},
-        {"host", hostname()},
+        {"host", host_name()},
         {"start_time", format_iso8601(origin.start_ms)},
         {"end_time", format_iso8601(run_clock::wall_ms())},
         {"input_path", std::filesystem::absolute(cfg.input.path, ec).string()},
@@ -181,7 +176,7 @@ run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeli
     collective_section(c, [&] {
         const auto t0 = clock_type::now();
         o.rank_work = c.allgather(timing);
-        o.rank_hosts = c.allgather_strings({hostname()});
+        o.rank_hosts = c.allgather_strings({host_name()});
         write_provenance(*out, c, cfg, origin, plan, o);
         write_run_tables(*out, c, o, run.ex);
         out->commit();
