@@ -5,8 +5,8 @@
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
-#include <thread>
 #include <optional>
+#include <thread>
 
 #include "algo/dataset/dataset_support.hpp"
 #include "core/error.hpp"
@@ -27,14 +27,14 @@ public:
         w_.create_matrix(path_, rows, cols, axes.row_axis, axes.col_axis, op_);
         rows_ = rows;
         created_ = true;
-        chunks_.emplace(rows, cols, matrix_tile,
-                        [this](std::uint64_t r0, std::uint64_t c0, std::uint64_t nr, std::uint64_t nc,
-                               std::span<const double> v) {
-                            // Written by this rank alone while the others compute: a failure
-                            // here cannot be agreed on, so it ends the job (collective_section)
-                            // instead of leaving ranks waiting.
-                            collective_section(c_, [&] { w_.write_matrix_tile(path_, r0, c0, nr, nc, v); });
-                        });
+        chunks_.emplace(
+            rows, cols, matrix_tile,
+            [this](std::uint64_t r0, std::uint64_t c0, std::uint64_t nr, std::uint64_t nc, std::span<const double> v) {
+                // Written by this rank alone while the others compute: a failure
+                // here cannot be agreed on, so it ends the job (collective_section)
+                // instead of leaving ranks waiting.
+                collective_section(c_, [&] { w_.write_matrix_tile(path_, r0, c0, nr, nc, v); });
+            });
     }
     void write(std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
                std::span<const double> values) override {
@@ -80,7 +80,8 @@ public:
     series_batch& series(std::size_t o) override { return series_.at(o); }
     table_batch& table(std::size_t o) override { return tables_.at(o); }
     matrix_sink& matrix(std::size_t o) override {
-        if (!matrices_.at(o)) throw internal_error("output " + std::to_string(o) + " of " + def_.name + " is not a matrix");
+        if (!matrices_.at(o))
+            throw internal_error("output " + std::to_string(o) + " of " + def_.name + " is not a matrix");
         return *matrices_[o];
     }
 
@@ -112,8 +113,10 @@ public:
         const auto now = std::chrono::system_clock::now().time_since_epoch();
         mine_ = prefix_ + "r" + std::to_string(rank) + "-" + std::to_string(::getpid()) + "-" +
                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
-        if (const char* v = std::getenv("TSBATCH_TEST_SNAPSHOT_MS")) interval_ = std::chrono::milliseconds(std::atoll(v));
-        if (const char* v = std::getenv("TSBATCH_TEST_WORK_DELAY_MS")) delay_ = std::chrono::milliseconds(std::atoll(v));
+        if (const char* v = std::getenv("TSBATCH_TEST_SNAPSHOT_MS"))
+            interval_ = std::chrono::milliseconds(std::atoll(v));
+        if (const char* v = std::getenv("TSBATCH_TEST_WORK_DELAY_MS"))
+            delay_ = std::chrono::milliseconds(std::atoll(v));
     }
     std::vector<std::string> snapshots() const override { return store_.pieces(prefix_); }
     std::optional<std::vector<std::byte>> load(const std::string& name) const override {
@@ -161,10 +164,9 @@ std::vector<dataset_output_total> run_dataset_steps(const comm& c, const dataset
         if (!in.cfg.keeps(st.name)) continue;  // its results would go nowhere
         const auto t0 = std::chrono::steady_clock::now();
         dataset_input input;
-        series_batch source;
         if (st.input < 0) {
-            source = in.read_source(input.chunk_rows);
-            input.series = &source;
+            input.series = &in.source;
+            input.chunk_rows = in.source_rows;
         } else {
             const auto s = static_cast<std::size_t>(st.input), o = static_cast<std::size_t>(st.input_output);
             const step_output& from = in.series_results.steps.at(s).outputs.at(o);
@@ -187,7 +189,8 @@ std::vector<dataset_output_total> run_dataset_steps(const comm& c, const dataset
         try {
             st.op.dataset->apply(input, c, outputs);
         } catch (const param_error& e) {
-            throw config_error(where_of(in.cfg, st.name) + ": steps." + st.name + ".params." + e.param() + ": " + e.what());
+            throw config_error(where_of(in.cfg, st.name) + ": steps." + st.name + ".params." + e.param() + ": " +
+                               e.what());
         }
         outputs.finish_matrices();
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -199,19 +202,19 @@ std::vector<dataset_output_total> run_dataset_steps(const comm& c, const dataset
             t.op = def.name;
             t.seconds = slowest;
             switch (def.outputs[o].kind) {
-            case data_kind::series:
-                out.write_collection(outputs.path(o), outputs.series_of(o), def.outputs.size() > 1 ? "" : def.name);
-                t.rows = c.sum(outputs.series_of(o).size());
-                t.points = c.sum(outputs.series_of(o).point_count());
-                break;
-            case data_kind::table:
-                out.write_table(outputs.path(o), outputs.table_of(o), def.outputs.size() > 1 ? "" : def.name);
-                t.rows = c.sum(outputs.table_of(o).size());
-                break;
-            case data_kind::matrix:
-                if (!outputs.matrix_of(o)->created()) continue;  // not produced with these parameters
-                t.rows = outputs.matrix_of(o)->rows();
-                break;
+                case data_kind::series:
+                    out.write_collection(outputs.path(o), outputs.series_of(o), def.outputs.size() > 1 ? "" : def.name);
+                    t.rows = c.sum(outputs.series_of(o).size());
+                    t.points = c.sum(outputs.series_of(o).point_count());
+                    break;
+                case data_kind::table:
+                    out.write_table(outputs.path(o), outputs.table_of(o), def.outputs.size() > 1 ? "" : def.name);
+                    t.rows = c.sum(outputs.table_of(o).size());
+                    break;
+                case data_kind::matrix:
+                    if (!outputs.matrix_of(o)->created()) continue;  // not produced with these parameters
+                    t.rows = outputs.matrix_of(o)->rows();
+                    break;
             }
             totals.push_back(std::move(t));
         }

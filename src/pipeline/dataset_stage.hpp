@@ -5,7 +5,6 @@
 // whole N x N matrix). Built into the executable: it writes through staged_writer.
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,8 +22,9 @@ struct dataset_stage_inputs {
     const execution& series_results;  ///< this rank's rows of every series-wise step
     const chunk_row_counts& chunk_rows;
     /// This rank's valid source series (chunk by chunk, as the series-wise steps saw them),
-    /// with the rows of each chunk in `rows_per_chunk`.
-    std::function<series_batch(std::vector<std::size_t>& rows_per_chunk)> read_source;
+    /// with the rows of each chunk in `source_rows`: what a step on the source reads.
+    const series_batch& source;
+    const std::vector<std::size_t>& source_rows;
     /// The run's checkpoint, where steps record finished work (work_journal); null without one.
     checkpoint_store* checkpoint = nullptr;
 };

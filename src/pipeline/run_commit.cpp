@@ -145,7 +145,7 @@ void write_run_tables(staged_writer& out, const comm& c, const run_outcome& o, c
 
 run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_origin& origin,
                          const run_plan& plan, computed_run& run, std::vector<step_total> series_totals,
-                         const row_reader& read, checkpoint_store* checkpoint) {
+                         checkpoint_store* checkpoint) {
     run_outcome o;
     o.ranks = c.size();
     o.steps = std::move(series_totals);
@@ -164,15 +164,10 @@ run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeli
     });
     o.spilled_bytes = c.sum(run.spool ? run.spool->spilled_bytes() : 0);
     run.spool.reset();  // its memory and file go before the dataset-wide steps
-    const dataset_stage_inputs ds{
-        cfg,
-        pipeline,
-        run.ex,
-        run.chunk_rows,
-        [&](std::vector<std::size_t>& rows) { return read_source_again(c.rank(), plan, cfg, read, rows); },
-        checkpoint};
+    const dataset_stage_inputs ds{cfg, pipeline, run.ex, run.chunk_rows, run.source, run.source_rows, checkpoint};
     for (auto& t : run_dataset_steps(c, ds, *out))
         o.steps.push_back({t.name, t.op, t.rows, t.points, 0, t.seconds, true});
+    run.source = series_batch{};
     collective_section(c, [&] {
         const auto t0 = clock_type::now();
         o.rank_work = c.allgather(timing);

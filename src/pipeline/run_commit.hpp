@@ -25,7 +25,7 @@ struct run_origin {
 };
 
 /// Collective. Writes cfg.output.path: the kept steps of `run`, then the dataset-wide steps
-/// (which read the source again through `read` when they need it), provenance (DESIGN §3) and
+/// (on run.source when they read the source; it is released after them), provenance (DESIGN §3) and
 /// the run tables, and commits it. Creating the file is agreed (a bad destination fails alike
 /// everywhere and is reported once); the writes after it are collective I/O, except the
 /// dataset-wide steps, whose errors every rank agrees on (exit 3, the unfinished file removed).
@@ -34,7 +34,7 @@ struct run_origin {
 /// `run` is released once the series-wise steps are written.
 run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_origin& origin,
                          const run_plan& plan, computed_run& run, std::vector<step_total> series_totals,
-                         const row_reader& read, checkpoint_store* checkpoint = nullptr);
+                         checkpoint_store* checkpoint = nullptr);
 
 /// Collective. Rank 0 removes the checkpoint directory once every rank is done reading it.
 void remove_checkpoint(const comm& c, const checkpoint_store& checkpoint);

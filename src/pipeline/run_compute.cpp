@@ -100,7 +100,8 @@ void route_chunk(computed_run& run, execution& part) {
             series_batch& rows = run.ex.steps[s].outputs[o].series;
             if (route >= 0) run.spool->append(static_cast<std::size_t>(route), out.series.time, out.series.value);
             const auto base = rows.offset.back();
-            for (std::size_t i = 1; i < out.series.offset.size(); ++i) rows.offset.push_back(base + out.series.offset[i]);
+            for (std::size_t i = 1; i < out.series.offset.size(); ++i)
+                rows.offset.push_back(base + out.series.offset[i]);
             rows.meta.insert(rows.meta.end(), std::make_move_iterator(out.series.meta.begin()),
                              std::make_move_iterator(out.series.meta.end()));
             out.series = series_batch{};
@@ -119,15 +120,21 @@ void sample_chunk(execution& sampled, const execution& part, const std::vector<s
         }
 }
 
-// Chunk k read into `batch` (the previous chunk's, whose buffers the reader may reuse; with
-// input.select's time range) and run through the series-wise steps; its read and compute
+// Chunk k read into `batch` (the previous chunk's, whose buffers the reader may reuse), with
+// input.select's time range.
+void read_chunk(const run_config& cfg, const run_plan& plan, std::size_t k, const row_reader& read,
+                series_batch& batch) {
+    batch = read(plan.rows_of_chunk(k), std::move(batch));
+    select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
+}
+
+// Chunk k read into `batch` and run through the series-wise steps; its read and compute
 // seconds are added to `timing`.
 execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan, std::size_t k,
                         const std::string& input_name, const row_reader& read, const progress_fn& on_progress,
                         report_rank& timing, series_batch& batch) {
     auto t0 = clock_type::now();
-    batch = read(plan.rows_of_chunk(k), std::move(batch));
-    select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
+    read_chunk(cfg, plan, k, read, batch);
     timing.read_s += seconds_since(t0);
     t0 = clock_type::now();
     execution part = pipeline.run(batch, input_name, cfg.run.on_series_error == "skip", on_progress);
@@ -135,7 +142,27 @@ execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, co
     return part;
 }
 
+// The valid series of one chunk appended to the kept source. `none_skipped`: the chunk's
+// execution skipped no series, so every one passed check_series; otherwise they are checked
+// again, since a series may also have been skipped with its group by a series-wise step,
+// and a dataset-wide step on the source still sees it.
+void keep_source_chunk(computed_run& run, const series_batch& batch, bool none_skipped) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (!none_skipped && !check_series(batch.series(i)).empty()) continue;
+        run.source.append(batch.meta[i], batch.series(i));
+        ++kept;
+    }
+    run.source_rows.push_back(kept);
+}
+
 }  // namespace
+
+bool dataset_steps_read_source(const run_config& cfg, const step_pipeline& pipeline) {
+    for (const auto& d : pipeline.dataset_steps())
+        if (d.input < 0 && cfg.keeps(d.name)) return true;
+    return false;
+}
 
 std::unique_ptr<checkpoint_store> open_run_checkpoint(const comm& c, const run_config& cfg, const run_plan& plan,
                                                       const std::string& program, bool restart) {
@@ -169,7 +196,8 @@ std::vector<std::vector<int>> route_points(const run_config& cfg, const step_pip
         for (std::size_t o = 0; o < skeleton.steps[s].outputs.size(); ++o) {
             bool read_again = false;
             for (const auto& d : pipeline.dataset_steps())
-                read_again |= cfg.keeps(d.name) && d.input == static_cast<int>(s) && d.input_output == static_cast<int>(o);
+                read_again |=
+                    cfg.keeps(d.name) && d.input == static_cast<int>(s) && d.input_output == static_cast<int>(o);
             if (skeleton.steps[s].outputs[o].kind != data_kind::series || read_again)
                 route[s].push_back(points_in_memory);
             else if (cfg.keeps(skeleton.steps[s].name))
@@ -207,22 +235,38 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
         for (const auto& r : run.route)
             for (int x : r) streams += x >= 0 ? 1 : 0;
         if (streams > 0)
-            run.spool = std::make_unique<output_spool>(cfg.output.path, cfg.run.output_memory_mb << 20, c.rank(), streams);
+            run.spool =
+                std::make_unique<output_spool>(cfg.output.path, cfg.run.output_memory_mb << 20, c.rank(), streams);
         run.timing.series = plan.split.series_of_rank(c.rank()).size();
         run.timing.points = plan.points_of_rank(c.rank());
+        const bool keep_source = dataset_steps_read_source(cfg, pipeline);
+        if (keep_source) {
+            // Room for every point up front: growing the batch chunk by chunk would copy it
+            // again each time its capacity doubles.
+            reserve_huge(run.source.time, run.timing.points);
+            reserve_huge(run.source.value, run.timing.points);
+        }
         share_progress progress(c, cfg, plan, run.timing);
         const auto delay = test_chunk_delay();
         series_batch batch;  // the input chunk, its buffers reused from chunk to chunk
         for (auto k = mine.begin; k < mine.end; ++k) {
             execution part;
+            bool batch_is_chunk = false;
             if (auto recorded = load_recorded(checkpoint, k, c.rank())) {
                 part = std::move(*recorded);
                 ++run.chunks_reused;
             } else {
                 part = compute_chunk(cfg, pipeline, plan, k, input_name, read,
                                      progress.after(run.ex.series_done, run.ex.points_done), run.timing, batch);
+                batch_is_chunk = true;
                 if (checkpoint) checkpoint->save(k, part);
                 if (delay.count() > 0) std::this_thread::sleep_for(delay);
+            }
+            if (keep_source) {
+                const auto t0 = clock_type::now();
+                if (!batch_is_chunk) read_chunk(cfg, plan, k, read, batch);
+                keep_source_chunk(run, batch, part.skipped.empty());
+                run.timing.read_s += seconds_since(t0);
             }
             record_chunk_rows(run.chunk_rows, part);
             if (!sample_rows.empty()) sample_chunk(run.sampled, part, sample_rows);
@@ -291,29 +335,6 @@ std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg,
         }
     }
     return totals;
-}
-
-series_batch read_source_again(int rank, const run_plan& plan, const run_config& cfg, const row_reader& read,
-                               std::vector<std::size_t>& rows_per_chunk) {
-    series_batch all;
-    const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(rank)];
-    // Room for every point up front: growing the batch chunk by chunk would copy it again
-    // each time its capacity doubles.
-    const std::uint64_t points = plan.points_of_rank(rank);
-    reserve_huge(all.time, points);
-    reserve_huge(all.value, points);
-    for (auto k = mine.begin; k < mine.end; ++k) {
-        series_batch batch = read(plan.rows_of_chunk(k), {});
-        select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
-        std::size_t kept = 0;
-        for (std::size_t i = 0; i < batch.size(); ++i) {
-            if (!check_series(batch.series(i)).empty()) continue;
-            all.append(std::move(batch.meta[i]), batch.series(i));
-            ++kept;
-        }
-        rows_per_chunk.push_back(kept);
-    }
-    return all;
 }
 
 }  // namespace tsbatch

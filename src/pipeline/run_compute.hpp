@@ -44,7 +44,13 @@ struct computed_run {
     /// Rank 0: the series of the report's sample rows (report_sample_rows) in every series
     /// output, with the steps of `ex`; empty on other ranks.
     execution sampled;
-    chunk_row_counts chunk_rows;      ///< rows of each output in each of this rank's chunks
+    chunk_row_counts chunk_rows;  ///< rows of each output in each of this rank's chunks
+    /// This rank's valid source series (input.select's time range applied, the series
+    /// check_series rejects left out), chunk after chunk, kept while the chunks are computed
+    /// when a kept dataset-wide step reads the source (dataset_steps_read_source); empty
+    /// otherwise. `source_rows` holds the series of each chunk.
+    series_batch source;
+    std::vector<std::size_t> source_rows;
     report_rank timing;               ///< this rank's series, points, read and compute seconds (write_s 0)
     std::uint64_t chunks_reused = 0;  ///< chunks loaded from the checkpoint, all ranks
     std::uint64_t skipped = 0;        ///< series skipped as invalid (run.on_series_error: skip), all ranks
@@ -70,11 +76,10 @@ std::unique_ptr<checkpoint_store> open_run_checkpoint(const comm& c, const run_c
 /// Collective. Runs this rank's chunks of `plan` one after the other, each read through
 /// `read` (with input.select's time range), computed and, with a `checkpoint`, recorded on
 /// its own; chunks already recorded are loaded instead (a damaged one is computed again, with
-/// a warning). Rank 0 shows progress on stderr. A stop signal ends the loop after the chunk
-/// in hand and then the whole run: interrupted_error (exit 75) on every rank.
-/// With `spool_outputs`, the points of each output go where route_points() sends them, so
-/// that a rank holds at most run.output_memory_mb MiB of them in memory; without, every
-/// output stays whole in `ex`.
+/// a warning) and read only when the source is kept. Rank 0 shows progress on stderr. A stop signal ends the loop after
+/// the chunk in hand and then the whole run: interrupted_error (exit 75) on every rank. With `spool_outputs`, the
+/// points of each output go where route_points() sends them, so that a rank holds at most run.output_memory_mb MiB of
+/// them in memory; without, every output stays whole in `ex`.
 computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan,
                             const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint,
                             bool spool_outputs = false);
@@ -90,10 +95,8 @@ std::vector<std::uint64_t> report_sample_rows(const run_plan& plan);
 /// find them later.
 std::vector<step_total> gather_step_totals(const comm& c, const run_config& cfg, const execution& ex);
 
-/// Rank `rank`'s source series again, for a dataset-wide step that reads the source: chunk by
-/// chunk with the run's time selection, without the series the run skipped as invalid.
-/// `rows_per_chunk` gets the series kept of each chunk. Not collective.
-series_batch read_source_again(int rank, const run_plan& plan, const run_config& cfg, const row_reader& read,
-                               std::vector<std::size_t>& rows_per_chunk);
+/// Whether a kept dataset-wide step reads the source series: compute_chunks then keeps them
+/// (computed_run::source) rather than the input being read a second time.
+bool dataset_steps_read_source(const run_config& cfg, const step_pipeline& pipeline);
 
 }  // namespace tsbatch

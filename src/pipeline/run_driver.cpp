@@ -82,7 +82,7 @@ int run_pipeline(const comm& c, const run_request& req) {
     computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get(), true);
 
     const run_outcome outcome = write_result(c, cfg, pipeline, {req.config_path, req.command_line, clock.start_ms},
-                                             plan, run, gather_step_totals(c, cfg, run.ex), read, checkpoint.get());
+                                             plan, run, gather_step_totals(c, cfg, run.ex), checkpoint.get());
     if (checkpoint) remove_checkpoint(c, *checkpoint);
 
     if (c.is_root()) {

@@ -1,17 +1,18 @@
 // The compute phase of `tsbatch run` on simulated ranks: each rank reads exactly its chunks,
 // the ranks' results in rank order equal one run over every series, a checkpoint's chunks are
 // taken instead of computed (on any rank count), invalid series are skipped or fail every
-// rank, the step totals sum over ranks, and the source is read again without invalid series.
+// rank, the step totals sum over ranks, and the source a dataset-wide step reads is kept
+// once, without invalid series.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <numeric>
 #include <string>
 #include <vector>
 
-#include "synthetic/generate.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
 #include "execution_compare.hpp"
@@ -21,6 +22,7 @@
 #include "pipeline/run_compute.hpp"
 #include "pipeline/run_plan.hpp"
 #include "simulated_comm.hpp"
+#include "synthetic/generate.hpp"
 
 using namespace tsbatch;
 
@@ -78,9 +80,8 @@ struct memory_input {
 };
 
 row_reader failing_reader() {
-    return [](std::span<const std::uint64_t>, series_batch&&) -> series_batch {
-        throw input_error("the input was read");
-    };
+    return
+        [](std::span<const std::uint64_t>, series_batch&&) -> series_batch { throw input_error("the input was read"); };
 }
 
 run_plan plan_for(const series_batch& input, const run_config& cfg, const step_pipeline& p, int nranks) {
@@ -352,47 +353,127 @@ TEST(gather_step_totals, counts_table_rows_with_a_reason_as_empty) {
     EXPECT_EQ(empty[1], 3u);
 }
 
-TEST(read_source_again, reads_the_ranks_chunks_without_invalid_series) {
-    const auto cfg = parse_run_config(yaml, "t.yaml", {"run.on_series_error=skip"});
-    const step_pipeline p(cfg);
-    const auto input = input_series(true);
-    const auto plan = plan_for(input, cfg, p, 2);
-    memory_input in(input, 2);
-    for (int r = 0; r < 2; ++r) {
-        std::vector<std::size_t> rows_per_chunk;
-        const auto got = read_source_again(r, plan, cfg, in.reader(r), rows_per_chunk);
-        const auto slab = plan.split.series_of_rank(r);
-        const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(r)];
-        ASSERT_EQ(rows_per_chunk.size(), mine.size());
-        std::vector<std::uint64_t> want;
-        for (auto i = slab.begin; i < slab.end; ++i)
-            if (plan.rows[i] != invalid_row) want.push_back(plan.rows[i]);
-        std::vector<std::uint64_t> ids;
-        for (const auto& m : got.meta) ids.push_back(m.source_index);
-        EXPECT_EQ(ids, want);
-        EXPECT_EQ(std::accumulate(rows_per_chunk.begin(), rows_per_chunk.end(), std::size_t{0}), want.size());
-        for (std::size_t k = 0; k < mine.size(); ++k) {
-            const auto chunk = plan.split.chunks[mine.begin + k];
-            const bool has_invalid =
-                plan.rows[chunk.begin] <= invalid_row && invalid_row < plan.rows[chunk.end - 1] + 1;
-            EXPECT_EQ(rows_per_chunk[k], chunk.size() - (has_invalid ? 1 : 0)) << "chunk " << mine.begin + k;
-        }
-        for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(check_series(got.series(i)), "");
+namespace {
+
+// A dataset-wide step on the source beside a series-wise one.
+const char* source_yaml = R"(
+input: {path: in.h5}
+steps:
+  - {name: q,    op: quality_stats}
+  - {name: corr, op: correlation, input: source}
+output: {path: out.h5}
+run: {chunk_series: 7}
+)";
+
+// The rows of `plan` that rank r's source should hold: its slab without the invalid row.
+std::vector<std::uint64_t> valid_rows_of_rank(const run_plan& plan, int r) {
+    std::vector<std::uint64_t> want;
+    const auto slab = plan.split.series_of_rank(r);
+    for (auto i = slab.begin; i < slab.end; ++i)
+        if (plan.rows[i] != invalid_row) want.push_back(plan.rows[i]);
+    return want;
+}
+
+// The source a run kept: its rows in order, each series as the input holds it, and the rows of
+// each chunk (the chunk's size, less the invalid row where it lies).
+void expect_kept_source(const computed_run& run, const run_plan& plan, int r, const series_batch& input) {
+    const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(r)];
+    std::vector<std::uint64_t> ids;
+    for (const auto& m : run.source.meta) ids.push_back(m.source_index);
+    EXPECT_EQ(ids, valid_rows_of_rank(plan, r));
+    for (std::size_t i = 0; i < run.source.size(); ++i) {
+        const auto want = input.series(run.source.meta[i].source_index);
+        const auto got = run.source.series(i);
+        EXPECT_TRUE(std::equal(got.time.begin(), got.time.end(), want.time.begin(), want.time.end()));
+        ASSERT_EQ(got.value.size(), want.value.size());  // bitwise: the values hold NaNs
+        EXPECT_EQ(std::memcmp(got.value.data(), want.value.data(), got.value.size() * sizeof(double)), 0);
+    }
+    ASSERT_EQ(run.source_rows.size(), mine.size());
+    for (std::size_t k = 0; k < mine.size(); ++k) {
+        const auto chunk = plan.split.chunks[mine.begin + k];
+        const bool has_invalid = plan.rows[chunk.begin] <= invalid_row && invalid_row <= plan.rows[chunk.end - 1];
+        EXPECT_EQ(run.source_rows[k], chunk.size() - (has_invalid ? 1 : 0)) << "chunk " << mine.begin + k;
     }
 }
 
-TEST(read_source_again, applies_the_time_selection) {
+}  // namespace
+
+TEST(compute_chunks, keeps_the_valid_source_once_for_a_dataset_step_on_the_source) {
+    const auto cfg = parse_run_config(source_yaml, "t.yaml", {"run.on_series_error=skip"});
+    const step_pipeline p(cfg);
+    ASSERT_TRUE(dataset_steps_read_source(cfg, p));
+    const auto input = input_series(true);
+    for (int n : {1, 2, 3}) {
+        const auto plan = plan_for(input, cfg, p, n);
+        memory_input in(input, n);
+        std::vector<computed_run> runs(static_cast<std::size_t>(n));
+        run_simulated(n, [&](const comm& c) {
+            runs[static_cast<std::size_t>(c.rank())] =
+                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, true);
+        });
+        for (int r = 0; r < n; ++r) {
+            SCOPED_TRACE("rank " + std::to_string(r) + " of " + std::to_string(n));
+            expect_kept_source(runs[static_cast<std::size_t>(r)], plan, r, input);
+            // The input was read once, not again for the source.
+            const auto slab = plan.split.series_of_rank(r);
+            EXPECT_EQ(in.rows_read[static_cast<std::size_t>(r)].size(), slab.size());
+        }
+    }
+}
+
+TEST(compute_chunks, keeps_the_source_of_chunks_taken_from_the_checkpoint) {
+    const auto cfg =
+        parse_run_config(source_yaml, "t.yaml", {"run.on_series_error=skip", "run.checkpoint=" + temp_dir("source")});
+    const step_pipeline p(cfg);
+    const auto input = input_series(true);
+    std::filesystem::remove_all(cfg.run.checkpoint);
+    const auto plan = plan_for(input, cfg, p, 2);
+    for (int pass = 0; pass < 2; ++pass) {  // every chunk computed, then every chunk recorded
+        memory_input in(input, 2);
+        std::vector<computed_run> runs(2);
+        run_simulated(2, [&](const comm& c) {
+            auto ckpt = open_run_checkpoint(c, cfg, plan, "tsbatch test", false);
+            runs[static_cast<std::size_t>(c.rank())] =
+                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), ckpt.get(), true);
+        });
+        for (int r = 0; r < 2; ++r) {
+            SCOPED_TRACE("pass " + std::to_string(pass) + ", rank " + std::to_string(r));
+            EXPECT_EQ(runs[static_cast<std::size_t>(r)].chunks_reused, pass == 0 ? 0u : plan.split.chunks.size());
+            expect_kept_source(runs[static_cast<std::size_t>(r)], plan, r, input);
+        }
+    }
+    std::filesystem::remove_all(cfg.run.checkpoint);
+}
+
+TEST(compute_chunks, keeps_the_source_with_the_time_selection) {
     const auto input = input_series(false);
     const auto t_mid = input.series(0).time[input.count(0) / 2];
-    const auto cfg = parse_run_config(yaml, "t.yaml", {"input.select.time.from=" + format_iso8601(t_mid)});
+    const auto cfg = parse_run_config(source_yaml, "t.yaml", {"input.select.time.from=" + format_iso8601(t_mid)});
     const step_pipeline p(cfg);
     const auto plan = plan_for(input, cfg, p, 1);
     memory_input in(input, 1);
-    std::vector<std::size_t> rows_per_chunk;
-    const auto got = read_source_again(0, plan, cfg, in.reader(0), rows_per_chunk);
-    ASSERT_EQ(got.size(), input.size());
-    for (auto t : got.time) EXPECT_GE(t, t_mid);
-    EXPECT_LT(got.point_count(), input.point_count());
+    computed_run run;
+    run_simulated(1, [&](const comm& c) { run = compute_chunks(c, cfg, p, plan, "in.h5", in.reader(0), nullptr); });
+    ASSERT_EQ(run.source.size(), input.size());
+    for (auto t : run.source.time) EXPECT_GE(t, t_mid);
+    EXPECT_LT(run.source.point_count(), input.point_count());
+}
+
+TEST(compute_chunks, keeps_no_source_when_no_kept_dataset_step_reads_it) {
+    const auto input = input_series(false);
+    for (const auto& [text, overrides] : std::vector<std::pair<const char*, std::vector<std::string>>>{
+             {yaml, {}}, {source_yaml, {"output.keep=[q]"}}}) {
+        const auto cfg = parse_run_config(text, "t.yaml", overrides);
+        const step_pipeline p(cfg);
+        EXPECT_FALSE(dataset_steps_read_source(cfg, p));
+        const auto plan = plan_for(input, cfg, p, 1);
+        memory_input in(input, 1);
+        computed_run run;
+        run_simulated(1, [&](const comm& c) { run = compute_chunks(c, cfg, p, plan, "in.h5", in.reader(0), nullptr); });
+        EXPECT_EQ(run.source.size(), 0u);
+        EXPECT_EQ(run.source.time.capacity(), 0u);
+        EXPECT_TRUE(run.source_rows.empty());
+    }
 }
 
 namespace {
@@ -458,7 +539,8 @@ TEST_P(compute_chunks_spooled, the_spool_holds_the_same_points_as_memory_and_ran
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     for (const char* budget : {"0", "1"}) {  // everything in the file; in memory (under 1 MiB)
-        const auto cfg = parse_run_config(yaml, "t.yaml", {"output.path=" + dir + "/out.h5", std::string("run.output_memory_mb=") + budget});
+        const auto cfg = parse_run_config(
+            yaml, "t.yaml", {"output.path=" + dir + "/out.h5", std::string("run.output_memory_mb=") + budget});
         const step_pipeline p(cfg);
         const auto input = input_series(false);
         const auto reference = p.run(input, "in.h5", false);
