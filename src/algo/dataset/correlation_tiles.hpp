@@ -22,15 +22,18 @@
 
 namespace tsbatch {
 
-/// Sub-tiles are this many pairs square and follow the global grid of pair indices: two of
+/// Sub-tiles are this many pairs square and follow the global grid of pair indices: four of
 /// the result file's matrix chunks (staged.hpp, matrix_tile) a side when the matrix rows are
 /// pairs, so a sub-tile is written as whole chunks. Each sub-tile's complete series on one
 /// grid meet in one BLAS product, whose bits depend on the whole product
 /// (correlation_dot.hpp): a caller must cut its blocks on this grid (the ring does, and a
 /// context's matrix is one block), so that every sub-tile is whole and its product the same
-/// on any rank count. 512 rather than 256: BLAS packs both sides of every product, and the
-/// packing took a fifth of the product time at 256 (N = 2,000, T = 10,000).
-inline constexpr std::size_t corr_sub_tile = 512;
+/// on any rank count. Why 1024: BLAS packs both sides of every product afresh, and once the
+/// series outgrow the cache that packing costs. Tiled products of 4,096 series x 10,000
+/// points against one dsyrk of them all, OpenBLAS 0.3.21 on one core: tiles of 512 took
+/// 12 % longer (Prescott kernels) and 20 % (SkylakeX), 1024 0 % and 7 %, 2048 2 % and 3 %;
+/// 256 took a fifth longer still. Larger tiles would leave ranks without work on smaller N.
+inline constexpr std::size_t corr_sub_tile = 1024;
 
 /// A block of series readied for the dot-product form (correlation_dot.hpp): each series'
 /// state and unit vector, and the index of its time grid (series with identical time axes,

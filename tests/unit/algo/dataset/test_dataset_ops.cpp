@@ -70,11 +70,10 @@ TEST_P(dataset_ops_ranks, correlation_is_the_same_on_any_rank_count) {
 
 TEST_P(dataset_ops_ranks, correlation_by_blas_is_the_same_on_any_rank_count) {
     // Complete series on one grid take the BLAS products, whose bits depend on the whole
-    // product: 1,600 series make four rows of corr_sub_tile (512), so up to four ranks
-    // compute tiles, and chunks of 7 series put the ranks' own rows off the grid of
-    // sub-tiles, so a product cut at a rank's rows would differ.
-    static_assert(corr_sub_tile == 512, "1,600 series are meant to make four sub-tile rows");
-    const auto in = grid_series(1600, 12, false);
+    // product: three and an eighth rows of corr_sub_tile series make four rows of tiles, so
+    // up to four ranks compute tiles, and chunks of 7 series put the ranks' own rows off the
+    // grid of sub-tiles, so a product cut at a rank's rows would differ.
+    const auto in = grid_series(3 * corr_sub_tile + corr_sub_tile / 8, 12, false);
     for (const char* params : {"{top_pairs: 10}", "{method: spearman, top_pairs: 0}"}) {
         auto b = bind("correlation", params);
         const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 7);
