@@ -15,6 +15,7 @@
 #include "core/memory.hpp"
 #include "core/stop_request.hpp"
 #include "parallel/agreement.hpp"
+#include "pipeline/chunk_reader.hpp"
 #include "pipeline/progress.hpp"
 
 namespace tsbatch {
@@ -128,13 +129,13 @@ void read_chunk(const run_config& cfg, const run_plan& plan, std::size_t k, cons
     select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
 }
 
-// Chunk k read into `batch` and run through the series-wise steps; its read and compute
-// seconds are added to `timing`.
-execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan, std::size_t k,
-                        const std::string& input_name, const row_reader& read, const progress_fn& on_progress,
+// Chunk k taken into `batch` and run through the series-wise steps; the seconds spent
+// waiting for it and computing it are added to `timing`.
+execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, std::size_t k,
+                        const std::string& input_name, chunk_reader& chunks, const progress_fn& on_progress,
                         report_rank& timing, series_batch& batch) {
     auto t0 = clock_type::now();
-    read_chunk(cfg, plan, k, read, batch);
+    chunks.take(k, batch);
     timing.read_s += seconds_since(t0);
     t0 = clock_type::now();
     execution part = pipeline.run(batch, input_name, cfg.run.on_series_error == "skip", on_progress);
@@ -219,7 +220,7 @@ std::vector<std::uint64_t> report_sample_rows(const run_plan& plan) {
 
 computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan,
                             const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint,
-                            bool spool_outputs) {
+                            const compute_options& options) {
     computed_run run;
     const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(c.rank())];
     std::uint64_t done_chunks = 0;
@@ -229,7 +230,7 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
         run.ex = pipeline.run(series_batch{}, input_name, false);  // every step, no rows yet
         run.sampled = run.ex;
         run.route = route_points(cfg, pipeline);
-        if (!spool_outputs)
+        if (!options.spool_outputs)
             for (auto& r : run.route) std::fill(r.begin(), r.end(), static_cast<int>(points_in_memory));
         std::size_t streams = 0;
         for (const auto& r : run.route)
@@ -246,6 +247,13 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
             reserve_huge(run.source.time, run.timing.points);
             reserve_huge(run.source.value, run.timing.points);
         }
+        // The chunks read, in order: those the checkpoint does not hold, and all of them when
+        // the source is kept.
+        std::vector<std::size_t> to_read;
+        for (auto k = mine.begin; k < mine.end; ++k)
+            if (keep_source || !checkpoint || !checkpoint->has(k)) to_read.push_back(k);
+        chunk_reader chunks([&](std::size_t k, series_batch& b) { read_chunk(cfg, plan, k, read, b); },
+                            std::move(to_read), options.read_ahead);
         share_progress progress(c, cfg, plan, run.timing);
         const auto delay = test_chunk_delay();
         series_batch batch;  // the input chunk, its buffers reused from chunk to chunk
@@ -256,7 +264,7 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
                 part = std::move(*recorded);
                 ++run.chunks_reused;
             } else {
-                part = compute_chunk(cfg, pipeline, plan, k, input_name, read,
+                part = compute_chunk(cfg, pipeline, k, input_name, chunks,
                                      progress.after(run.ex.series_done, run.ex.points_done), run.timing, batch);
                 batch_is_chunk = true;
                 if (checkpoint) checkpoint->save(k, part);
@@ -264,7 +272,7 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
             }
             if (keep_source) {
                 const auto t0 = clock_type::now();
-                if (!batch_is_chunk) read_chunk(cfg, plan, k, read, batch);
+                if (!batch_is_chunk) chunks.take(k, batch);
                 keep_source_chunk(run, batch, part.skipped.empty());
                 run.timing.read_s += seconds_since(t0);
             }

@@ -27,7 +27,7 @@ enum point_route : int {
 };
 
 /// The route of every output of every series-wise step (route[step][output]), as
-/// compute_chunks(..., spool_outputs = true) takes them: a kept series output goes to a spool
+/// compute_chunks(..., {.spool_outputs = true}) takes them: a kept series output goes to a spool
 /// stream, numbered in step and output order, unless a kept dataset-wide step reads it (it
 /// needs the whole slab in memory); a series output not kept is dropped unless a dataset-wide
 /// step reads it; tables stay in memory.
@@ -73,16 +73,26 @@ struct step_total {
 std::unique_ptr<checkpoint_store> open_run_checkpoint(const comm& c, const run_config& cfg, const run_plan& plan,
                                                       const std::string& program, bool restart);
 
+/// How compute_chunks runs.
+struct compute_options {
+    /// The points of each output go where route_points() sends them, so that a rank holds at
+    /// most run.output_memory_mb MiB of them in memory; without, every output stays whole in
+    /// `ex`.
+    bool spool_outputs = false;
+    /// Each chunk read on a second thread while the one before is computed (chunk_reader.hpp:
+    /// only where `read` makes no MPI call and the process has a second CPU).
+    bool read_ahead = false;
+};
+
 /// Collective. Runs this rank's chunks of `plan` one after the other, each read through
 /// `read` (with input.select's time range), computed and, with a `checkpoint`, recorded on
-/// its own; chunks already recorded are loaded instead (a damaged one is computed again, with
-/// a warning) and read only when the source is kept. Rank 0 shows progress on stderr. A stop signal ends the loop after
-/// the chunk in hand and then the whole run: interrupted_error (exit 75) on every rank. With `spool_outputs`, the
-/// points of each output go where route_points() sends them, so that a rank holds at most run.output_memory_mb MiB of
-/// them in memory; without, every output stays whole in `ex`.
+/// its own; chunks already recorded are loaded instead (a damaged one is computed again,
+/// with a warning) and read only when the source is kept. Rank 0 shows progress on stderr.
+/// A stop signal ends the loop after the chunk in hand and then the whole run:
+/// interrupted_error (exit 75) on every rank.
 computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_plan& plan,
                             const std::string& input_name, const row_reader& read, checkpoint_store* checkpoint,
-                            bool spool_outputs = false);
+                            const compute_options& options = {});
 
 /// The input rows whose series the run report shows: rank 0's first, middle and last.
 std::vector<std::uint64_t> report_sample_rows(const run_plan& plan);

@@ -5,14 +5,17 @@
 #include "pipeline/run_driver.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "algo/kernels/blas.hpp"
 #include "build_info.hpp"
 #include "core/error.hpp"
 #include "core/process_clock.hpp"
+#include "pipeline/chunk_reader.hpp"
 #include "pipeline/config.hpp"
 #include "pipeline/executor.hpp"
 #include "pipeline/report_results.hpp"
@@ -55,6 +58,15 @@ void warn_about_blas_kernels(const comm& c, const run_config& cfg) {
         }
 }
 
+// Whether to read the input one chunk ahead on a second thread (chunk_reader.hpp): one
+// process (its input has no MPI-IO driver, so a read makes no MPI call) with a second CPU to
+// read on. TSBATCH_READ_AHEAD=0 turns it off.
+bool read_ahead(const comm& c) {
+    const char* v = std::getenv("TSBATCH_READ_AHEAD");
+    if (v != nullptr && std::string_view(v) == "0") return false;
+    return c.size() == 1 && usable_cpus() >= 2;
+}
+
 // Every phase is collective; rank 0 alone prints.
 int run_pipeline(const comm& c, const run_request& req) {
     const run_clock clock;
@@ -79,7 +91,8 @@ int run_pipeline(const comm& c, const run_request& req) {
     const auto checkpoint = open_run_checkpoint(
         c, cfg, plan, std::string("tsbatch ") + TSBATCH_VERSION + " " + TSBATCH_GIT_ID, req.restart);
     fixed.setup_s = clock.seconds();
-    computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get(), true);
+    computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get(),
+                                      {.spool_outputs = true, .read_ahead = read_ahead(c)});
 
     const run_outcome outcome = write_result(c, cfg, pipeline, {req.config_path, req.command_line, clock.start_ms},
                                              plan, run, gather_step_totals(c, cfg, run.ex), checkpoint.get());

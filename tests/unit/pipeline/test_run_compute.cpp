@@ -113,43 +113,46 @@ TEST_P(compute_chunks_ranks, each_rank_reads_its_chunks_and_the_ranks_equal_one_
     const auto plan = plan_for(input, cfg, p, n);
     ASSERT_GT(plan.split.chunks.size(), 5u);
 
-    memory_input in(input, n);
-    std::vector<computed_run> runs(static_cast<std::size_t>(n));
-    run_simulated(n, [&](const comm& c) {
-        runs[static_cast<std::size_t>(c.rank())] =
-            compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr);
-    });
+    for (bool ahead : {false, true}) {  // the chunks read in the loop, or one ahead on a thread
+        SCOPED_TRACE(ahead ? "read ahead" : "read in the loop");
+        memory_input in(input, n);
+        std::vector<computed_run> runs(static_cast<std::size_t>(n));
+        run_simulated(n, [&](const comm& c) {
+            runs[static_cast<std::size_t>(c.rank())] =
+                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.read_ahead = ahead});
+        });
 
-    std::vector<execution> parts;
-    for (int r = 0; r < n; ++r) {
-        const auto& run = runs[static_cast<std::size_t>(r)];
-        const auto slab = plan.split.series_of_rank(r);
-        const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(r)];
-        // It read its own rows, chunk after chunk, once.
-        EXPECT_EQ(in.rows_read[static_cast<std::size_t>(r)],
-                  std::vector<std::uint64_t>(plan.rows.begin() + static_cast<std::ptrdiff_t>(slab.begin),
-                                             plan.rows.begin() + static_cast<std::ptrdiff_t>(slab.end)));
-        EXPECT_EQ(run.timing.series, slab.size());
-        EXPECT_EQ(run.timing.points, plan.points_of_rank(r));
-        EXPECT_EQ(run.timing.write_s, 0.0);
-        EXPECT_EQ(run.chunks_reused, 0u);
-        EXPECT_EQ(run.skipped, 0u);
-        // Rows of every output, chunk by chunk, add up to the rank's rows of that output.
-        ASSERT_EQ(run.chunk_rows.size(), run.ex.steps.size());
-        for (std::size_t s = 0; s < run.ex.steps.size(); ++s) {
-            const auto& outs = run.ex.steps[s].outputs;
-            ASSERT_EQ(run.chunk_rows[s].size(), outs.size());
-            for (std::size_t o = 0; o < outs.size(); ++o) {
-                const auto& per_chunk = run.chunk_rows[s][o];
-                EXPECT_EQ(per_chunk.size(), mine.size());
-                const std::size_t rows = std::accumulate(per_chunk.begin(), per_chunk.end(), std::size_t{0});
-                EXPECT_EQ(rows, outs[o].kind == data_kind::series ? outs[o].series.size() : outs[o].table.size())
-                    << run.ex.steps[s].name << "/" << outs[o].name;
+        std::vector<execution> parts;
+        for (int r = 0; r < n; ++r) {
+            const auto& run = runs[static_cast<std::size_t>(r)];
+            const auto slab = plan.split.series_of_rank(r);
+            const auto mine = plan.split.rank_chunks[static_cast<std::size_t>(r)];
+            // It read its own rows, chunk after chunk, once.
+            EXPECT_EQ(in.rows_read[static_cast<std::size_t>(r)],
+                      std::vector<std::uint64_t>(plan.rows.begin() + static_cast<std::ptrdiff_t>(slab.begin),
+                                                 plan.rows.begin() + static_cast<std::ptrdiff_t>(slab.end)));
+            EXPECT_EQ(run.timing.series, slab.size());
+            EXPECT_EQ(run.timing.points, plan.points_of_rank(r));
+            EXPECT_EQ(run.timing.write_s, 0.0);
+            EXPECT_EQ(run.chunks_reused, 0u);
+            EXPECT_EQ(run.skipped, 0u);
+            // Rows of every output, chunk by chunk, add up to the rank's rows of that output.
+            ASSERT_EQ(run.chunk_rows.size(), run.ex.steps.size());
+            for (std::size_t s = 0; s < run.ex.steps.size(); ++s) {
+                const auto& outs = run.ex.steps[s].outputs;
+                ASSERT_EQ(run.chunk_rows[s].size(), outs.size());
+                for (std::size_t o = 0; o < outs.size(); ++o) {
+                    const auto& per_chunk = run.chunk_rows[s][o];
+                    EXPECT_EQ(per_chunk.size(), mine.size());
+                    const std::size_t rows = std::accumulate(per_chunk.begin(), per_chunk.end(), std::size_t{0});
+                    EXPECT_EQ(rows, outs[o].kind == data_kind::series ? outs[o].series.size() : outs[o].table.size())
+                        << run.ex.steps[s].name << "/" << outs[o].name;
+                }
             }
+            parts.push_back(run.ex);
         }
-        parts.push_back(run.ex);
+        test_support::expect_same_execution(reference, concat(std::move(parts)));
     }
-    test_support::expect_same_execution(reference, concat(std::move(parts)));
 }
 
 INSTANTIATE_TEST_SUITE_P(ranks, compute_chunks_ranks, ::testing::Values(1, 2, 3, 5));
@@ -408,8 +411,8 @@ TEST(compute_chunks, keeps_the_valid_source_once_for_a_dataset_step_on_the_sourc
         memory_input in(input, n);
         std::vector<computed_run> runs(static_cast<std::size_t>(n));
         run_simulated(n, [&](const comm& c) {
-            runs[static_cast<std::size_t>(c.rank())] =
-                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, true);
+            runs[static_cast<std::size_t>(c.rank())] = compute_chunks(
+                c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.spool_outputs = true, .read_ahead = n == 2});
         });
         for (int r = 0; r < n; ++r) {
             SCOPED_TRACE("rank " + std::to_string(r) + " of " + std::to_string(n));
@@ -433,8 +436,8 @@ TEST(compute_chunks, keeps_the_source_of_chunks_taken_from_the_checkpoint) {
         std::vector<computed_run> runs(2);
         run_simulated(2, [&](const comm& c) {
             auto ckpt = open_run_checkpoint(c, cfg, plan, "tsbatch test", false);
-            runs[static_cast<std::size_t>(c.rank())] =
-                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), ckpt.get(), true);
+            runs[static_cast<std::size_t>(c.rank())] = compute_chunks(
+                c, cfg, p, plan, "in.h5", in.reader(c.rank()), ckpt.get(), {.spool_outputs = true, .read_ahead = true});
         });
         for (int r = 0; r < 2; ++r) {
             SCOPED_TRACE("pass " + std::to_string(pass) + ", rank " + std::to_string(r));
@@ -548,8 +551,8 @@ TEST_P(compute_chunks_spooled, the_spool_holds_the_same_points_as_memory_and_ran
         memory_input in(input, n);
         std::vector<computed_run> runs(static_cast<std::size_t>(n));
         run_simulated(n, [&](const comm& c) {
-            runs[static_cast<std::size_t>(c.rank())] =
-                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, true);
+            runs[static_cast<std::size_t>(c.rank())] = compute_chunks(
+                c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.spool_outputs = true, .read_ahead = n == 2});
         });
         std::vector<execution> parts;
         for (auto& run : runs) {
