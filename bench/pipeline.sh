@@ -30,7 +30,9 @@ for size in $SIZES; do
   for n in $RANKS; do
     runs=""
     for rep in 1 2 3; do
-      rm -f "$OUT"/rss.*
+      # Each run writes a new result, as the floor writes a new file: replacing the previous
+      # 700 MB result would add its deletion (0.1-0.2 s) to the run.
+      rm -f "$OUT"/rss.* "$OUT/pipe_out.h5"
       t0=$(secs)
       if [ "$n" = 1 ]; then
         /usr/bin/time -f "%M" -o "$OUT/rss.0" "$T" run bench/run.yaml --set input.path="$in" \
@@ -48,6 +50,7 @@ for size in $SIZES; do
   # The floor: the input read once (page cache), the result's bytes written once.
   runs=""
   for rep in 1 2 3; do
+    rm -f "$OUT/floor.bin"
     t0=$(secs)
     cat "$in" >/dev/null
     head -c "$out_bytes" /dev/zero >"$OUT/floor.bin"
@@ -77,3 +80,4 @@ for size in $SIZES; do
   unset secs_of rss_of
 done
 echo "(x floor: seconds over the floor's: reading the input and writing the bytes of tsbatch's result once)"
+echo "(1 rank: one process without a launcher, which reads a chunk ahead on a second thread when it has a second CPU (here $(nproc)); N ranks: mpirun -n N)"
