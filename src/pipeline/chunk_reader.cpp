@@ -36,24 +36,24 @@ void chunk_reader::read_ahead_loop() {
         cv_.wait(lock, [&] { return stop_ || (!ready_ && next_ < order_.size()); });
         if (stop_) return;
         const std::size_t k = order_[next_];
-        series_batch batch = std::move(ahead_batch_);
+        input_chunk chunk = std::move(ahead_);
         lock.unlock();
         std::exception_ptr error;
         try {
             const std::lock_guard io(io_);
-            read_(k, batch);
+            read_(k, chunk);
         } catch (...) {
             error = std::current_exception();
         }
         lock.lock();
-        ahead_batch_ = std::move(batch);
+        ahead_ = std::move(chunk);
         error_ = error;
         ready_ = true;
         cv_.notify_all();
     }
 }
 
-void chunk_reader::take(std::size_t k, series_batch& batch) {
+void chunk_reader::take(std::size_t k, input_chunk& chunk) {
     if (thread_) {
         std::unique_lock lock(m_);
         if (!stop_ && next_ < order_.size() && order_[next_] == k) {
@@ -65,13 +65,13 @@ void chunk_reader::take(std::size_t k, series_batch& batch) {
                 cv_.notify_all();
                 std::rethrow_exception(error_);
             }
-            std::swap(batch, ahead_batch_);  // the chunk in; its old buffers go to the next read
+            std::swap(chunk, ahead_);  // the chunk in; its old buffers go to the next read
             cv_.notify_all();
             return;
         }
     }
     const std::lock_guard io(io_);
-    read_(k, batch);
+    read_(k, chunk);
 }
 
 }  // namespace tsbatch

@@ -23,10 +23,16 @@ namespace tsbatch {
 /// The CPUs this process may run on (its affinity mask; at least 1).
 int usable_cpus() noexcept;
 
+/// One chunk of input as the compute loop takes it.
+struct input_chunk {
+    series_batch batch;
+    bool valid = false;  ///< every series is known to pass check_series (checked where read)
+};
+
 class chunk_reader {
 public:
-    /// Reads chunk k into the batch given (whose buffers it may reuse).
-    using read_fn = std::function<void(std::size_t k, series_batch& batch)>;
+    /// Reads chunk k into the chunk given (whose buffers it may reuse).
+    using read_fn = std::function<void(std::size_t k, input_chunk& chunk)>;
 
     /// `order`: the chunks the loop will take, in that order. With `ahead`, a thread reads
     /// each one while the previous one is computed; without, take() reads in place.
@@ -35,10 +41,9 @@ public:
     chunk_reader(const chunk_reader&) = delete;
     chunk_reader& operator=(const chunk_reader&) = delete;
 
-    /// Chunk k into `batch` (the batch's old buffers are kept for a later chunk). A chunk
-    /// asked out of `order` is read in place; a read's error is thrown here, by the chunk
-    /// that met it.
-    void take(std::size_t k, series_batch& batch);
+    /// Chunk k into `chunk` (its old buffers are kept for a later chunk). A chunk asked out
+    /// of `order` is read in place; a read's error is thrown here, by the chunk that met it.
+    void take(std::size_t k, input_chunk& chunk);
 
 private:
     void read_ahead_loop();
@@ -52,7 +57,7 @@ private:
     std::condition_variable cv_;
     std::size_t next_ = 0;
     bool ready_ = false, stop_ = false;
-    series_batch ahead_batch_;
+    input_chunk ahead_;
     std::exception_ptr error_;
     std::optional<std::thread> thread_;
 };

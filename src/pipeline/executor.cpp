@@ -5,8 +5,8 @@
 #include <optional>
 
 #include "core/error.hpp"
-#include "core/time.hpp"
 #include "core/tags.hpp"
+#include "core/time.hpp"
 
 namespace tsbatch {
 
@@ -22,11 +22,13 @@ step_pipeline::step_pipeline(const run_config& cfg) {
             const std::string in_step = sc.input.substr(0, slash);
             for (std::size_t i = 0; i < steps_.size(); ++i)
                 if (steps_[i].name == in_step) input = static_cast<int>(i);
-            if (input < 0) throw internal_error("step '" + sc.name + "': input '" + sc.input + "' is not an earlier step");
+            if (input < 0)
+                throw internal_error("step '" + sc.name + "': input '" + sc.input + "' is not an earlier step");
             const auto* in_def = steps_[static_cast<std::size_t>(input)].def;
             const std::string oname = slash == std::string::npos ? "" : sc.input.substr(slash + 1);
             input_output = oname.empty() && in_def->outputs.size() == 1 ? 0 : in_def->find_output(oname);
-            const auto kind = input_output < 0 ? data_kind::matrix : in_def->outputs[static_cast<std::size_t>(input_output)].kind;
+            const auto kind =
+                input_output < 0 ? data_kind::matrix : in_def->outputs[static_cast<std::size_t>(input_output)].kind;
             if (kind != data_kind::series && !(def->reads_tables && kind == data_kind::table))
                 throw internal_error("step '" + sc.name + "': input '" + sc.input + "' is not a series output");
         }
@@ -52,8 +54,9 @@ double step_pipeline::series_cost(std::uint64_t points) const {
     return c;
 }
 
-decomposition decompose(std::span<const std::uint64_t> counts, const step_pipeline& pipeline, const std::string& balance,
-                        int nranks, std::span<const std::uint8_t> joined, const chunking& rule) {
+decomposition decompose(std::span<const std::uint64_t> counts, const step_pipeline& pipeline,
+                        const std::string& balance, int nranks, std::span<const std::uint8_t> joined,
+                        const chunking& rule) {
     decomposition d;
     d.chunks = make_chunks(counts, rule, joined);
     d.chunk_cost.assign(d.chunks.size(), 0.0);
@@ -98,6 +101,12 @@ std::string check_series(series_view s) {
     return {};
 }
 
+bool all_series_valid(const series_batch& b) {
+    for (std::size_t i = 0; i < b.size(); ++i)
+        if (!check_series(b.series(i)).empty()) return false;
+    return true;
+}
+
 void select_time(series_batch& batch, std::optional<std::int64_t> from, std::optional<std::int64_t> to) {
     if (!from && !to) return;
     std::size_t w = 0;
@@ -137,7 +146,9 @@ void truncate(table_batch& t, std::size_t n) {
     }
 }
 
-std::size_t rows_of(const step_output& o) { return o.kind == data_kind::series ? o.series.size() : o.table.size(); }
+std::size_t rows_of(const step_output& o) {
+    return o.kind == data_kind::series ? o.series.size() : o.table.size();
+}
 
 void reserve_output(step_output& o, const series_batch& input) {
     if (o.kind == data_kind::table) {
@@ -165,19 +176,21 @@ void reserve_output(step_output& o, const series_batch& input) {
 struct step_pipeline::unit_state {
     const std::string* input_name = nullptr;
     bool skip_invalid = false;
-    std::vector<std::size_t> valid;             ///< input rows of the unit that passed check_series
+    bool input_valid = false;                    ///< every input series known to pass check_series
+    std::vector<std::size_t> valid;              ///< input rows of the unit that passed check_series
     std::vector<std::vector<std::size_t>> mark;  ///< per step and output: rows before the unit
     std::vector<std::chrono::nanoseconds> spent;
     std::vector<group_member> members;
 };
 
 execution step_pipeline::run(const series_batch& input, const std::string& input_name, bool skip_invalid,
-                             const progress_fn& progress) const {
+                             const progress_fn& progress, bool input_valid) const {
     execution ex;
     ex.steps.resize(steps_.size());
     unit_state st;
     st.input_name = &input_name;
     st.skip_invalid = skip_invalid;
+    st.input_valid = input_valid;
     st.mark.resize(steps_.size());
     st.spent.assign(steps_.size(), std::chrono::nanoseconds{0});
     for (std::size_t k = 0; k < steps_.size(); ++k) {
@@ -222,6 +235,10 @@ void step_pipeline::run_unit(const series_batch& input, index_range unit, execut
     st.valid.clear();
     for (auto i = unit.begin; i < unit.end; ++i) {
         const series_meta& meta = input.meta[i];
+        if (st.input_valid) {
+            st.valid.push_back(i);
+            continue;
+        }
         if (auto why = check_series(input.series(i)); !why.empty()) {
             if (!st.skip_invalid)
                 throw input_error(*st.input_name + ": series '" + meta.id + "' (row " +
@@ -295,8 +312,10 @@ void apply_multi_output(const multi_operator& op, const series_meta& meta, serie
     std::array<std::optional<series_sink>, max_outputs> series;
     std::array<std::optional<table_sink>, max_outputs> tables;
     for (std::size_t o = 0; o < outs.size(); ++o) {
-        if (outs[o].kind == data_kind::series) sinks.bind(o, &series[o].emplace(outs[o].series.open_series(meta)));
-        else sinks.bind(o, &tables[o].emplace(outs[o].table, meta));
+        if (outs[o].kind == data_kind::series)
+            sinks.bind(o, &series[o].emplace(outs[o].series.open_series(meta)));
+        else
+            sinks.bind(o, &tables[o].emplace(outs[o].table, meta));
     }
     op.apply(in, sinks);
     for (auto& o : outs)
@@ -316,12 +335,14 @@ void step_pipeline::fail_group(const series_batch& input, unit_state& st, execut
     for (std::size_t k = 0; k < steps_.size(); ++k)
         for (std::size_t o = 0; o < ex.steps[k].outputs.size(); ++o) {
             auto& out = ex.steps[k].outputs[o];
-            if (out.kind == data_kind::series) truncate(out.series, st.mark[k][o]);
-            else truncate(out.table, st.mark[k][o]);
+            if (out.kind == data_kind::series)
+                truncate(out.series, st.mark[k][o]);
+            else
+                truncate(out.table, st.mark[k][o]);
         }
     for (auto i : st.valid)
-        ex.skipped.push_back({input.meta[i].source_index, input.meta[i].id,
-                              "step '" + step_name + "', group " + group + ": " + why});
+        ex.skipped.push_back(
+            {input.meta[i].source_index, input.meta[i].id, "step '" + step_name + "', group " + group + ": " + why});
 }
 
 }  // namespace tsbatch

@@ -58,9 +58,10 @@ public:
 
     /// Runs every step on every series of `input`. An invalid series (timestamps not
     /// strictly increasing) throws input_error naming `input_name` and the series, or is
-    /// skipped when `skip_invalid`.
+    /// skipped when `skip_invalid`. `input_valid`: every series of `input` is known to be
+    /// valid (all_series_valid, run where the chunk was read), so none is checked again.
     execution run(const series_batch& input, const std::string& input_name, bool skip_invalid,
-                  const progress_fn& progress = {}) const;
+                  const progress_fn& progress = {}, bool input_valid = false) const;
 
     /// Estimated cost of one series of `points` points through every step (for balancing).
     double series_cost(std::uint64_t points) const;
@@ -103,24 +104,30 @@ void apply_multi_output(const multi_operator& op, const series_meta& meta, serie
 /// How a run's series are split: chunks (independent of the rank count) and each rank's
 /// contiguous run of chunks, balanced by cost.
 struct decomposition {
-    std::vector<index_range> chunks;      ///< series ranges
+    std::vector<index_range> chunks;  ///< series ranges
     std::vector<double> chunk_cost;
     std::vector<index_range> rank_chunks;  ///< chunk ranges, one per rank
 
-    index_range series_of_rank(int rank) const { return series_of(chunks, rank_chunks[static_cast<std::size_t>(rank)]); }
+    index_range series_of_rank(int rank) const {
+        return series_of(chunks, rank_chunks[static_cast<std::size_t>(rank)]);
+    }
     double imbalance() const { return tsbatch::imbalance(chunk_cost, rank_chunks); }
 };
 
 /// Pure: the same counts, pipeline, balance and rank count give the same decomposition.
 /// `balance` is "cost" (points x step cost models) or "points".
 /// `joined[i]` != 0 keeps series i and i+1 in one chunk (members of one group); empty = none.
-decomposition decompose(std::span<const std::uint64_t> counts, const step_pipeline& pipeline, const std::string& balance,
-                        int nranks, std::span<const std::uint8_t> joined = {}, const chunking& rule = {});
+decomposition decompose(std::span<const std::uint64_t> counts, const step_pipeline& pipeline,
+                        const std::string& balance, int nranks, std::span<const std::uint8_t> joined = {},
+                        const chunking& rule = {});
 
 /// Keeps only the points with from <= t < to (either bound optional), in place.
 void select_time(series_batch& batch, std::optional<std::int64_t> from, std::optional<std::int64_t> to);
 
 /// Empty when `s` is valid; otherwise why not (first offending point).
 std::string check_series(series_view s);
+
+/// Whether check_series finds every series of `b` valid.
+bool all_series_valid(const series_batch& b);
 
 }  // namespace tsbatch

@@ -121,24 +121,25 @@ void sample_chunk(execution& sampled, const execution& part, const std::vector<s
         }
 }
 
-// Chunk k read into `batch` (the previous chunk's, whose buffers the reader may reuse), with
-// input.select's time range.
+// Chunk k read into `chunk` (the previous chunk's, whose buffers the reader may reuse), with
+// input.select's time range, and checked (on the reading thread, when it reads ahead).
 void read_chunk(const run_config& cfg, const run_plan& plan, std::size_t k, const row_reader& read,
-                series_batch& batch) {
-    batch = read(plan.rows_of_chunk(k), std::move(batch));
-    select_time(batch, cfg.input.select.time_from, cfg.input.select.time_to);
+                input_chunk& chunk) {
+    chunk.batch = read(plan.rows_of_chunk(k), std::move(chunk.batch));
+    select_time(chunk.batch, cfg.input.select.time_from, cfg.input.select.time_to);
+    chunk.valid = all_series_valid(chunk.batch);
 }
 
-// Chunk k taken into `batch` and run through the series-wise steps; the seconds spent
+// Chunk k taken into `chunk` and run through the series-wise steps; the seconds spent
 // waiting for it and computing it are added to `timing`.
 execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, std::size_t k,
                         const std::string& input_name, chunk_reader& chunks, const progress_fn& on_progress,
-                        report_rank& timing, series_batch& batch) {
+                        report_rank& timing, input_chunk& chunk) {
     auto t0 = clock_type::now();
-    chunks.take(k, batch);
+    chunks.take(k, chunk);
     timing.read_s += seconds_since(t0);
     t0 = clock_type::now();
-    execution part = pipeline.run(batch, input_name, cfg.run.on_series_error == "skip", on_progress);
+    execution part = pipeline.run(chunk.batch, input_name, cfg.run.on_series_error == "skip", on_progress, chunk.valid);
     timing.compute_s += seconds_since(t0);
     return part;
 }
@@ -252,28 +253,28 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
         std::vector<std::size_t> to_read;
         for (auto k = mine.begin; k < mine.end; ++k)
             if (keep_source || !checkpoint || !checkpoint->has(k)) to_read.push_back(k);
-        chunk_reader chunks([&](std::size_t k, series_batch& b) { read_chunk(cfg, plan, k, read, b); },
+        chunk_reader chunks([&](std::size_t k, input_chunk& in) { read_chunk(cfg, plan, k, read, in); },
                             std::move(to_read), options.read_ahead);
         share_progress progress(c, cfg, plan, run.timing);
         const auto delay = test_chunk_delay();
-        series_batch batch;  // the input chunk, its buffers reused from chunk to chunk
+        input_chunk chunk;  // its buffers reused from chunk to chunk
         for (auto k = mine.begin; k < mine.end; ++k) {
             execution part;
-            bool batch_is_chunk = false;
+            bool chunk_in_hand = false;
             if (auto recorded = load_recorded(checkpoint, k, c.rank())) {
                 part = std::move(*recorded);
                 ++run.chunks_reused;
             } else {
                 part = compute_chunk(cfg, pipeline, k, input_name, chunks,
-                                     progress.after(run.ex.series_done, run.ex.points_done), run.timing, batch);
-                batch_is_chunk = true;
+                                     progress.after(run.ex.series_done, run.ex.points_done), run.timing, chunk);
+                chunk_in_hand = true;
                 if (checkpoint) checkpoint->save(k, part);
                 if (delay.count() > 0) std::this_thread::sleep_for(delay);
             }
             if (keep_source) {
                 const auto t0 = clock_type::now();
-                if (!batch_is_chunk) chunks.take(k, batch);
-                keep_source_chunk(run, batch, part.skipped.empty());
+                if (!chunk_in_hand) chunks.take(k, chunk);
+                keep_source_chunk(run, chunk.batch, part.skipped.empty());
                 run.timing.read_s += seconds_since(t0);
             }
             record_chunk_rows(run.chunk_rows, part);

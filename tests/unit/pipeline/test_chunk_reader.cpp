@@ -29,7 +29,7 @@ struct fake_input {
     std::chrono::milliseconds slow{0};
 
     chunk_reader::read_fn fn() {
-        return [this](std::size_t k, series_batch& b) {
+        return [this](std::size_t k, input_chunk& chunk) {
             const int now = ++running;
             int seen = most_at_once.load();
             while (now > seen && !most_at_once.compare_exchange_weak(seen, now)) {
@@ -42,16 +42,19 @@ struct fake_input {
             }
             --running;
             if (k == fail_at) throw std::runtime_error("chunk " + std::to_string(k) + " is damaged");
-            b = series_batch{};
+            chunk.batch = series_batch{};
             std::vector<std::int64_t> t(k + 1);
             std::vector<double> v(k + 1, static_cast<double>(k));
             for (std::size_t i = 0; i < t.size(); ++i) t[i] = static_cast<std::int64_t>(i);
-            b.append({"s" + std::to_string(k), "m", "", k}, {t, v});
+            chunk.batch.append({"s" + std::to_string(k), "m", "", k}, {t, v});
+            chunk.valid = k % 2 == 0;
         };
     }
 };
 
-void expect_chunk(const series_batch& b, std::size_t k) {
+void expect_chunk(const input_chunk& chunk, std::size_t k) {
+    const series_batch& b = chunk.batch;
+    EXPECT_EQ(chunk.valid, k % 2 == 0);  // what the read said travels with its chunk
     ASSERT_EQ(b.size(), 1u);
     EXPECT_EQ(b.meta[0].source_index, k);
     EXPECT_EQ(b.count(0), k + 1);
@@ -67,7 +70,7 @@ TEST(chunk_reader, every_chunk_arrives_in_order_with_or_without_reading_ahead) {
         const std::vector<std::size_t> order = {3, 4, 5, 6, 7, 8, 9};
         {
             chunk_reader reader(in.fn(), order, ahead);
-            series_batch batch;
+            input_chunk batch;
             for (auto k : order) {
                 reader.take(k, batch);
                 expect_chunk(batch, k);
@@ -83,7 +86,7 @@ TEST(chunk_reader, every_chunk_arrives_in_order_with_or_without_reading_ahead) {
 TEST(chunk_reader, reads_the_next_chunk_while_the_loop_holds_this_one) {
     fake_input in;
     chunk_reader reader(in.fn(), {0, 1, 2}, true);
-    series_batch batch;
+    input_chunk batch;
     reader.take(0, batch);
     // Without asking for chunk 1, the thread reads it.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -104,7 +107,7 @@ TEST(chunk_reader, a_chunk_out_of_order_is_read_in_place_one_read_at_a_time) {
     fake_input in;
     in.slow = std::chrono::milliseconds(5);
     chunk_reader reader(in.fn(), {0, 2, 3}, true);
-    series_batch batch;
+    input_chunk batch;
     reader.take(0, batch);
     expect_chunk(batch, 0);
     reader.take(1, batch);  // not in the order (a damaged checkpoint chunk, say)
@@ -121,7 +124,7 @@ TEST(chunk_reader, an_error_comes_from_the_chunk_that_met_it) {
         fake_input in;
         in.fail_at = 2;
         chunk_reader reader(in.fn(), {0, 1, 2, 3}, ahead);
-        series_batch batch;
+        input_chunk batch;
         reader.take(0, batch);
         expect_chunk(batch, 0);
         reader.take(1, batch);
@@ -140,7 +143,7 @@ TEST(chunk_reader, can_be_dropped_with_chunks_left) {
     in.slow = std::chrono::milliseconds(20);
     {
         chunk_reader reader(in.fn(), {0, 1, 2, 3, 4, 5}, true);
-        series_batch batch;
+        input_chunk batch;
         reader.take(0, batch);
     }  // a stop request ends the loop: the destructor waits for the read in progress
     EXPECT_LE(in.read_order.size(), 2u);

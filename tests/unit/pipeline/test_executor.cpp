@@ -5,14 +5,14 @@
 #include <limits>
 #include <mutex>
 
-#include "synthetic/generate.hpp"
 #include "core/error.hpp"
-#include "simulated_comm.hpp"
-#include "pipeline/config.hpp"
-#include "pipeline/checkpoint.hpp"
-#include "pipeline/executor.hpp"
 #include "execution_compare.hpp"
+#include "pipeline/checkpoint.hpp"
+#include "pipeline/config.hpp"
+#include "pipeline/executor.hpp"
 #include "rank_split.hpp"
+#include "simulated_comm.hpp"
+#include "synthetic/generate.hpp"
 
 using namespace tsbatch;
 
@@ -85,6 +85,18 @@ TEST(step_pipeline, invalid_series_fails_or_is_skipped) {
     EXPECT_EQ(ex.skipped[0].source_index, 1u);
     EXPECT_EQ(ex.steps[3].outputs[0].series.size(), 2u);
     EXPECT_EQ(ex.steps[3].outputs[0].series.meta[1].source_index, 2u);
+
+    // A chunk checked where it was read (all_series_valid) is not checked again: the run
+    // trusts the flag, which is why only all_series_valid may set it.
+    EXPECT_FALSE(all_series_valid(b));
+    series_batch good;
+    good.append({"a", "m", "", 0}, {good_t, v});
+    good.append({"c", "m", "", 2}, {good_t, v});
+    EXPECT_TRUE(all_series_valid(good));
+    EXPECT_TRUE(all_series_valid(series_batch{}));
+    const auto trusted = p.run(b, "in.h5", false, {}, true);
+    EXPECT_TRUE(trusted.skipped.empty());
+    EXPECT_EQ(trusted.steps[3].outputs[0].series.size(), 3u);
 }
 
 TEST(select_time, keeps_half_open_window) {
