@@ -6,8 +6,13 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "core/error.hpp"
 #include "core/host_name.hpp"
@@ -106,6 +111,7 @@ output_spool::output_spool(std::string result_path, std::uint64_t memory_bytes, 
       streams_(streams) {}
 
 output_spool::~output_spool() {
+    writer_.reset();  // writes in flight finish before their files close
     // The files have no name: closing them returns their space.
     for (auto& st : streams_)
         for (int fd : {st.time_fd, st.value_fd})
@@ -117,32 +123,141 @@ std::uint64_t output_spool::points(std::size_t s) const {
     return st.time.size() + st.file_points;
 }
 
+// Writes the points bound for the files on a thread of its own, in the order they came:
+// each stream's writes land at their own places, so the order matters only for memory.
+class output_spool::background_writer {
+public:
+    background_writer(output_spool& sp, std::uint64_t queued_bytes)
+        : sp_(sp), limit_(queued_bytes), thread_([this] { loop(); }) {}
+    ~background_writer() {
+        {
+            const std::lock_guard lock(m_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    background_writer(const background_writer&) = delete;
+    background_writer& operator=(const background_writer&) = delete;
+
+    void push(file_write w) {
+        const std::uint64_t bytes = bytes_of(w);
+        std::unique_lock lock(m_);
+        cv_.wait(lock, [&] { return error_ || queued_ == 0 || queued_ + bytes <= limit_; });
+        if (error_) std::rethrow_exception(error_);
+        queued_ += bytes;
+        jobs_.push_back(std::move(w));
+        cv_.notify_all();
+    }
+    /// Waits until every write is done; throws the first write error.
+    void drain() {
+        std::unique_lock lock(m_);
+        cv_.wait(lock, [&] { return error_ || (jobs_.empty() && !busy_); });
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    static std::uint64_t bytes_of(const file_write& w) {
+        return w.time.size() * sizeof(std::int64_t) + w.value.size() * sizeof(double);
+    }
+    void loop() {
+        std::unique_lock lock(m_);
+        for (;;) {
+            cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+            if (stop_) return;
+            file_write w = std::move(jobs_.front());
+            jobs_.pop_front();
+            busy_ = true;
+            lock.unlock();
+            std::exception_ptr error;
+            try {
+                sp_.write_points(w.time_fd, w.value_fd, w.at, w.time, w.value);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            const std::uint64_t bytes = bytes_of(w);
+            w = file_write{};  // freed outside the lock
+            lock.lock();
+            busy_ = false;
+            queued_ -= bytes;
+            if (error && !error_) {
+                error_ = error;
+                jobs_.clear();  // the spool is lost: the run fails at its next append or read
+                queued_ = 0;
+            }
+            cv_.notify_all();
+        }
+    }
+
+    output_spool& sp_;
+    const std::uint64_t limit_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::deque<file_write> jobs_;
+    std::uint64_t queued_ = 0;
+    bool busy_ = false, stop_ = false;
+    std::exception_ptr error_;
+    std::thread thread_;  // last: starts once the rest is built
+};
+
+constexpr std::uint64_t point_bytes = sizeof(std::int64_t) + sizeof(double);
+
+bool output_spool::stays_in_memory(const stream& st, std::uint64_t n) const {
+    return st.time_fd < 0 && in_memory_ + n * point_bytes <= budget_;
+}
+
+void output_spool::keep_in_memory(stream& st, std::span<const std::int64_t> time, std::span<const double> value) {
+    const std::uint64_t n = time.size();
+    if (st.time.capacity() == 0) {
+        // A share of the budget, reserved once: address space only until written.
+        const std::uint64_t share = std::max<std::uint64_t>(n, budget_ / point_bytes / streams_.size());
+        reserve_huge(st.time, share);
+        reserve_huge(st.value, share);
+    }
+    st.time.insert(st.time.end(), time.begin(), time.end());
+    st.value.insert(st.value.end(), value.begin(), value.end());
+    in_memory_ += n * point_bytes;
+}
+
+std::uint64_t output_spool::claim_file_points(stream& st, std::uint64_t n) {
+    if (st.time_fd < 0) open_files(st);
+    const std::uint64_t at = st.file_points;
+    st.file_points += n;
+    spilled_ += n * point_bytes;
+    return at;
+}
+
 void output_spool::append(std::size_t s, std::span<const std::int64_t> time, std::span<const double> value) {
     auto& st = streams_.at(s);
     const std::uint64_t n = time.size();
     if (value.size() != n) throw internal_error("output_spool::append: times and values differ in length");
     if (n == 0) return;
-    constexpr std::uint64_t point_bytes = sizeof(std::int64_t) + sizeof(double);
-    const std::uint64_t bytes = n * point_bytes;
-    // In memory while the budget lasts and the stream has nothing in its files yet (its
-    // points stay in order: memory first, then the files).
-    if (st.time_fd < 0 && in_memory_ + bytes <= budget_) {
-        if (st.time.capacity() == 0) {
-            // A share of the budget, reserved once: address space only until written.
-            const std::uint64_t share = std::max<std::uint64_t>(n, budget_ / point_bytes / streams_.size());
-            reserve_huge(st.time, share);
-            reserve_huge(st.value, share);
-        }
-        st.time.insert(st.time.end(), time.begin(), time.end());
-        st.value.insert(st.value.end(), value.begin(), value.end());
-        in_memory_ += bytes;
+    if (stays_in_memory(st, n)) return keep_in_memory(st, time, value);
+    if (writer_) {
+        append(s, std::vector<std::int64_t>(time.begin(), time.end()), std::vector<double>(value.begin(), value.end()));
         return;
     }
-    if (st.time_fd < 0) open_files(st);
-    put(st.time_fd, time.data(), n * sizeof(std::int64_t), st.file_points * sizeof(std::int64_t));
-    put(st.value_fd, value.data(), n * sizeof(double), st.file_points * sizeof(double));
-    st.file_points += n;
-    spilled_ += bytes;
+    const std::uint64_t at = claim_file_points(st, n);
+    write_points(st.time_fd, st.value_fd, at, time, value);
+}
+
+void output_spool::append(std::size_t s, std::vector<std::int64_t>&& time, std::vector<double>&& value) {
+    auto& st = streams_.at(s);
+    const std::uint64_t n = time.size();
+    if (!writer_ || value.size() != n || n == 0 || stays_in_memory(st, n))
+        return append(s, std::span<const std::int64_t>(time), std::span<const double>(value));
+    const std::uint64_t at = claim_file_points(st, n);
+    writer_->push({st.time_fd, st.value_fd, at, std::move(time), std::move(value)});
+}
+
+void output_spool::write_in_background(std::uint64_t queued_bytes) {
+    if (!writer_) writer_ = std::make_unique<background_writer>(*this, queued_bytes);
+}
+
+void output_spool::write_points(int time_fd, int value_fd, std::uint64_t at, std::span<const std::int64_t> time,
+                                std::span<const double> value) {
+    put(time_fd, time.data(), time.size_bytes(), at * sizeof(std::int64_t));
+    put(value_fd, value.data(), value.size_bytes(), at * sizeof(double));
 }
 
 void output_spool::open_files(stream& st) {
@@ -157,7 +272,8 @@ int output_spool::open_file() {
 #if defined(O_TMPFILE)
     // A file without a name where the file system allows it.
     if (const int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); fd >= 0) {
-        file_what_ = dir + " (temporary files of rank " + std::to_string(rank_) + ")";
+        // Set once: the background writer may be reporting an error with it.
+        if (file_what_.empty()) file_what_ = dir + " (temporary files of rank " + std::to_string(rank_) + ")";
         return fd;
     }
 #endif
@@ -170,7 +286,8 @@ int output_spool::open_file() {
         throw output_error(name + ": cannot create a temporary file for the series outputs beyond " +
                            "run.output_memory_mb: " + std::strerror(errno));
     ::unlink(name.c_str());
-    file_what_ = name;
+    // Set once: the background writer may be reporting an error with it.
+    if (file_what_.empty()) file_what_ = name;
     return fd;
 }
 
@@ -203,6 +320,7 @@ void output_spool::get(int fd, void* out, std::size_t bytes, std::uint64_t at) c
 }
 
 void output_spool::read(std::size_t s, std::uint64_t at, std::uint64_t n, std::int64_t* time, double* value) const {
+    if (writer_) writer_->drain();
     const auto& st = streams_.at(s);
     const std::uint64_t head = st.time.size();
     if (at + n > head + st.file_points) throw internal_error("output_spool::read: past the end");
@@ -223,6 +341,7 @@ void output_spool::read(std::size_t s, std::uint64_t at, std::uint64_t n, std::i
 
 std::unique_ptr<point_source> output_spool::source(std::size_t s) {
     (void)streams_.at(s);
+    if (writer_) writer_->drain();  // every point in its file before it is mapped
     return std::make_unique<reader>(*this, s);
 }
 

@@ -43,6 +43,15 @@ public:
     /// Appends points to stream `s` (after the ones it holds). Throws output_error when a
     /// temporary file cannot be created or written (no space), naming it.
     void append(std::size_t s, std::span<const std::int64_t> time, std::span<const double> value);
+    /// The same, taking the vectors: points bound for the files are then written from them
+    /// by the background writer, when there is one, without a copy.
+    void append(std::size_t s, std::vector<std::int64_t>&& time, std::vector<double>&& value);
+
+    /// From now on, the points bound for the files are written by a thread of the spool's
+    /// own while the caller goes on (the caller computing, the thread copying into the page
+    /// cache: for a process with a second CPU). At most `queued_bytes` wait for it; a write
+    /// error is thrown by a later append(), source() or read().
+    void write_in_background(std::uint64_t queued_bytes = std::uint64_t{64} << 20);
 
     std::size_t streams() const noexcept { return streams_.size(); }
     /// Points held by stream `s`.
@@ -69,6 +78,22 @@ private:
     class reader;
     class window;
 
+    struct file_write {  ///< points bound for a stream's files, and their place there
+        int time_fd = -1, value_fd = -1;
+        std::uint64_t at = 0;  ///< index of the first point in the files
+        std::vector<std::int64_t> time;
+        std::vector<double> value;
+    };
+    class background_writer;
+
+    /// Whether `n` more points of `st` stay in memory (the budget lasts, and the stream has
+    /// nothing in its files yet: its points stay in order, memory first, then the files).
+    bool stays_in_memory(const stream& st, std::uint64_t n) const;
+    void keep_in_memory(stream& st, std::span<const std::int64_t> time, std::span<const double> value);
+    /// The place of `n` more points of `st` in its files (opening them the first time).
+    std::uint64_t claim_file_points(stream& st, std::uint64_t n);
+    void write_points(int time_fd, int value_fd, std::uint64_t at, std::span<const std::int64_t> time,
+                      std::span<const double> value);
     void open_files(stream& st);
     int open_file();
     void put(int fd, const void* data, std::size_t bytes, std::uint64_t at);
@@ -83,6 +108,7 @@ private:
     std::string file_what_;               ///< how errors name the files
     std::vector<std::int64_t> time_buf_;  ///< a piece that is partly in memory, partly in the files
     std::vector<double> value_buf_;
+    std::unique_ptr<background_writer> writer_;  // last: stopped before the files close
 };
 
 }  // namespace tsbatch

@@ -99,7 +99,9 @@ void route_chunk(computed_run& run, execution& part) {
             auto& out = part.steps[s].outputs[o];
             if (route == points_in_memory || out.kind != data_kind::series) continue;
             series_batch& rows = run.ex.steps[s].outputs[o].series;
-            if (route >= 0) run.spool->append(static_cast<std::size_t>(route), out.series.time, out.series.value);
+            if (route >= 0)
+                run.spool->append(static_cast<std::size_t>(route), std::move(out.series.time),
+                                  std::move(out.series.value));
             const auto base = rows.offset.back();
             for (std::size_t i = 1; i < out.series.offset.size(); ++i)
                 rows.offset.push_back(base + out.series.offset[i]);
@@ -236,9 +238,11 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
         std::size_t streams = 0;
         for (const auto& r : run.route)
             for (int x : r) streams += x >= 0 ? 1 : 0;
-        if (streams > 0)
+        if (streams > 0) {
             run.spool =
                 std::make_unique<output_spool>(cfg.output.path, cfg.run.output_memory_mb << 20, c.rank(), streams);
+            if (options.io_threads) run.spool->write_in_background();
+        }
         run.timing.series = plan.split.series_of_rank(c.rank()).size();
         run.timing.points = plan.points_of_rank(c.rank());
         const bool keep_source = dataset_steps_read_source(cfg, pipeline);
@@ -254,7 +258,7 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
         for (auto k = mine.begin; k < mine.end; ++k)
             if (keep_source || !checkpoint || !checkpoint->has(k)) to_read.push_back(k);
         chunk_reader chunks([&](std::size_t k, input_chunk& in) { read_chunk(cfg, plan, k, read, in); },
-                            std::move(to_read), options.read_ahead);
+                            std::move(to_read), options.io_threads);
         share_progress progress(c, cfg, plan, run.timing);
         const auto delay = test_chunk_delay();
         input_chunk chunk;  // its buffers reused from chunk to chunk

@@ -79,9 +79,10 @@ struct compute_options {
     /// most run.output_memory_mb MiB of them in memory; without, every output stays whole in
     /// `ex`.
     bool spool_outputs = false;
-    /// Each chunk read on a second thread while the one before is computed (chunk_reader.hpp:
-    /// only where `read` makes no MPI call and the process has a second CPU).
-    bool read_ahead = false;
+    /// I/O on threads beside the computing: each chunk read while the one before is computed
+    /// (chunk_reader.hpp), spilled outputs written to their files (output_spool). Only where
+    /// `read` makes no MPI call and the process has a second CPU.
+    bool io_threads = false;
 };
 
 /// Collective. Runs this rank's chunks of `plan` one after the other, each read through

@@ -58,11 +58,11 @@ void warn_about_blas_kernels(const comm& c, const run_config& cfg) {
         }
 }
 
-// Whether to read the input one chunk ahead on a second thread (chunk_reader.hpp): one
-// process (its input has no MPI-IO driver, so a read makes no MPI call) with a second CPU to
-// read on. TSBATCH_READ_AHEAD=0 turns it off.
-bool read_ahead(const comm& c) {
-    const char* v = std::getenv("TSBATCH_READ_AHEAD");
+// Whether reading the input and spilling outputs run on threads beside the computing
+// (compute_options::io_threads): one process (its input has no MPI-IO driver, so a read
+// makes no MPI call) with a second CPU. TSBATCH_IO_THREADS=0 turns it off.
+bool io_threads(const comm& c) {
+    const char* v = std::getenv("TSBATCH_IO_THREADS");
     if (v != nullptr && std::string_view(v) == "0") return false;
     return c.size() == 1 && usable_cpus() >= 2;
 }
@@ -92,7 +92,7 @@ int run_pipeline(const comm& c, const run_request& req) {
         c, cfg, plan, std::string("tsbatch ") + TSBATCH_VERSION + " " + TSBATCH_GIT_ID, req.restart);
     fixed.setup_s = clock.seconds();
     computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get(),
-                                      {.spool_outputs = true, .read_ahead = read_ahead(c)});
+                                      {.spool_outputs = true, .io_threads = io_threads(c)});
 
     const run_outcome outcome = write_result(c, cfg, pipeline, {req.config_path, req.command_line, clock.start_ms},
                                              plan, run, gather_step_totals(c, cfg, run.ex), checkpoint.get());

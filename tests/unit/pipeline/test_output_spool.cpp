@@ -1,10 +1,13 @@
 // The output spool: points come back in order and bit for bit whatever part of them went to
-// the temporary files (nothing, some, all), in pieces of any size; the files never have a
-// name in the directory; memory stays within the budget; a file that cannot be made is an
-// output_error naming it.
+// the temporary files (nothing, some, all), in pieces of any size, written in the caller's
+// thread or in the background; the files never have a name in the directory; memory stays
+// within the budget; a file that cannot be made or written is an output_error naming it.
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cmath>
 #include <cstring>
@@ -53,7 +56,8 @@ struct expected {
     std::vector<double> v;
 };
 
-// Appends `parts` parts of growing sizes to each of `streams` streams, in turns.
+// Appends `parts` parts of growing sizes to each of `streams` streams, in turns; every other
+// part hands its vectors over instead of letting the spool copy them.
 std::vector<expected> fill(output_spool& sp, std::size_t streams, std::size_t parts) {
     std::vector<expected> want(streams);
     std::vector<std::int64_t> t;
@@ -61,9 +65,15 @@ std::vector<expected> fill(output_spool& sp, std::size_t streams, std::size_t pa
     for (std::size_t k = 0; k < parts; ++k)
         for (std::size_t s = 0; s < streams; ++s) {
             part(s, k, 100 + 37 * k + 11 * s, t, v);
-            sp.append(s, t, v);
             want[s].t.insert(want[s].t.end(), t.begin(), t.end());
             want[s].v.insert(want[s].v.end(), v.begin(), v.end());
+            if (k % 2 == 0) {
+                sp.append(s, t, v);
+            } else {
+                sp.append(s, std::move(t), std::move(v));
+                t.clear();
+                v.clear();
+            }
         }
     return want;
 }
@@ -153,7 +163,7 @@ TEST(output_spool, a_part_larger_than_the_budget_goes_to_the_files_and_so_do_the
         want.t.insert(want.t.end(), t.begin(), t.end());
         want.v.insert(want.v.end(), v.begin(), v.end());
     }
-    sp.append(0, {}, {});  // nothing, anywhere
+    sp.append(0, std::span<const std::int64_t>{}, std::span<const double>{});  // nothing, anywhere
     expect_stream(sp, 0, want);
 }
 
@@ -181,4 +191,56 @@ TEST(output_spool, a_file_that_cannot_be_made_is_an_output_error_naming_it) {
         EXPECT_NE(std::string(e.what()).find("not_a_dir"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("run.output_memory_mb"), std::string::npos) << e.what();
     }
+}
+
+TEST(output_spool, written_in_the_background_every_point_comes_back_in_order) {
+    temp_dir dir("background");
+    for (const std::uint64_t budget : {std::uint64_t{0}, std::uint64_t{40000}}) {
+        output_spool sp((dir.path / "r.h5").string(), budget, 1, 4, 1000);
+        sp.write_in_background(4096);  // a small queue: the appends wait for the writer
+        const auto want = fill(sp, 4, 30);
+        EXPECT_GT(sp.spilled_bytes(), 0u);
+        EXPECT_LE(sp.memory_bytes(), budget);
+        EXPECT_EQ(dir.entries(), 0u);
+        for (std::size_t s = 0; s < 4; ++s) expect_stream(sp, s, want[s]);
+        // Appends after a read are written too.
+        auto more = fill(sp, 4, 3);
+        for (std::size_t s = 0; s < 4; ++s) {
+            expected all = want[s];
+            all.t.insert(all.t.end(), more[s].t.begin(), more[s].t.end());
+            all.v.insert(all.v.end(), more[s].v.begin(), more[s].v.end());
+            expect_stream(sp, s, all);
+        }
+    }
+}
+
+TEST(output_spool, a_write_that_fails_in_the_background_is_an_output_error_naming_the_files) {
+    temp_dir dir("full");
+    // A file size limit makes the writes past 64 KiB fail (EFBIG) as a full disk would.
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+    rlimit small = old;
+    small.rlim_cur = 64 << 10;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    std::string error;
+    {
+        output_spool sp((dir.path / "r.h5").string(), 0, 5, 1);
+        sp.write_in_background(1 << 20);
+        std::vector<std::int64_t> t;
+        std::vector<double> v;
+        try {
+            for (std::size_t k = 0; k < 40; ++k) {  // 40 x 1,000 points: 320 kB a file
+                part(0, k, 1000, t, v);
+                sp.append(0, std::move(t), std::move(v));
+            }
+            (void)sp.source(0);
+        } catch (const output_error& e) {
+            error = e.what();
+        }
+    }
+    setrlimit(RLIMIT_FSIZE, &old);
+    ASSERT_FALSE(error.empty()) << "no error";
+    EXPECT_NE(error.find(dir.path.string()), std::string::npos) << error;
+    EXPECT_NE(error.find("run.output_memory_mb"), std::string::npos) << error;
 }

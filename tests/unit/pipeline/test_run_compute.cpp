@@ -119,7 +119,7 @@ TEST_P(compute_chunks_ranks, each_rank_reads_its_chunks_and_the_ranks_equal_one_
         std::vector<computed_run> runs(static_cast<std::size_t>(n));
         run_simulated(n, [&](const comm& c) {
             runs[static_cast<std::size_t>(c.rank())] =
-                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.read_ahead = ahead});
+                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.io_threads = ahead});
         });
 
         std::vector<execution> parts;
@@ -412,7 +412,7 @@ TEST(compute_chunks, keeps_the_valid_source_once_for_a_dataset_step_on_the_sourc
         std::vector<computed_run> runs(static_cast<std::size_t>(n));
         run_simulated(n, [&](const comm& c) {
             runs[static_cast<std::size_t>(c.rank())] = compute_chunks(
-                c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.spool_outputs = true, .read_ahead = n == 2});
+                c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.spool_outputs = true, .io_threads = n == 2});
         });
         for (int r = 0; r < n; ++r) {
             SCOPED_TRACE("rank " + std::to_string(r) + " of " + std::to_string(n));
@@ -437,7 +437,7 @@ TEST(compute_chunks, keeps_the_source_of_chunks_taken_from_the_checkpoint) {
         run_simulated(2, [&](const comm& c) {
             auto ckpt = open_run_checkpoint(c, cfg, plan, "tsbatch test", false);
             runs[static_cast<std::size_t>(c.rank())] = compute_chunks(
-                c, cfg, p, plan, "in.h5", in.reader(c.rank()), ckpt.get(), {.spool_outputs = true, .read_ahead = true});
+                c, cfg, p, plan, "in.h5", in.reader(c.rank()), ckpt.get(), {.spool_outputs = true, .io_threads = true});
         });
         for (int r = 0; r < 2; ++r) {
             SCOPED_TRACE("pass " + std::to_string(pass) + ", rank " + std::to_string(r));
@@ -552,7 +552,7 @@ TEST_P(compute_chunks_spooled, the_spool_holds_the_same_points_as_memory_and_ran
         std::vector<computed_run> runs(static_cast<std::size_t>(n));
         run_simulated(n, [&](const comm& c) {
             runs[static_cast<std::size_t>(c.rank())] = compute_chunks(
-                c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.spool_outputs = true, .read_ahead = n == 2});
+                c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.spool_outputs = true, .io_threads = n == 2});
         });
         std::vector<execution> parts;
         for (auto& run : runs) {
