@@ -89,6 +89,17 @@ run_plan plan_for(const series_batch& input, const run_config& cfg, const step_p
                     nranks);
 }
 
+// compute_chunks on n simulated ranks reading `in`, without a checkpoint: each rank's run.
+std::vector<computed_run> compute_on_ranks(int n, const run_config& cfg, const step_pipeline& p, const run_plan& plan,
+                                           memory_input& in, const compute_options& options) {
+    std::vector<computed_run> runs(static_cast<std::size_t>(n));
+    run_simulated(n, [&](const comm& c) {
+        runs[static_cast<std::size_t>(c.rank())] =
+            compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, options);
+    });
+    return runs;
+}
+
 execution concat(std::vector<execution> parts) {
     execution all;
     for (auto& part : parts) append_execution(all, std::move(part));
@@ -116,11 +127,7 @@ TEST_P(compute_chunks_ranks, each_rank_reads_its_chunks_and_the_ranks_equal_one_
     for (bool ahead : {false, true}) {  // the chunks read in the loop, or one ahead on a thread
         SCOPED_TRACE(ahead ? "read ahead" : "read in the loop");
         memory_input in(input, n);
-        std::vector<computed_run> runs(static_cast<std::size_t>(n));
-        run_simulated(n, [&](const comm& c) {
-            runs[static_cast<std::size_t>(c.rank())] =
-                compute_chunks(c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.io_threads = ahead});
-        });
+        const auto runs = compute_on_ranks(n, cfg, p, plan, in, {.io_threads = ahead});
 
         std::vector<execution> parts;
         for (int r = 0; r < n; ++r) {
@@ -409,11 +416,7 @@ TEST(compute_chunks, keeps_the_valid_source_once_for_a_dataset_step_on_the_sourc
     for (int n : {1, 2, 3}) {
         const auto plan = plan_for(input, cfg, p, n);
         memory_input in(input, n);
-        std::vector<computed_run> runs(static_cast<std::size_t>(n));
-        run_simulated(n, [&](const comm& c) {
-            runs[static_cast<std::size_t>(c.rank())] = compute_chunks(
-                c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.spool_outputs = true, .io_threads = n == 2});
-        });
+        auto runs = compute_on_ranks(n, cfg, p, plan, in, {.spool_outputs = true, .io_threads = n == 2});
         for (int r = 0; r < n; ++r) {
             SCOPED_TRACE("rank " + std::to_string(r) + " of " + std::to_string(n));
             expect_kept_source(runs[static_cast<std::size_t>(r)], plan, r, input);
@@ -549,11 +552,7 @@ TEST_P(compute_chunks_spooled, the_spool_holds_the_same_points_as_memory_and_ran
         const auto reference = p.run(input, "in.h5", false);
         const auto plan = plan_for(input, cfg, p, n);
         memory_input in(input, n);
-        std::vector<computed_run> runs(static_cast<std::size_t>(n));
-        run_simulated(n, [&](const comm& c) {
-            runs[static_cast<std::size_t>(c.rank())] = compute_chunks(
-                c, cfg, p, plan, "in.h5", in.reader(c.rank()), nullptr, {.spool_outputs = true, .io_threads = n == 2});
-        });
+        auto runs = compute_on_ranks(n, cfg, p, plan, in, {.spool_outputs = true, .io_threads = n == 2});
         std::vector<execution> parts;
         for (auto& run : runs) {
             ASSERT_NE(run.spool, nullptr);
