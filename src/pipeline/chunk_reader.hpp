@@ -2,8 +2,8 @@
 // The input chunks of one rank's compute loop, in the order the loop takes them, optionally
 // read one chunk ahead on a second thread: while the loop computes chunk k, chunk k+1 is
 // copied from the file into a second buffer, so that reading costs the loop nothing but the
-// wait for the first chunk (on one process reading from the page cache, a third of a run over
-// 200 M points). Neither HDF5 (built without thread safety) nor MPI may be entered from two
+// wait for the first chunk (on one process reading from the page cache, a quarter of a run
+// over 200 M points). Neither HDF5 (built without thread safety) nor MPI may be entered from two
 // threads at once: every read, ahead or not, holds one lock, and the caller reads ahead only
 // where a read makes no MPI call (an input opened without MPI-IO, i.e. one process) and
 // where the process has a second CPU to read on (usable_cpus()).
