@@ -6,10 +6,10 @@
 #include <filesystem>
 
 #include "core/error.hpp"
-#include "io_temp_dir.hpp"
 #include "io/h5.hpp"
 #include "io/inspect.hpp"
 #include "io/staged.hpp"
+#include "io_temp_dir.hpp"
 
 using namespace tsbatch;
 namespace fs = std::filesystem;
@@ -41,6 +41,23 @@ void expect_same(const series_batch& a, const series_batch& b) {
     EXPECT_EQ(a.time, b.time);
     ASSERT_EQ(a.value.size(), b.value.size());
     EXPECT_EQ(std::memcmp(a.value.data(), b.value.data(), a.value.size() * sizeof(double)), 0);
+}
+
+// Series "s0".."s<n-1>" of length_of(i) points (time k, value i * 1000 + k), written as a
+// staged file at `path`; the batch is returned to compare with what is read back.
+template <class Length>
+series_batch write_numbered_series(const comm& c, const std::string& path, std::uint64_t n, Length length_of) {
+    series_batch all;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        auto sink = all.open_series({"s" + std::to_string(i), "m", "", i});
+        for (std::uint64_t k = 0; k < length_of(i); ++k)
+            sink.push(static_cast<std::int64_t>(k), static_cast<double>(i * 1000 + k));
+        all.close_series();
+    }
+    staged_writer w(c, path);
+    w.write_collection("/", all);
+    w.commit();
+    return all;
 }
 
 }  // namespace
@@ -405,18 +422,7 @@ TEST(staged, accepts_variable_length_ascii_attributes) {
 TEST(staged, scattered_rows_read_exactly) {
     temp_dir d;
     const comm c;
-    series_batch all;
-    for (std::uint64_t i = 0; i < 3000; ++i) {
-        auto sink = all.open_series({"s" + std::to_string(i), "m", "", i});
-        for (std::uint64_t k = 0; k < i % 200; ++k)
-            sink.push(static_cast<std::int64_t>(k), static_cast<double>(i * 1000 + k));
-        all.close_series();
-    }
-    {
-        staged_writer w(c, d / "many.h5");
-        w.write_collection("/", all);
-        w.commit();
-    }
+    const series_batch all = write_numbered_series(c, d / "many.h5", 3000, [](std::uint64_t i) { return i % 200; });
     const staged_reader r(d / "many.h5", "/", c);
     std::vector<std::uint64_t> rows;
     for (std::uint64_t i = 0; i < 3000; i += 1 + (i * 7) % 900) rows.push_back(i);
@@ -437,18 +443,7 @@ TEST(staged, scattered_rows_read_exactly) {
 TEST(staged, a_reused_batch_reads_the_same_as_a_fresh_one) {
     temp_dir d;
     const comm c;
-    series_batch all;
-    for (std::uint64_t i = 0; i < 300; ++i) {
-        auto sink = all.open_series({"s" + std::to_string(i), "m", "", i});
-        for (std::uint64_t k = 0; k < 1 + (i * 37) % 500; ++k)
-            sink.push(static_cast<std::int64_t>(k), static_cast<double>(i * 1000 + k));
-        all.close_series();
-    }
-    {
-        staged_writer w(c, d / "reuse.h5");
-        w.write_collection("/", all);
-        w.commit();
-    }
+    write_numbered_series(c, d / "reuse.h5", 300, [](std::uint64_t i) { return 1 + (i * 37) % 500; });
     const staged_reader r(d / "reuse.h5", "/", c);
     // Batches of growing and shrinking size, each read into the one before: shorter, longer,
     // and longer than its capacity.
