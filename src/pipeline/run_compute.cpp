@@ -146,14 +146,14 @@ execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, st
     return part;
 }
 
-// The valid series of one chunk appended to the kept source. `none_skipped`: the chunk's
-// execution skipped no series, so every one passed check_series; otherwise they are checked
-// again, since a series may also have been skipped with its group by a series-wise step,
-// and a dataset-wide step on the source still sees it.
-void keep_source_chunk(computed_run& run, const series_batch& batch, bool none_skipped) {
+// The series of one chunk that pass check_series appended to the kept source (a series a
+// series-wise step skipped with its group is still the source's). A chunk checked valid where
+// it was read needs no second look.
+void keep_source_chunk(computed_run& run, const input_chunk& chunk) {
+    const series_batch& batch = chunk.batch;
     std::size_t kept = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (!none_skipped && !check_series(batch.series(i)).empty()) continue;
+        if (!chunk.valid && !check_series(batch.series(i)).empty()) continue;
         run.source.append(batch.meta[i], batch.series(i));
         ++kept;
     }
@@ -278,7 +278,7 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
             if (keep_source) {
                 const auto t0 = clock_type::now();
                 if (!chunk_in_hand) chunks.take(k, chunk);
-                keep_source_chunk(run, chunk.batch, part.skipped.empty());
+                keep_source_chunk(run, chunk);
                 run.timing.read_s += seconds_since(t0);
             }
             record_chunk_rows(run.chunk_rows, part);
