@@ -83,8 +83,14 @@ struct staged_writer::impl {
     h5::transfer independent{false};  // matrix tiles: each rank writes its own, any number
     h5::file file;
     std::map<std::string, h5::dataset> matrices;  // open until commit, for their tiles
-    std::unique_ptr<writeback> disk;              // started by the first piece of points
+    std::unique_ptr<writeback> disk;              // started by the first bulk write
     impl(const comm& c) : access(c), xfer(access.parallel()) {}
+
+    /// After each bulk write (points, matrix tiles): the disk may start on what is written.
+    void start_writeback(const std::string& temp_path) {
+        if (!disk) disk = std::make_unique<writeback>(temp_path);
+        disk->poke();
+    }
 };
 
 namespace {
@@ -243,10 +249,7 @@ void staged_writer::write_collection(const std::string& group, const series_batc
             const series_view p = m > 0 ? points.piece(at, m) : series_view{};
             h5::write_slab(td.get(), H5T_NATIVE_INT64, point0 + at, m, p.time.data(), x);
             h5::write_slab(vd.get(), H5T_NATIVE_DOUBLE, point0 + at, m, p.value.data(), x);
-            if (m > 0) {
-                if (!impl_->disk) impl_->disk = std::make_unique<writeback>(temp_path_);
-                impl_->disk->poke();
-            }
+            if (m > 0) impl_->start_writeback(temp_path_);
         }
     } catch (const h5::failure& e) {
         throw output_error(final_path_ + ": cannot write collection " + group + ": " + e.what());
@@ -377,6 +380,7 @@ void staged_writer::write_matrix_tile(const std::string& path, std::uint64_t row
     const h5::silence_errors quiet;
     try {
         h5::write_tile(it->second.get(), row0, col0, rows, cols, values.data(), impl_->independent);
+        impl_->start_writeback(temp_path_);
     } catch (const h5::failure& e) {
         throw output_error(final_path_ + ": cannot write matrix " + path + ": " + e.what());
     }
