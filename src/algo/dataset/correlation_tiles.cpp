@@ -92,6 +92,7 @@ public:
 
     void run(std::size_t i0, std::size_t ni, std::size_t j0, std::size_t nj, tile_buffers& buf) {
         i0_ = i0, ni_ = ni, j0_ = j0, nj_ = nj;
+        if (const int g = one_product_grid(); g >= 0) return whole_tile_product(static_cast<std::size_t>(g), buf);
         buf.reset(ni * nj);
         done_.assign(ni * nj, 0);
         if (p_.max_lag == 0)
@@ -103,6 +104,54 @@ private:
     using st = corr_unit_vector::state;
 
     bool lower_half(std::uint64_t gi, std::uint64_t gj) const { return diagonal_ && gj < gi; }
+
+    // The grid of every series of the sub-tile when all of them are usable and on that one
+    // grid, so that one BLAS product holds every pair (the common case: a matrix of sensors on
+    // one grid without gaps); otherwise -1.
+    int one_product_grid() const {
+        if (p_.max_lag != 0 || target_.on_pair || rows_.present || cols_.present) return -1;
+        const int g = rows_.prep.grid[i0_];
+        if (g < 0) return -1;
+        for (std::size_t i = i0_; i < i0_ + ni_; ++i)
+            if (rows_.prep.grid[i] != g || rows_.prep.state[i] != st::usable) return -1;
+        for (std::size_t j = j0_; j < j0_ + nj_; ++j) {
+            const int cg = cols_.prep.grid[j];
+            if (cg < 0 || grid_map_[static_cast<std::size_t>(cg)] != g || cols_.prep.state[j] != st::usable) return -1;
+        }
+        return g;
+    }
+
+    // blas_pairs and other_pairs for a sub-tile that is one product: the same values (the
+    // product's, and correlate()'s exact 1 on the diagonal), written straight into the tile
+    // with no pass over pairs nobody computes. On the diagonal of a block the product is the
+    // symmetric one, both halves.
+    void whole_tile_product(std::size_t g, tile_buffers& buf) {
+        a_.clear(), b_.clear();
+        for (std::size_t i = 0; i < ni_; ++i) a_.push_back(rows_.prep.unit(i0_ + i));
+        for (std::size_t j = 0; j < nj_; ++j) b_.push_back(cols_.prep.unit(j0_ + j));
+        const std::size_t n = rows_.prep.grid_rep[g].size();
+        const bool square = diagonal_ && i0_ == j0_;
+        buf.r.resize(ni_ * nj_);
+        if (square)
+            unit_dot_gram(a_, n, buf.r, scratch_);
+        else
+            unit_dot_block(a_, b_, n, buf.r, scratch_);
+        buf.overlap.assign(ni_ * nj_, static_cast<double>(n));
+        std::uint64_t pairs = 0;
+        for (std::size_t i = 0; i < ni_; ++i) {
+            const std::uint64_t gi = rows_.first + i0_ + i;
+            for (std::size_t j = square ? i : 0; j < nj_; ++j) {
+                const std::uint64_t gj = cols_.first + j0_ + j;
+                if (gi == gj) {
+                    buf.r[i * nj_ + j] = 1.0;
+                    continue;
+                }
+                ++pairs;
+                offer_ok(i, j, gi, gj, buf.r[i * nj_ + j], n);
+            }
+        }
+        if (target_.status_counts) (*target_.status_counts)[static_cast<std::size_t>(corr_status::ok)] += pairs;
+    }
 
     // The usable series of grid g: a from the rows, b from the columns, with their places.
     void blas_pairs(std::size_t g, tile_buffers& buf) {
@@ -188,6 +237,11 @@ private:
             target_.on_pair(gi, gj, cr);
         }
         if (target_.status_counts) ++(*target_.status_counts)[static_cast<std::size_t>(corr_status::ok)];
+        offer_ok(i, j, gi, gj, r, n);
+    }
+
+    // A pair of the BLAS products to the top pairs.
+    void offer_ok(std::size_t i, std::size_t j, std::uint64_t gi, std::uint64_t gj, double r, std::size_t n) {
         if (target_.top && target_.top->may_take(std::fabs(r)))
             target_.top->offer({std::fabs(r), rows_.input_row(i0_ + i), cols_.input_row(j0_ + j),
                                 target_.row_offset + gi, target_.row_offset + gj, r, r, static_cast<std::int64_t>(n),

@@ -104,6 +104,56 @@ TEST_P(dataset_ops_ranks, kmeans_is_the_same_on_any_rank_count) {
 
 INSTANTIATE_TEST_SUITE_P(simulated, dataset_ops_ranks, ::testing::Range(1, 9));
 
+// A sub-tile whose series are all usable on one grid is one product written straight into
+// the tile; any other goes pair by pair (an on_pair callback, as group_by sets, takes that
+// path for every sub-tile). Both must give the same bits, counts and top pairs: a block of
+// corr_sub_tile + 40 complete series has both kinds of sub-tile, square and not.
+TEST(correlation_tiles, one_product_per_sub_tile_equals_the_pair_by_pair_path) {
+    const std::size_t n = corr_sub_tile + 40;
+    const auto in = grid_series(n, 12, false);
+    std::vector<series_view> views;
+    for (std::size_t i = 0; i < in.size(); ++i) views.push_back(in.series(i));
+    const corr_params p;
+    const corr_prepared_block prep = prepare_block(views, p);
+    const corr_block block{views, prep};
+    struct outcome {
+        test::memory_matrix r, overlap;
+        std::array<std::uint64_t, corr_status_count> counts{};
+        std::vector<corr_pair_candidate> top;
+    };
+    auto run_tiles = [&](bool pair_by_pair) {
+        outcome o;
+        std::mutex lock;
+        test::shared_matrix_sink r(o.r, lock, true), overlap(o.overlap, lock, true);
+        r.create(n, n, {"series", "series"});
+        overlap.create(n, n, {"series", "series"});
+        top_pairs_keeper top(25);
+        corr_tile_target target{{&r, &overlap}, 0, &top, &o.counts, {}};
+        std::size_t pairs_seen = 0;
+        if (pair_by_pair) target.on_pair = [&](std::uint64_t, std::uint64_t, const corr_result&) { ++pairs_seen; };
+        correlate_tile(block, block, true, p, target);
+        if (pair_by_pair) EXPECT_EQ(pairs_seen, n * (n + 1) / 2);
+        o.top = top.sorted();
+        return o;
+    };
+    const outcome fast = run_tiles(false), slow = run_tiles(true);
+    for (std::size_t k = 0; k < n * n; ++k) {
+        ASSERT_TRUE(test::same_bits(fast.r.values[k], slow.r.values[k])) << k / n << "," << k % n;
+        ASSERT_EQ(fast.overlap.values[k], slow.overlap.values[k]) << k / n << "," << k % n;
+        ASSERT_EQ(fast.r.writes[k], 1);
+    }
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(fast.r.values[i * n + i], 1.0);
+    EXPECT_EQ(fast.counts, slow.counts);
+    EXPECT_EQ(fast.counts[static_cast<std::size_t>(corr_status::ok)], n * (n - 1) / 2);
+    ASSERT_EQ(fast.top.size(), slow.top.size());
+    for (std::size_t k = 0; k < fast.top.size(); ++k) {
+        EXPECT_EQ(fast.top[k].a, slow.top[k].a);
+        EXPECT_EQ(fast.top[k].b, slow.top[k].b);
+        EXPECT_TRUE(test::same_bits(fast.top[k].r, slow.top[k].r));
+        EXPECT_EQ(fast.top[k].pairs, slow.top[k].pairs);
+    }
+}
+
 TEST(correlation_op, matrix_is_the_kernel_on_every_pair_mirrored) {
     const auto in = grid_series(11, 50, true);
     auto b = bind("correlation", "{max_lag: 3, top_pairs: 5}");
