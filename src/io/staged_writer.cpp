@@ -2,15 +2,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <condition_variable>
-#include <exception>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 
+#include "core/background_worker.hpp"
 #include "core/error.hpp"
 #include "core/host_name.hpp"
 #include "io/h5.hpp"
@@ -30,15 +28,12 @@ namespace {
 class writeback {
 public:
     explicit writeback(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-        if (fd_ >= 0) thread_ = std::thread([this] { loop(); });
+        // One start running and one waiting at most: a poke while one waits adds nothing,
+        // since the waiting one covers every page written before it starts.
+        if (fd_ >= 0) worker_ = std::make_unique<background_worker>(2);
     }
     ~writeback() {
-        {
-            const std::lock_guard<std::mutex> lock(m_);
-            stop_ = true;
-        }
-        cv_.notify_one();
-        if (thread_.joinable()) thread_.join();
+        worker_.reset();
         if (fd_ >= 0) ::close(fd_);
     }
     writeback(const writeback&) = delete;
@@ -46,33 +41,17 @@ public:
 
     /// Asks for the dirty pages written so far to go to the disk; returns at once.
     void poke() {
-        {
-            const std::lock_guard<std::mutex> lock(m_);
-            pending_ = true;
-        }
-        cv_.notify_one();
+        if (!worker_) return;
+        worker_->try_post([fd = fd_] {
+#if defined(SYNC_FILE_RANGE_WRITE)
+            ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+        });
     }
 
 private:
-    void loop() {
-        std::unique_lock<std::mutex> lock(m_);
-        for (;;) {
-            cv_.wait(lock, [this] { return pending_ || stop_; });
-            if (stop_) return;
-            pending_ = false;
-            lock.unlock();
-#if defined(SYNC_FILE_RANGE_WRITE)
-            ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
-            lock.lock();
-        }
-    }
-
     int fd_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    bool pending_ = false, stop_ = false;
-    std::thread thread_;
+    std::unique_ptr<background_worker> worker_;
 };
 
 }  // namespace
@@ -207,8 +186,8 @@ void staged_writer::write_collection(const std::string& group, const series_batc
     const auto w_id = longest(comm_, ids), w_metric = longest(comm_, metrics), w_tags = longest(comm_, tags);
     // Pieces of at most piece_points(); every rank goes through as many as the rank with the most.
     const std::uint64_t piece = std::max<std::uint64_t>(1, points.piece_points());
-    const auto pieces = static_cast<std::uint64_t>(
-        comm_.max(static_cast<std::int64_t>((local_points + piece - 1) / piece)));
+    const auto pieces =
+        static_cast<std::uint64_t>(comm_.max(static_cast<std::int64_t>((local_points + piece - 1) / piece)));
 
     try {
         const hid_t f = impl_->file.get();
@@ -307,20 +286,20 @@ void staged_writer::write_table(const std::string& group, const table_batch& loc
             const auto& col = local.columns[c];
             h5::dataset d;
             switch (col.spec.type) {
-            case column_type::int64:
-                d = h5::create_1d(g.get(), col.spec.name, H5T_STD_I64LE, rows, lay(8));
-                h5::write_slab(d.get(), H5T_NATIVE_INT64, row0, n, col.ints.data(), x);
-                break;
-            case column_type::float64:
-                d = h5::create_1d(g.get(), col.spec.name, H5T_IEEE_F64LE, rows, lay(8));
-                h5::write_slab(d.get(), H5T_NATIVE_DOUBLE, row0, n, col.floats.data(), x);
-                break;
-            case column_type::string: {
-                auto t = h5::fixed_string_type(widths[c]);
-                d = h5::create_1d(g.get(), col.spec.name, t.get(), rows, lay(std::max<std::size_t>(1, widths[c])));
-                h5::write_strings(d.get(), widths[c], row0, col.strings, x);
-                break;
-            }
+                case column_type::int64:
+                    d = h5::create_1d(g.get(), col.spec.name, H5T_STD_I64LE, rows, lay(8));
+                    h5::write_slab(d.get(), H5T_NATIVE_INT64, row0, n, col.ints.data(), x);
+                    break;
+                case column_type::float64:
+                    d = h5::create_1d(g.get(), col.spec.name, H5T_IEEE_F64LE, rows, lay(8));
+                    h5::write_slab(d.get(), H5T_NATIVE_DOUBLE, row0, n, col.floats.data(), x);
+                    break;
+                case column_type::string: {
+                    auto t = h5::fixed_string_type(widths[c]);
+                    d = h5::create_1d(g.get(), col.spec.name, t.get(), rows, lay(std::max<std::size_t>(1, widths[c])));
+                    h5::write_strings(d.get(), widths[c], row0, col.strings, x);
+                    break;
+                }
             }
             if (!col.spec.unit.empty()) h5::write_attr(d.get(), "unit", col.spec.unit);
         }

@@ -16,61 +16,35 @@ int usable_cpus() noexcept {
 
 chunk_reader::chunk_reader(read_fn read, std::vector<std::size_t> order, bool ahead)
     : read_(std::move(read)), order_(std::move(order)) {
-    if (ahead && !order_.empty()) thread_.emplace([this] { read_ahead_loop(); });
+    if (!ahead || order_.empty()) return;
+    worker_ = std::make_unique<background_worker>();
+    read_ahead();
 }
 
-chunk_reader::~chunk_reader() {
-    if (!thread_) return;
-    {
-        const std::lock_guard lock(m_);
-        stop_ = true;
-    }
-    cv_.notify_all();
-    thread_->join();
-}
+chunk_reader::~chunk_reader() = default;
 
-void chunk_reader::read_ahead_loop() {
-    std::unique_lock lock(m_);
-    for (;;) {
-        // Read the next chunk once the loop has taken the previous one (ready_ false).
-        cv_.wait(lock, [&] { return stop_ || (!ready_ && next_ < order_.size()); });
-        if (stop_) return;
-        const std::size_t k = order_[next_];
-        input_chunk chunk = std::move(ahead_);
-        lock.unlock();
-        std::exception_ptr error;
+void chunk_reader::read_ahead() {
+    worker_->post([this, k = order_[next_]] {
         try {
-            const std::lock_guard io(io_);
-            read_(k, chunk);
+            read_(k, ahead_);
         } catch (...) {
-            error = std::current_exception();
+            ahead_error_ = std::current_exception();  // thrown by take() of this chunk
         }
-        lock.lock();
-        ahead_ = std::move(chunk);
-        error_ = error;
-        ready_ = true;
-        cv_.notify_all();
-    }
+    });
 }
 
 void chunk_reader::take(std::size_t k, input_chunk& chunk) {
-    if (thread_) {
-        std::unique_lock lock(m_);
-        if (!stop_ && next_ < order_.size() && order_[next_] == k) {
-            cv_.wait(lock, [&] { return ready_; });
-            ready_ = false;
-            ++next_;
-            if (error_) {
-                stop_ = true;  // no further chunks: the run ends with this error
-                cv_.notify_all();
-                std::rethrow_exception(error_);
-            }
-            std::swap(chunk, ahead_);  // the chunk in; its old buffers go to the next read
-            cv_.notify_all();
-            return;
+    if (worker_) worker_->drain();  // the read ahead done: ahead_ is the caller's to look at
+    if (worker_ && !failed_ && next_ < order_.size() && order_[next_] == k) {
+        ++next_;
+        if (ahead_error_) {
+            failed_ = true;  // no further chunks: the run ends with this error
+            std::rethrow_exception(ahead_error_);
         }
+        std::swap(chunk, ahead_);  // the chunk in; its old buffers go to the next read
+        if (next_ < order_.size()) read_ahead();
+        return;
     }
-    const std::lock_guard io(io_);
     read_(k, chunk);
 }
 

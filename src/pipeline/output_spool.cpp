@@ -6,14 +6,10 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <exception>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 
+#include "core/background_worker.hpp"
 #include "core/error.hpp"
 #include "core/host_name.hpp"
 #include "core/memory.hpp"
@@ -123,83 +119,6 @@ std::uint64_t output_spool::points(std::size_t s) const {
     return st.time.size() + st.file_points;
 }
 
-// Writes the points bound for the files on a thread of its own, in the order they came:
-// each stream's writes land at their own places, so the order matters only for memory.
-class output_spool::background_writer {
-public:
-    background_writer(output_spool& sp, std::uint64_t queued_bytes)
-        : sp_(sp), limit_(queued_bytes), thread_([this] { loop(); }) {}
-    ~background_writer() {
-        {
-            const std::lock_guard lock(m_);
-            stop_ = true;
-        }
-        cv_.notify_all();
-        thread_.join();
-    }
-    background_writer(const background_writer&) = delete;
-    background_writer& operator=(const background_writer&) = delete;
-
-    void push(file_write w) {
-        const std::uint64_t bytes = bytes_of(w);
-        std::unique_lock lock(m_);
-        cv_.wait(lock, [&] { return error_ || queued_ == 0 || queued_ + bytes <= limit_; });
-        if (error_) std::rethrow_exception(error_);
-        queued_ += bytes;
-        jobs_.push_back(std::move(w));
-        cv_.notify_all();
-    }
-    /// Waits until every write is done; throws the first write error.
-    void drain() {
-        std::unique_lock lock(m_);
-        cv_.wait(lock, [&] { return error_ || (jobs_.empty() && !busy_); });
-        if (error_) std::rethrow_exception(error_);
-    }
-
-private:
-    static std::uint64_t bytes_of(const file_write& w) {
-        return w.time.size() * sizeof(std::int64_t) + w.value.size() * sizeof(double);
-    }
-    void loop() {
-        std::unique_lock lock(m_);
-        for (;;) {
-            cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
-            if (stop_) return;
-            file_write w = std::move(jobs_.front());
-            jobs_.pop_front();
-            busy_ = true;
-            lock.unlock();
-            std::exception_ptr error;
-            try {
-                sp_.write_points(w.time_fd, w.value_fd, w.at, w.time, w.value);
-            } catch (...) {
-                error = std::current_exception();
-            }
-            const std::uint64_t bytes = bytes_of(w);
-            w = file_write{};  // freed outside the lock
-            lock.lock();
-            busy_ = false;
-            queued_ -= bytes;
-            if (error && !error_) {
-                error_ = error;
-                jobs_.clear();  // the spool is lost: the run fails at its next append or read
-                queued_ = 0;
-            }
-            cv_.notify_all();
-        }
-    }
-
-    output_spool& sp_;
-    const std::uint64_t limit_;
-    std::mutex m_;
-    std::condition_variable cv_;
-    std::deque<file_write> jobs_;
-    std::uint64_t queued_ = 0;
-    bool busy_ = false, stop_ = false;
-    std::exception_ptr error_;
-    std::thread thread_;  // last: starts once the rest is built
-};
-
 constexpr std::uint64_t point_bytes = sizeof(std::int64_t) + sizeof(double);
 
 bool output_spool::stays_in_memory(const stream& st, std::uint64_t n) const {
@@ -247,11 +166,15 @@ void output_spool::append(std::size_t s, std::vector<std::int64_t>&& time, std::
     if (!writer_ || value.size() != n || n == 0 || stays_in_memory(st, n))
         return append(s, std::span<const std::int64_t>(time), std::span<const double>(value));
     const std::uint64_t at = claim_file_points(st, n);
-    writer_->push({st.time_fd, st.value_fd, at, std::move(time), std::move(value)});
+    // Each stream's writes land at their own places: their order matters only for memory.
+    const std::uint64_t bytes = n * (sizeof(std::int64_t) + sizeof(double));
+    writer_->post([this, time_fd = st.time_fd, value_fd = st.value_fd, at, time = std::move(time),
+                   value = std::move(value)] { write_points(time_fd, value_fd, at, time, value); },
+                  bytes);
 }
 
 void output_spool::write_in_background(std::uint64_t queued_bytes) {
-    if (!writer_) writer_ = std::make_unique<background_writer>(*this, queued_bytes);
+    if (!writer_) writer_ = std::make_unique<background_worker>(queued_bytes);
 }
 
 void output_spool::write_points(int time_fd, int value_fd, std::uint64_t at, std::span<const std::int64_t> time,

@@ -28,6 +28,8 @@
 
 namespace tsbatch {
 
+class background_worker;
+
 class output_spool {
 public:
     /// Streams of points (one per series output) held in at most `memory_bytes` of memory; the
@@ -78,14 +80,6 @@ private:
     class reader;
     class window;
 
-    struct file_write {  ///< points bound for a stream's files, and their place there
-        int time_fd = -1, value_fd = -1;
-        std::uint64_t at = 0;  ///< index of the first point in the files
-        std::vector<std::int64_t> time;
-        std::vector<double> value;
-    };
-    class background_writer;
-
     /// Whether `n` more points of `st` stay in memory (the budget lasts, and the stream has
     /// nothing in its files yet: its points stay in order, memory first, then the files).
     bool stays_in_memory(const stream& st, std::uint64_t n) const;
@@ -108,7 +102,7 @@ private:
     std::string file_what_;               ///< how errors name the files
     std::vector<std::int64_t> time_buf_;  ///< a piece that is partly in memory, partly in the files
     std::vector<double> value_buf_;
-    std::unique_ptr<background_writer> writer_;  // last: stopped before the files close
+    std::unique_ptr<background_worker> writer_;  // last: stopped before the files close
 };
 
 }  // namespace tsbatch
