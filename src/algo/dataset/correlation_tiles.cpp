@@ -27,9 +27,11 @@ std::vector<int> match_grids(const corr_prepared_block& rows, const corr_prepare
 struct tile_buffers {
     std::vector<double> r, overlap, best_r, lag;
     std::size_t parts = 2;
+    bool one_overlap = false;  ///< every entry of `overlap` is the same (a tile of one product)
 
     // What a pair nobody computes keeps: r NaN, no overlap, lag 0.
     void reset(std::size_t n) {
+        one_overlap = false;
         constexpr double nan = std::numeric_limits<double>::quiet_NaN();
         r.assign(n, nan);
         overlap.assign(n, 0);
@@ -49,6 +51,13 @@ struct tile_buffers {
         r.resize(n);
         overlap.resize(n);
         if (parts > 2) best_r.resize(n), lag.resize(n);
+        one_overlap = from.one_overlap && parts == 2;
+        if (one_overlap) {
+            // Only r needs turning round.
+            overlap.assign(n, from.overlap.front());
+            transpose(from.r, r, ni, nj);
+            return;
+        }
         constexpr std::size_t block = 32;
         for (std::size_t i0 = 0; i0 < ni; i0 += block)
             for (std::size_t j0 = 0; j0 < nj; j0 += block)
@@ -68,6 +77,14 @@ struct tile_buffers {
     }
 
 private:
+    // to (ni x nj) = the transpose of from (nj x ni), in blocks as mirror_of.
+    static void transpose(const std::vector<double>& from, std::vector<double>& to, std::size_t ni, std::size_t nj) {
+        constexpr std::size_t block = 32;
+        for (std::size_t i0 = 0; i0 < ni; i0 += block)
+            for (std::size_t j0 = 0; j0 < nj; j0 += block)
+                for (std::size_t i = i0; i < std::min(ni, i0 + block); ++i)
+                    for (std::size_t j = j0; j < std::min(nj, j0 + block); ++j) to[i * nj + j] = from[j * ni + i];
+    }
     void copy_mirrored(const tile_buffers& from, std::size_t src, std::size_t dst) {
         r[dst] = from.r[src];
         overlap[dst] = from.overlap[src];
@@ -137,6 +154,7 @@ private:
         else
             unit_dot_block(a_, b_, n, buf.r, scratch_);
         buf.overlap.assign(ni_ * nj_, static_cast<double>(n));
+        buf.one_overlap = true;
         std::uint64_t pairs = 0;
         for (std::size_t i = 0; i < ni_; ++i) {
             const std::uint64_t gi = rows_.first + i0_ + i;
