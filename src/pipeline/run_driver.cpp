@@ -25,6 +25,7 @@
 #include "pipeline/run_plan.hpp"
 #include "pipeline/run_publish.hpp"
 #include "pipeline/run_summary.hpp"
+#include "pipeline/staged_output.hpp"
 
 namespace tsbatch {
 
@@ -84,6 +85,7 @@ int run_pipeline(const comm& c, const run_request& req) {
             print_dry_run(stdout, plan, cfg, req.config_path, input.name, input.file->series_count(), c.size());
         return 0;
     }
+    remove_abandoned_output(c, cfg.output.path);  // its space may be needed by this run
     const row_reader read = [&input](std::span<const std::uint64_t> rows, series_batch&& reuse) {
         return read_rows(*input.file, rows, std::move(reuse));
     };

@@ -1,5 +1,6 @@
 #include "pipeline/staged_output.hpp"
 
+#include <cstdio>
 #include <optional>
 
 #include "build_info.hpp"
@@ -8,8 +9,18 @@
 
 namespace tsbatch {
 
-void write_staged_file(const comm& c, const std::string& path, const series_batch& local, const std::string& compression,
-                       const std::function<void(staged_writer&)>& annotate) {
+void remove_abandoned_output(const comm& c, const std::string& path) {
+    if (!c.is_root()) return;
+    for (const auto& f : remove_abandoned_temp_files(path))
+        std::fprintf(stderr,
+                     "tsbatch: removed %s: the unfinished output of process %ld on this host, which ended before "
+                     "finishing it\n",
+                     f.path.c_str(), f.pid);
+}
+
+void write_staged_file(const comm& c, const std::string& path, const series_batch& local,
+                       const std::string& compression, const std::function<void(staged_writer&)>& annotate) {
+    remove_abandoned_output(c, path);
     write_options wo;
     wo.deflate_level = compression == "deflate" ? 4 : 0;
     std::optional<staged_writer> out;

@@ -1,9 +1,14 @@
 #include <gtest/gtest.h>
 #include <hdf5.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.hpp"
 #include "io/h5.hpp"
@@ -135,6 +140,57 @@ TEST(staged, failed_write_leaves_nothing_at_the_final_path) {
     }
     EXPECT_FALSE(fs::exists(d / "out.h5"));
     EXPECT_FALSE(fs::exists(temp));
+}
+
+// A writer killed before commit() leaves its temporary file (no destructor runs); the next
+// writer of that output on this host removes it, and only it.
+TEST(staged, temporary_files_of_dead_writers_on_this_host_are_removed) {
+    temp_dir d;
+    const comm c;
+    std::string mine;
+    {
+        staged_writer w(c, d / "out.h5");
+        mine = w.temp_path();  // out.h5.tmp.HOST.PID: its pid runs (this process)
+    }
+    const std::string prefix = mine.substr(0, mine.rfind('.') + 1);
+    // A pid that surely ended: a child that has exited and been waited for.
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ASSERT_GT(child, 0);
+    ::waitpid(child, nullptr, 0);
+    const std::string dead = prefix + std::to_string(child);
+    // A zombie: ended, not yet collected by its parent (kill() still finds it).
+    const pid_t zombie = ::fork();
+    if (zombie == 0) ::_exit(0);
+    ASSERT_GT(zombie, 0);
+    siginfo_t info{};
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT), 0);  // ended, still there
+    ASSERT_EQ(::kill(zombie, 0), 0);
+    const std::string ended = prefix + std::to_string(zombie);
+    const std::string kept[] = {
+        prefix + std::to_string(::getpid()),                                                      // this process runs
+        prefix + std::to_string(::getppid()),                                                     // so does its parent
+        d / ("out.h5.tmp.some-other-host." + std::to_string(child)),                              // another host's
+        d / ("other.h5.tmp." + prefix.substr(prefix.find(".tmp.") + 5) + std::to_string(child)),  // another output
+        prefix + "12ab",                                                                          // not a pid
+        d / "out.h5",                                                                             // the output itself
+    };
+    for (const auto& f : kept) std::ofstream(f) << "x";
+    std::ofstream(dead) << "partial";
+    std::ofstream(ended) << "partial";
+    auto removed = remove_abandoned_temp_files(d / "out.h5");
+    ::waitpid(zombie, nullptr, 0);
+    std::sort(removed.begin(), removed.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
+    ASSERT_EQ(removed.size(), 2u);
+    EXPECT_EQ(removed[0].pid, std::min(child, zombie));
+    EXPECT_EQ(removed[1].pid, std::max(child, zombie));
+    EXPECT_EQ(removed[child < zombie ? 0 : 1].path, dead);
+    EXPECT_EQ(removed[child < zombie ? 1 : 0].path, ended);
+    EXPECT_FALSE(fs::exists(dead));
+    EXPECT_FALSE(fs::exists(ended));
+    for (const auto& f : kept) EXPECT_TRUE(fs::exists(f)) << f;
+    // An output in a directory that does not exist has nothing to remove.
+    EXPECT_TRUE(remove_abandoned_temp_files(d / "no/such/dir/out.h5").empty());
 }
 
 TEST(staged, rewrite_replaces_atomically) {
