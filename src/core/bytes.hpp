@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/memory.hpp"
 
 namespace tsbatch {
 
@@ -38,7 +39,9 @@ public:
         array(std::span<const T>(v));
     }
     void text(const std::string& s) { array(std::span<const char>(s.data(), s.size())); }
-    void reserve(std::size_t n) { bytes_.reserve(n); }
+    /// Room for n bytes; a large buffer (a block of series passed between ranks) gets the
+    /// huge-page hint, so that filling it does not fault page by page.
+    void reserve(std::size_t n) { reserve_huge(bytes_, n); }
     std::size_t size() const noexcept { return bytes_.size(); }
     std::vector<std::byte> take() { return std::move(bytes_); }
 
@@ -74,6 +77,17 @@ public:
         if (n) std::memcpy(v.data(), in_.data() + pos_, n * sizeof(T));
         pos_ += n * sizeof(T);
         return v;
+    }
+    /// The next array's items appended to `out`: one copy, where array() makes a vector of
+    /// its own first (a block of series is thousands of arrays).
+    template <class T>
+    void append_array(std::vector<T>& out) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        const auto n = count(sizeof(T));
+        const auto at = out.size();
+        out.resize(at + n);
+        if (n) std::memcpy(out.data() + at, in_.data() + pos_, n * sizeof(T));
+        pos_ += n * sizeof(T);
     }
     std::string text() {
         const auto n = count(1);

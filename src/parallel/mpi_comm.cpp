@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <exception>
 
+#include "core/memory.hpp"
+
 namespace tsbatch {
 namespace {
 
@@ -48,7 +50,8 @@ public:
         bcast_pieces(data.data(), n, root);
     }
 
-    std::vector<std::byte> allgatherv(std::span<const std::byte> local, std::vector<std::size_t>& counts) const override {
+    std::vector<std::byte> allgatherv(std::span<const std::byte> local,
+                                      std::vector<std::size_t>& counts) const override {
         const std::uint64_t mine = local.size();
         std::vector<std::uint64_t> all(static_cast<std::size_t>(size_));
         check(MPI_Allgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, comm_), "MPI_Allgather(counts)");
@@ -99,7 +102,10 @@ public:
         check(MPI_Alltoall(out_sizes.data(), 1, MPI_UINT64_T, in_sizes.data(), 1, MPI_UINT64_T, comm_),
               "MPI_Alltoall(sizes)");
         std::vector<std::vector<std::byte>> recv(n);
-        for (std::size_t r = 0; r < n; ++r) recv[r].resize(in_sizes[r]);
+        for (std::size_t r = 0; r < n; ++r) {
+            reserve_huge(recv[r], in_sizes[r]);  // blocks of series: hundreds of MB
+            recv[r].resize(in_sizes[r]);
+        }
         recv[static_cast<std::size_t>(rank_)] = std::move(send[static_cast<std::size_t>(rank_)]);
         // Pairwise rounds (send to rank+k, receive from rank-k) in pieces of at most 1 GiB:
         // no int count overflows and no rank holds more than its own buffers. Each direction
@@ -114,14 +120,14 @@ public:
             requests.clear();
             for (std::size_t i0 = 0; i0 < in.size(); i0 += max_piece) {
                 requests.emplace_back();
-                check(MPI_Irecv(in.data() + i0, static_cast<int>(std::min(max_piece, in.size() - i0)), MPI_BYTE, from, 17,
-                                comm_, &requests.back()),
+                check(MPI_Irecv(in.data() + i0, static_cast<int>(std::min(max_piece, in.size() - i0)), MPI_BYTE, from,
+                                17, comm_, &requests.back()),
                       "MPI_Irecv");
             }
             for (std::size_t o0 = 0; o0 < out.size(); o0 += max_piece) {
                 requests.emplace_back();
-                check(MPI_Isend(out.data() + o0, static_cast<int>(std::min(max_piece, out.size() - o0)), MPI_BYTE, to, 17,
-                                comm_, &requests.back()),
+                check(MPI_Isend(out.data() + o0, static_cast<int>(std::min(max_piece, out.size() - o0)), MPI_BYTE, to,
+                                17, comm_, &requests.back()),
                       "MPI_Isend");
             }
             check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
@@ -184,7 +190,9 @@ mpi_session::~mpi_session() {
     if (finalized == 0 && std::uncaught_exceptions() == 0) MPI_Finalize();
 }
 
-comm mpi_session::world() const { return comm(std::make_unique<mpi_comm>(MPI_COMM_WORLD)); }
+comm mpi_session::world() const {
+    return comm(std::make_unique<mpi_comm>(MPI_COMM_WORLD));
+}
 
 void mpi_session::abort(int code) {
     MPI_Abort(MPI_COMM_WORLD, code);

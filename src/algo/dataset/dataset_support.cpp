@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/memory.hpp"
+
 namespace tsbatch {
 
 std::vector<std::vector<std::byte>> allgather_bytes(const comm& c, const std::vector<std::byte>& local) {
@@ -25,11 +27,25 @@ std::vector<series_view> series_block::views() const {
     return v;
 }
 
+namespace {
+
+// Whether every series has the timestamps of the first.
+bool on_one_axis(std::span<const series_view> series) {
+    if (series.empty()) return false;
+    const auto axis = series.front().time;
+    for (const auto& s : series)
+        if (s.size() != axis.size() || !std::equal(axis.begin(), axis.end(), s.time.begin())) return false;
+    return true;
+}
+
+}  // namespace
+
 std::vector<std::byte> pack_block(std::span<const series_view> series, std::uint64_t first_row) {
     std::size_t points = 0;
     for (const auto& s : series) points += s.size();
+    const bool one_axis = on_one_axis(series);
     byte_writer w;
-    w.reserve(64 + 8 * series.size() + 16 * points);
+    w.reserve(64 + 16 * series.size() + (one_axis ? 8 * series.front().size() + 8 * points : 16 * points));
     w.pod(first_row);
     std::vector<std::uint64_t> counts;
     counts.reserve(series.size());
@@ -37,7 +53,11 @@ std::vector<std::byte> pack_block(std::span<const series_view> series, std::uint
     w.array(counts);
     // Times, then values, series after series: one copy each on both ends.
     w.pod(static_cast<std::uint64_t>(points));
-    for (const auto& s : series) w.array(s.time);
+    w.pod(static_cast<std::uint8_t>(one_axis));
+    if (one_axis)
+        w.array(series.front().time);
+    else
+        for (const auto& s : series) w.array(s.time);
     for (const auto& s : series) w.array(s.value);
     return w.take();
 }
@@ -48,19 +68,22 @@ series_block unpack_block(std::span<const std::byte> bytes) {
     b.first_row = r.pod<std::uint64_t>();
     const auto counts = r.array<std::uint64_t>();
     const auto points = r.pod<std::uint64_t>();
+    b.one_axis = r.pod<std::uint8_t>() != 0;
     b.offset.reserve(counts.size() + 1);
     for (auto n : counts) b.offset.push_back(b.offset.back() + n);
     if (b.offset.back() != points) throw internal_error("unpack_block: point counts disagree");
-    b.time.reserve(points);
-    b.value.reserve(points);
-    for (std::size_t i = 0; i < counts.size(); ++i) {
-        const auto t = r.array<std::int64_t>();
-        b.time.insert(b.time.end(), t.begin(), t.end());
+    if (b.one_axis) {
+        r.append_array(b.time);
+        for (auto n : counts)
+            if (n != b.time.size()) throw internal_error("unpack_block: a series off the block's one time axis");
+    } else {
+        reserve_huge(b.time, points);
+        for (std::size_t i = 0; i < counts.size(); ++i) r.append_array(b.time);
+        if (b.time.size() != points) throw internal_error("unpack_block: point counts disagree");
     }
-    for (std::size_t i = 0; i < counts.size(); ++i) {
-        const auto v = r.array<double>();
-        b.value.insert(b.value.end(), v.begin(), v.end());
-    }
+    reserve_huge(b.value, points);
+    for (std::size_t i = 0; i < counts.size(); ++i) r.append_array(b.value);
+    if (b.value.size() != points) throw internal_error("unpack_block: point counts disagree");
     return b;
 }
 

@@ -31,15 +31,21 @@ struct series_block {
     std::vector<std::uint64_t> offset{0};
     std::vector<std::int64_t> time;
     std::vector<double> value;
+    /// Every series has the timestamps in `time` (a block on one grid: the axis is shipped
+    /// and held once); otherwise `time` runs beside `value`.
+    bool one_axis = false;
 
     std::size_t size() const noexcept { return offset.size() - 1; }
     series_view series(std::size_t i) const noexcept {
         const auto b = offset[i], n = offset[i + 1] - b;
-        return {std::span<const std::int64_t>(time).subspan(b, n), std::span<const double>(value).subspan(b, n)};
+        return {one_axis ? std::span<const std::int64_t>(time) : std::span<const std::int64_t>(time).subspan(b, n),
+                std::span<const double>(value).subspan(b, n)};
     }
     std::vector<series_view> views() const;
 };
 
+/// A block as bytes: its counts, its timestamps (once when every series has the same ones,
+/// as after a resample: half the bytes of the block), its values.
 std::vector<std::byte> pack_block(std::span<const series_view> series, std::uint64_t first_row);
 series_block unpack_block(std::span<const std::byte> bytes);
 
