@@ -39,9 +39,10 @@ public:
         array(std::span<const T>(v));
     }
     void text(const std::string& s) { array(std::span<const char>(s.data(), s.size())); }
-    /// Room for n bytes; a large buffer (a block of series passed between ranks) gets the
-    /// huge-page hint, so that filling it does not fault page by page.
-    void reserve(std::size_t n) { reserve_huge(bytes_, n); }
+    void reserve(std::size_t n) { bytes_.reserve(n); }
+    /// reserve() with the huge-page hint, for a buffer of hundreds of MB filled once (a block
+    /// of series passed between ranks), so that filling it does not fault page by page.
+    void reserve_huge(std::size_t n) { tsbatch::reserve_huge(bytes_, n); }
     std::size_t size() const noexcept { return bytes_.size(); }
     std::vector<std::byte> take() { return std::move(bytes_); }
 

@@ -45,7 +45,7 @@ std::vector<std::byte> pack_block(std::span<const series_view> series, std::uint
     for (const auto& s : series) points += s.size();
     const bool one_axis = on_one_axis(series);
     byte_writer w;
-    w.reserve(64 + 16 * series.size() + (one_axis ? 8 * series.front().size() + 8 * points : 16 * points));
+    w.reserve_huge(64 + 16 * series.size() + (one_axis ? 8 * series.front().size() + 8 * points : 16 * points));
     w.pod(first_row);
     std::vector<std::uint64_t> counts;
     counts.reserve(series.size());
