@@ -43,27 +43,20 @@ struct tile_buffers {
         if (parts > 2) best_r[at] = cr.best.r, lag[at] = static_cast<double>(cr.best_lag);
     }
     // Entry (i, j) of an ni x nj tile from (j, i) of `from` (nj x ni): r as is, lag negated.
-    // Every entry is copied, in blocks of 32 x 32 so that both sides stay in cache (a plain
-    // transpose of a 1024-wide tile misses the cache on every read).
+    // A tile of one product (constant overlap) only turns r round and fills its overlap.
     void mirror_of(const tile_buffers& from, std::size_t ni, std::size_t nj) {
         parts = from.parts;
         const std::size_t n = ni * nj;
         r.resize(n);
-        overlap.resize(n);
-        if (parts > 2) best_r.resize(n), lag.resize(n);
         one_overlap = from.one_overlap && parts == 2;
         if (one_overlap) {
-            // Only r needs turning round.
             overlap.assign(n, from.overlap.front());
-            transpose(from.r, r, ni, nj);
+            mirrored_places(ni, nj, [&](std::size_t src, std::size_t dst) { r[dst] = from.r[src]; });
             return;
         }
-        constexpr std::size_t block = 32;
-        for (std::size_t i0 = 0; i0 < ni; i0 += block)
-            for (std::size_t j0 = 0; j0 < nj; j0 += block)
-                for (std::size_t i = i0; i < std::min(ni, i0 + block); ++i)
-                    for (std::size_t j = j0; j < std::min(nj, j0 + block); ++j)
-                        copy_mirrored(from, j * ni + i, i * nj + j);
+        overlap.resize(n);
+        if (parts > 2) best_r.resize(n), lag.resize(n);
+        mirrored_places(ni, nj, [&](std::size_t src, std::size_t dst) { copy_mirrored(from, src, dst); });
     }
     // In a square tile, the lower half from the upper one.
     void complete_lower(std::size_t n) {
@@ -77,13 +70,16 @@ struct tile_buffers {
     }
 
 private:
-    // to (ni x nj) = the transpose of from (nj x ni), in blocks as mirror_of.
-    static void transpose(const std::vector<double>& from, std::vector<double>& to, std::size_t ni, std::size_t nj) {
+    // copy(src, dst) for every entry dst = (i, j) of an ni x nj tile and src = (j, i) of the
+    // nj x ni one, in blocks of 32 x 32 so that both sides stay in cache (a plain transpose of
+    // a 1024-wide tile misses the cache on every read).
+    template <class Copy>
+    static void mirrored_places(std::size_t ni, std::size_t nj, Copy&& copy) {
         constexpr std::size_t block = 32;
         for (std::size_t i0 = 0; i0 < ni; i0 += block)
             for (std::size_t j0 = 0; j0 < nj; j0 += block)
                 for (std::size_t i = i0; i < std::min(ni, i0 + block); ++i)
-                    for (std::size_t j = j0; j < std::min(nj, j0 + block); ++j) to[i * nj + j] = from[j * ni + i];
+                    for (std::size_t j = j0; j < std::min(nj, j0 + block); ++j) copy(j * ni + i, i * nj + j);
     }
     void copy_mirrored(const tile_buffers& from, std::size_t src, std::size_t dst) {
         r[dst] = from.r[src];
