@@ -76,6 +76,9 @@ class matrix_sink {
 public:
     virtual ~matrix_sink() = default;
     virtual void create(std::uint64_t rows, std::uint64_t cols, const matrix_axes& axes) = 0;
+    /// Collective like create(), for a matrix whose every entry is `value` (known before any is
+    /// computed): stored as that one value, never written.
+    virtual void create_constant(std::uint64_t rows, std::uint64_t cols, const matrix_axes& axes, double value) = 0;
     /// Tile of `rows` x `cols` values (row-major) at (row0, col0).
     virtual void write(std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
                        std::span<const double> values) = 0;

@@ -302,8 +302,12 @@ plist creation_props(int rank, const hsize_t* chunk, const layout& lay) {
         check(H5Pset_shuffle(dcpl.get()), "H5Pset_shuffle");
         check(H5Pset_deflate(dcpl.get(), static_cast<unsigned>(lay.deflate_level)), "H5Pset_deflate");
     }
-    // Never fill: every element is written, and filling would double the write traffic.
-    check(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
+    if (lay.fill) {
+        check(H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &*lay.fill), "H5Pset_fill_value");
+        check(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_IFSET), "H5Pset_fill_time");
+    } else {
+        check(H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
+    }
     return dcpl;
 }
 

@@ -109,6 +109,11 @@ private:
 struct layout {
     std::uint64_t chunk_elements = 1u << 20;
     int deflate_level = 0;  ///< 0 = no compression; otherwise shuffle + deflate(level)
+    /// Set: what every element reads as until written. A serial file stores no chunk left
+    /// unwritten; a parallel one allocates every chunk at creation and writes this value there.
+    /// Unset: nothing is ever filled (every element is written, and filling would double the
+    /// write traffic).
+    std::optional<double> fill;
 };
 
 file create_file(const std::string& path, const file_access& fa);

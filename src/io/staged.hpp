@@ -3,6 +3,7 @@
 // read by ranges of series and written collectively by every rank's slab.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -117,9 +118,12 @@ public:
 
     /// Collective: creates the rows x cols float64 matrix `path` (a 2-D dataset with attrs
     /// tsbatch_format = "tsbatch-matrix", row_axis, col_axis and tsbatch_step_op = `op` when not
-    /// empty), NaN until written. Never compressed: its tiles are written by single ranks.
+    /// empty). Never compressed: its tiles are written by single ranks. With `every_entry`,
+    /// the matrix reads as that value everywhere and is not written to: a one-process file
+    /// stores none of it, a parallel one has the value written at creation.
     void create_matrix(const std::string& path, std::uint64_t rows, std::uint64_t cols, const std::string& row_axis,
-                       const std::string& col_axis, const std::string& op = "");
+                       const std::string& col_axis, const std::string& op = "",
+                       std::optional<double> every_entry = std::nullopt);
     /// Not collective: writes a tile (row-major) of a matrix made by create_matrix.
     void write_matrix_tile(const std::string& path, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows,
                            std::uint64_t cols, std::span<const double> values);

@@ -69,6 +69,14 @@ bool process_runs(long pid) {
     return name_end == std::string::npos || name_end + 2 >= line.size() || line[name_end + 2] != 'Z';
 }
 
+// The layout of a 1-D dataset of `elem`-byte elements: chunks of about opt.chunk_bytes.
+h5::layout column_layout(const write_options& opt, std::size_t elem) {
+    h5::layout lay;
+    lay.chunk_elements = std::max<std::uint64_t>(1, opt.chunk_bytes / elem);
+    lay.deflate_level = opt.deflate_level;
+    return lay;
+}
+
 // The temporary name of a writer of `final_path` on this host is this prefix and its pid.
 std::string temp_prefix(const std::string& final_path) {
     return final_path + ".tmp." + host_name() + ".";
@@ -238,9 +246,7 @@ void staged_writer::write_collection(const std::string& group, const series_batc
         if (!op.empty()) h5::write_attr(g.get(), "tsbatch_step_op", op);
         auto sg = h5::create_group(g.get(), "series");
         auto pg = h5::create_group(g.get(), "points");
-        auto lay = [&](std::size_t elem) {
-            return h5::layout{std::max<std::uint64_t>(1, opt_.chunk_bytes / elem), opt_.deflate_level};
-        };
+        auto lay = [&](std::size_t elem) { return column_layout(opt_, elem); };
         const auto& x = impl_->xfer;
         auto write_str = [&](const char* name, std::size_t w, const std::vector<std::string>& v) {
             auto t = h5::fixed_string_type(w);
@@ -313,9 +319,7 @@ void staged_writer::write_table(const std::string& group, const table_batch& loc
         h5::write_attr(g.get(), "tsbatch_format_version", format_version);
         if (!op.empty()) h5::write_attr(g.get(), "tsbatch_step_op", op);
         const auto& x = impl_->xfer;
-        auto lay = [&](std::size_t elem) {
-            return h5::layout{std::max<std::uint64_t>(1, opt_.chunk_bytes / elem), opt_.deflate_level};
-        };
+        auto lay = [&](std::size_t elem) { return column_layout(opt_, elem); };
         if (series_rows) {
             auto si = h5::create_1d(g.get(), "series_index", H5T_STD_U64LE, rows, lay(8));
             h5::write_slab(si.get(), H5T_NATIVE_UINT64, row0, n, sources.data(), x);
@@ -374,13 +378,16 @@ void staged_writer::set_attr(const std::string& path, const std::string& name, d
 }
 
 void staged_writer::create_matrix(const std::string& path, std::uint64_t rows, std::uint64_t cols,
-                                  const std::string& row_axis, const std::string& col_axis, const std::string& op) {
+                                  const std::string& row_axis, const std::string& col_axis, const std::string& op,
+                                  std::optional<double> every_entry) {
     const h5::silence_errors quiet;
     try {
         // Square chunks of matrix_tile x matrix_tile (512 KiB): a writer that cuts its tiles on
         // that grid writes whole chunks, one contiguous piece each, instead of hundreds of short
         // rows (which MPI-IO turns into read-modify-write). Unfiltered, as independent writes need.
-        auto d = h5::create_2d(impl_->file.get(), path, rows, cols, h5::layout{}, matrix_tile, matrix_tile);
+        h5::layout lay;
+        lay.fill = every_entry;
+        auto d = h5::create_2d(impl_->file.get(), path, rows, cols, lay, matrix_tile, matrix_tile);
         h5::write_attr(d.get(), "tsbatch_format", std::string(matrix_format));
         h5::write_attr(d.get(), "tsbatch_format_version", format_version);
         h5::write_attr(d.get(), "row_axis", row_axis);

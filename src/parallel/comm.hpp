@@ -55,6 +55,18 @@ public:
     /// Root's text on every rank (e.g. the YAML config that only rank 0 read).
     std::string broadcast(const std::string& text, int root = 0) const;
 
+    /// Root's values on every rank (what the others pass is not read).
+    template <class T>
+    std::vector<T> broadcast(std::span<const T> values, int root) const {
+        static_assert(std::is_trivially_copyable_v<T>);
+        std::vector<std::byte> bytes;
+        if (rank() == root) bytes.assign(std::as_bytes(values).begin(), std::as_bytes(values).end());
+        impl_->broadcast(bytes, root);
+        std::vector<T> out(bytes.size() / sizeof(T));
+        if (!bytes.empty()) std::memcpy(out.data(), bytes.data(), bytes.size());
+        return out;
+    }
+
     /// Every rank's strings, concatenated in rank order.
     std::vector<std::string> allgather_strings(const std::vector<std::string>& local) const;
 

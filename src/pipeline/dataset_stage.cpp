@@ -36,9 +36,14 @@ public:
                 collective_section(c_, [&] { w_.write_matrix_tile(path_, r0, c0, nr, nc, v); });
             });
     }
+    void create_constant(std::uint64_t rows, std::uint64_t cols, const matrix_axes& axes, double value) override {
+        w_.create_matrix(path_, rows, cols, axes.row_axis, axes.col_axis, op_, value);
+        rows_ = rows;
+        created_ = true;
+    }
     void write(std::uint64_t row0, std::uint64_t col0, std::uint64_t rows, std::uint64_t cols,
                std::span<const double> values) override {
-        if (!chunks_) throw internal_error("matrix " + path_ + " written before it was created");
+        if (!chunks_) throw internal_error("matrix " + path_ + " written before it was created, or constant");
         chunks_->write(row0, col0, rows, cols, values);
     }
     /// Collective, after the operator: the chunks whose tiles came from several ranks.

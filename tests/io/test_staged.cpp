@@ -341,6 +341,32 @@ TEST(digest, depends_on_values_not_storage) {
     EXPECT_NE(digest_file(d / "plain.h5"), digest_file(d / "other.h5"));
 }
 
+TEST(digest, a_constant_matrix_is_the_same_as_its_value_written_and_stores_nothing) {
+    // 300 x 700: whole and partial chunks of matrix_tile.
+    temp_dir d;
+    const comm c;
+    const std::uint64_t rows = 300, cols = 700;
+    {
+        staged_writer w(c, d / "written.h5");
+        w.create_matrix("/m", rows, cols, "series", "series", "correlation");
+        w.write_matrix_tile("/m", 0, 0, rows, cols, std::vector<double>(rows * cols, 12.0));
+        w.commit();
+    }
+    {
+        staged_writer w(c, d / "constant.h5");
+        w.create_matrix("/m", rows, cols, "series", "series", "correlation", 12.0);
+        w.commit();
+    }
+    EXPECT_EQ(digest_file(d / "written.h5"), digest_file(d / "constant.h5"));
+    h5::file f = h5::open_file(d / "constant.h5", false, h5::file_access(c));
+    h5::dataset m = h5::open_dataset(f.get(), "/m");
+    EXPECT_EQ(H5Dget_storage_size(m.get()), 0U);
+    std::vector<double> all(rows * cols);
+    ASSERT_GE(H5Dread(m.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), 0);
+    EXPECT_EQ(std::count(all.begin(), all.end(), 12.0), static_cast<std::ptrdiff_t>(rows * cols));
+    EXPECT_LT(fs::file_size(d / "constant.h5") * 10, fs::file_size(d / "written.h5"));
+}
+
 TEST(digest, sees_attributes_but_not_provenance) {
     temp_dir d;
     const comm c;

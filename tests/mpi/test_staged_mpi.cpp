@@ -188,6 +188,7 @@ TEST(parallel_staged, matrix_tiles_written_independently) {
     {
         staged_writer w(*world, path);
         w.create_matrix("/m", n, n, "series", "series", "test");
+        w.create_matrix("/one_value", n, n + 3, "series", "series", "test", 7.0);  // never written
         for (std::uint64_t r0 = static_cast<std::uint64_t>(world->rank()) * 5; r0 < n;
              r0 += static_cast<std::uint64_t>(world->size()) * 5) {
             const std::uint64_t rows = std::min<std::uint64_t>(5, n - r0);
@@ -207,6 +208,10 @@ TEST(parallel_staged, matrix_tiles_written_independently) {
         for (std::uint64_t i = 0; i < n; ++i)
             for (std::uint64_t j = 0; j < n; ++j) wrong += all[i * n + j] != static_cast<double>(i * 1000 + j);
         EXPECT_EQ(wrong, 0u) << "matrix cells not as written";
+        h5::dataset one = h5::open_dataset(f.get(), "/one_value");
+        std::vector<double> sevens(n * (n + 3));
+        EXPECT_GE(H5Dread(one.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, sevens.data()), 0);
+        EXPECT_EQ(std::count(sevens.begin(), sevens.end(), 7.0), static_cast<std::ptrdiff_t>(sevens.size()));
         EXPECT_EQ(h5::read_string_attr(d.get(), "tsbatch_format").value_or(""), "tsbatch-matrix");
         EXPECT_EQ(h5::read_string_attr(d.get(), "row_axis").value_or(""), "series");
         std::filesystem::remove(path);

@@ -22,6 +22,7 @@ namespace tsbatch::test {
 /// A matrix in memory; every cell must be written exactly once.
 struct memory_matrix {
     bool created = false;
+    bool constant = false;  ///< made by create_constant()
     std::uint64_t rows = 0, cols = 0;
     matrix_axes axes;
     std::vector<double> values;
@@ -47,6 +48,14 @@ public:
         m_.axes = axes;
         m_.values.assign(rows * cols, 0.0);
         m_.writes.assign(rows * cols, 0);
+    }
+    /// Every cell holds `value`, counted as written once; a later write() counts again.
+    void create_constant(std::uint64_t rows, std::uint64_t cols, const matrix_axes& axes, double value) override {
+        create(rows, cols, axes);
+        std::lock_guard<std::mutex> g(lock_);
+        m_.constant = true;
+        m_.values.assign(rows * cols, value);
+        m_.writes.assign(rows * cols, 1);
     }
     void write(std::uint64_t r0, std::uint64_t c0, std::uint64_t rows, std::uint64_t cols,
                std::span<const double> v) override {
@@ -213,6 +222,7 @@ inline void expect_same_run(const dataset_run& a, const dataset_run& b, const st
     ASSERT_EQ(a.matrices.size(), b.matrices.size());
     for (std::size_t k = 0; k < a.matrices.size(); ++k) {
         EXPECT_EQ(a.matrices[k].created, b.matrices[k].created) << what;
+        EXPECT_EQ(a.matrices[k].constant, b.matrices[k].constant) << what;
         expect_same_bits(a.matrices[k].values, b.matrices[k].values, what + " matrix " + std::to_string(k));
         EXPECT_EQ(a.matrices[k].text_attrs, b.matrices[k].text_attrs) << what;
         EXPECT_EQ(a.matrices[k].number_attrs, b.matrices[k].number_attrs) << what;

@@ -22,6 +22,7 @@
 // changes with R; the bits do not.
 #include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@
 #include "algo/dataset/dataset_support.hpp"
 #include "algo/operator.hpp"
 #include "algo/param_fields.hpp"
+#include "core/error.hpp"
 
 namespace tsbatch {
 namespace {
@@ -87,6 +89,32 @@ ring_block align_to_sub_tiles(const comm& c, const std::vector<series_view>& own
     return b;
 }
 
+// The overlap of every pair when it is one number: all N series complete (usable or
+// constant) on one grid, at lag 0 only. Every pair, the diagonal included, then has the
+// grid's length as its overlap, in the BLAS products and in correlate() alike, and the
+// overlap matrix is stored as that one value (of 10,000 series, 800 MB neither filled nor
+// written). Collective; the answer depends on the data only.
+std::optional<double> common_overlap(const comm& c, const ring_block& own, const corr_prepared_block& prep,
+                                     const corr_params& p) {
+    using st = corr_unit_vector::state;
+    const bool complete =
+        std::all_of(prep.state.begin(), prep.state.end(), [](st x) { return x == st::usable || x == st::constant; });
+    if (c.max(p.max_lag == 0 && complete && prep.grid_rep.size() <= 1 ? 0 : 1) != 0) return std::nullopt;
+    const bool holds = !own.series.empty();
+    const auto length = static_cast<std::int64_t>(holds ? own.series.front().size() : 0);
+    const std::int64_t longest = c.max(holds ? length : -1);
+    if (-c.max(holds ? -length : -longest) != longest) return std::nullopt;
+    if (p.align == corr_align::timestamps) {
+        // The lowest rank holding series shows its grid; every other holder compares.
+        const int root = static_cast<int>(-c.max(holds ? -c.rank() : -c.size()));
+        const auto time = holds ? own.series.front().time : std::span<const std::int64_t>{};
+        const std::vector<std::int64_t> shown = c.broadcast(time, root);
+        const bool same = !holds || std::equal(time.begin(), time.end(), shown.begin(), shown.end());
+        if (c.max(same ? 0 : 1) != 0) return std::nullopt;
+    }
+    return static_cast<double>(longest);
+}
+
 // The N x N matrix by the ring of blocks (see the top of this file).
 void correlate_all_pairs(const correlation_settings& s, const dataset_input& in, const comm& c, dataset_outputs& out) {
     const series_batch& batch = *in.series;
@@ -98,9 +126,14 @@ void correlate_all_pairs(const correlation_settings& s, const dataset_input& in,
     }
     top_pairs_keeper top(s.top_pairs);
     std::array<std::uint64_t, corr_status_count> status_counts{};
-    corr_tile_target target{create_pair_matrices(s, out, n, n, {"series", "series"}), 0, &top, &status_counts, {}};
     const ring_block own = align_to_sub_tiles(c, views_of(batch), in.first_row, n);
     const corr_prepared_block own_prep = prepare_block(own.series, s.corr);
+    corr_tile_target target{
+        create_pair_matrices(s, out, n, n, {"series", "series"}, common_overlap(c, own, own_prep, s.corr)),
+        0,
+        &top,
+        &status_counts,
+        {}};
     const corr_block mine{own.series, own_prep, own.first};
     const int R = c.size();
     series_block visiting;  // empty at step 0: the own block is used directly
@@ -180,9 +213,15 @@ private:
 }  // namespace
 
 std::vector<matrix_sink*> create_pair_matrices(const correlation_settings& s, dataset_outputs& out, std::uint64_t rows,
-                                               std::uint64_t cols, const matrix_axes& axes) {
+                                               std::uint64_t cols, const matrix_axes& axes,
+                                               std::optional<double> every_overlap) {
     std::vector<matrix_sink*> sinks{&out.matrix(corr_out_r), &out.matrix(corr_out_overlap)};
     if (s.corr.max_lag > 0) sinks.insert(sinks.end(), {&out.matrix(corr_out_best_r), &out.matrix(corr_out_lag)});
+    if (every_overlap) {
+        if (s.corr.max_lag > 0) throw internal_error("create_pair_matrices: one overlap everywhere with max_lag");
+        sinks[1]->create_constant(rows, cols, axes, *every_overlap);
+        sinks.erase(sinks.begin() + 1);
+    }
     for (auto* m : sinks) m->create(rows, cols, axes);
     return sinks;
 }

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,12 @@ enum correlation_output : std::size_t {
 };
 
 /// Collective: creates r and overlap (and best_r and lag with max_lag) as rows x cols
-/// matrices and returns their sinks in corr_tile_target's order.
+/// matrices and returns the sinks the tiles write, in corr_tile_target's order. With
+/// `every_overlap` (the same on every rank), the overlap matrix holds that value everywhere
+/// and is left out of the sinks.
 std::vector<matrix_sink*> create_pair_matrices(const correlation_settings& s, dataset_outputs& out, std::uint64_t rows,
-                                               std::uint64_t cols, const matrix_axes& axes);
+                                               std::uint64_t cols, const matrix_axes& axes,
+                                               std::optional<double> every_overlap = std::nullopt);
 
 /// Collective: the attrs of r (why pairs are NaN, method, alignment) and the top_pairs table
 /// on rank 0 from every rank's best pairs. `meta`/`first_row`: this rank's input rows, which

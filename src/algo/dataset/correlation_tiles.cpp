@@ -22,35 +22,41 @@ std::vector<int> match_grids(const corr_prepared_block& rows, const corr_prepare
     return map;
 }
 
-// The matrices of one sub-tile, filled for (rows x cols) and written with their mirrors: r
-// and overlap, and best_r and lag with max_lag (`parts`, in the sinks' order).
+// The matrices of one sub-tile, filled for (rows x cols) and written with their mirrors: r,
+// overlap unless the matrix holds one overlap everywhere, and best_r and lag with max_lag
+// (`parts`, in the sinks' order).
 struct tile_buffers {
     std::vector<double> r, overlap, best_r, lag;
     std::size_t parts = 2;
     bool one_overlap = false;  ///< every entry of `overlap` is the same (a tile of one product)
+
+    bool has_overlap() const noexcept { return parts > 1; }
 
     // What a pair nobody computes keeps: r NaN, no overlap, lag 0.
     void reset(std::size_t n) {
         one_overlap = false;
         constexpr double nan = std::numeric_limits<double>::quiet_NaN();
         r.assign(n, nan);
-        overlap.assign(n, 0);
+        if (has_overlap()) overlap.assign(n, 0);
         if (parts > 2) best_r.assign(n, nan), lag.assign(n, 0);
     }
     void set(std::size_t at, const corr_result& cr) {
         r[at] = cr.at_zero.r;
-        overlap[at] = static_cast<double>(cr.at_zero.pairs);
+        if (has_overlap()) overlap[at] = static_cast<double>(cr.at_zero.pairs);
         if (parts > 2) best_r[at] = cr.best.r, lag[at] = static_cast<double>(cr.best_lag);
     }
+    void set_overlap(std::size_t at, std::size_t n) {
+        if (has_overlap()) overlap[at] = static_cast<double>(n);
+    }
     // Entry (i, j) of an ni x nj tile from (j, i) of `from` (nj x ni): r as is, lag negated.
-    // A tile of one product (constant overlap) only turns r round and fills its overlap.
+    // Where only r varies (a tile of one product, or no overlap kept) only r is turned round.
     void mirror_of(const tile_buffers& from, std::size_t ni, std::size_t nj) {
         parts = from.parts;
         const std::size_t n = ni * nj;
         r.resize(n);
         one_overlap = from.one_overlap && parts == 2;
-        if (one_overlap) {
-            overlap.assign(n, from.overlap.front());
+        if (one_overlap || parts == 1) {
+            if (one_overlap) overlap.assign(n, from.overlap.front());
             mirrored_places(ni, nj, [&](std::size_t src, std::size_t dst) { r[dst] = from.r[src]; });
             return;
         }
@@ -83,7 +89,7 @@ private:
     }
     void copy_mirrored(const tile_buffers& from, std::size_t src, std::size_t dst) {
         r[dst] = from.r[src];
-        overlap[dst] = from.overlap[src];
+        if (has_overlap()) overlap[dst] = from.overlap[src];
         if (parts > 2) best_r[dst] = from.best_r[src], lag[dst] = -from.lag[src];
     }
 };
@@ -149,8 +155,8 @@ private:
             unit_dot_gram(a_, n, buf.r, scratch_);
         else
             unit_dot_block(a_, b_, n, buf.r, scratch_);
-        buf.overlap.assign(ni_ * nj_, static_cast<double>(n));
-        buf.one_overlap = true;
+        buf.one_overlap = buf.has_overlap();
+        if (buf.one_overlap) buf.overlap.assign(ni_ * nj_, static_cast<double>(n));
         std::uint64_t pairs = 0;
         for (std::size_t i = 0; i < ni_; ++i) {
             const std::uint64_t gi = rows_.first + i0_ + i;
@@ -200,7 +206,7 @@ private:
                 const std::size_t at = ia_[x] * nj_ + jb_[y];
                 const double r = r_[x * jb_.size() + y];
                 buf.r[at] = r;
-                buf.overlap[at] = static_cast<double>(n);
+                buf.set_overlap(at, n);
                 done_[at] = 1;
                 record_ok(ia_[x], jb_[y], gi, gj, r, n);
             }

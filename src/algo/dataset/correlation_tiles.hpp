@@ -97,7 +97,8 @@ private:
 
 /// Where the results of a tile go.
 struct corr_tile_target {
-    /// r and overlap, then best_r and lag with max_lag.
+    /// r, overlap (left out when the matrix is created holding one overlap everywhere), then
+    /// best_r and lag with max_lag: create_pair_matrices().
     std::vector<matrix_sink*> sinks;
     /// Pair (i, j) lands at matrix row `row_offset` + i, column j (a context's place in the
     /// stacked per-context matrices; 0 for the N x N matrix).

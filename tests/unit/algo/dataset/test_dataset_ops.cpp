@@ -104,6 +104,64 @@ TEST_P(dataset_ops_ranks, kmeans_is_the_same_on_any_rank_count) {
 
 INSTANTIATE_TEST_SUITE_P(simulated, dataset_ops_ranks, ::testing::Range(1, 9));
 
+// The overlap matrix is stored as one value exactly when every pair has it: all series
+// complete on one grid (a constant one among them), at lag 0. On 2 ranks the second holds
+// the rows from corr_sub_tile on; a series with a NaN or on a grid of its own there, or all
+// of them on another grid (shifted, or one point shorter), must bring the whole matrix back, with the pairs' own
+// overlaps, though the first rank sees nothing of it.
+TEST(correlation_op, overlap_is_one_stored_value_exactly_when_every_pair_has_it) {
+    constexpr std::size_t n = corr_sub_tile + 8, points = 12, second = corr_sub_tile;
+    const auto complete = [&] {
+        auto in = grid_series(n, points, false);
+        for (std::size_t t = in.offset[3]; t < in.offset[4]; ++t) in.value[t] = 5.0;  // constant
+        return in;
+    };
+    const auto overlap_of = [&](const series_batch& in, const char* params) {
+        auto b = bind("correlation", params);
+        auto run = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 2, 5);
+        return std::move(run.matrices[2]);
+    };
+    const auto in = complete();
+    for (const char* params : {"{top_pairs: 3}", "{method: spearman}", "{align: index}"}) {
+        const auto m = overlap_of(in, params);
+        EXPECT_TRUE(m.constant) << params;
+        for (double v : m.values) ASSERT_EQ(v, static_cast<double>(points)) << params;
+    }
+    EXPECT_FALSE(overlap_of(grid_series(11, points, false), "{max_lag: 1}").constant);
+
+    auto with_nan = complete();
+    with_nan.value[with_nan.offset[second + 6] + 2] = std::nan("");
+    auto shifted = complete();
+    for (std::size_t t = shifted.offset[second]; t < shifted.point_count(); ++t) shifted.time[t] += 1;
+    auto one_shifted = complete();
+    for (std::size_t t = one_shifted.offset[second + 6]; t < one_shifted.offset[second + 7]; ++t)
+        one_shifted.time[t] += 1;
+    series_batch shorter;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto s = in.series(i);
+        shorter.append(in.meta[i], i < second ? s : series_view{s.time.first(points - 1), s.value.first(points - 1)});
+    }
+    const struct {
+        const series_batch& in;
+        const char* params;
+        std::size_t odd;     // a row of the second rank
+        double odd_overlap;  // of the pair (odd, 0)
+    } cases[] = {{with_nan, "{}", second + 6, points - 1.0},
+                 {shifted, "{}", second, 0.0},
+                 {one_shifted, "{}", second + 6, 0.0},
+                 {shorter, "{}", second, points - 1.0},
+                 {shorter, "{align: index}", second, points - 1.0}};
+    for (const auto& c : cases) {
+        const auto m = overlap_of(c.in, c.params);
+        EXPECT_FALSE(m.constant) << c.params;
+        EXPECT_EQ(m.values[c.odd * n], c.odd_overlap) << c.params;
+        EXPECT_EQ(m.values[c.odd], c.odd_overlap) << c.params;
+        EXPECT_EQ(m.values[n + 2], static_cast<double>(points)) << c.params;
+    }
+    // Shifted but as long as the others, it is on the others' grid when aligned by index.
+    EXPECT_TRUE(overlap_of(shifted, "{align: index}").constant);
+}
+
 // A sub-tile whose series are all usable on one grid is one product written straight into
 // the tile; any other goes pair by pair (an on_pair callback, as group_by sets, takes that
 // path for every sub-tile). Both must give the same bits, counts and top pairs: a block of
@@ -132,7 +190,9 @@ TEST(correlation_tiles, one_product_per_sub_tile_equals_the_pair_by_pair_path) {
         std::size_t pairs_seen = 0;
         if (pair_by_pair) target.on_pair = [&](std::uint64_t, std::uint64_t, const corr_result&) { ++pairs_seen; };
         correlate_tile(block, block, true, p, target);
-        if (pair_by_pair) EXPECT_EQ(pairs_seen, n * (n + 1) / 2);
+        if (pair_by_pair) {
+            EXPECT_EQ(pairs_seen, n * (n + 1) / 2);
+        }
         o.top = top.sorted();
         return o;
     };
