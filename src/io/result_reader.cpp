@@ -237,18 +237,23 @@ std::uint64_t matrix_reader::cols() const noexcept { return impl_->cols; }
 const std::string& matrix_reader::axis_name(int axis) const noexcept { return impl_->axis[axis == 0 ? 0 : 1]; }
 
 std::vector<double> matrix_reader::read_rows(std::uint64_t row0, std::uint64_t n) const {
+    std::vector<double> out;
+    read_rows(row0, n, out);
+    return out;
+}
+
+void matrix_reader::read_rows(std::uint64_t row0, std::uint64_t n, std::vector<double>& into) const {
     const impl& d = *impl_;
     if (row0 > d.rows || n > d.rows - row0)
         throw internal_error(d.where + ": rows " + std::to_string(row0) + "+" + std::to_string(n) + " past the end");
-    std::vector<double> out(n * d.cols);
+    into.resize(n * d.cols);
     const h5::silence_errors quiet;
     try {
-        h5::read_tile(d.dataset.get(), row0, 0, n, d.cols, out.data());
+        h5::read_tile(d.dataset.get(), row0, 0, n, d.cols, into.data());
     } catch (const h5::failure& e) {
         throw input_error(d.where + ": cannot read rows " + std::to_string(row0) + ".." + std::to_string(row0 + n) +
                           ": " + e.what());
     }
-    return out;
 }
 
 std::vector<std::string> matrix_reader::labels(int axis) const {

@@ -181,9 +181,11 @@ report_heatmap read_correlation(const result_file& f, const std::string& step, c
     std::uint64_t strip = reducer.rows_per_strip();
     if (matrix_tile * n * sizeof(double) <= (std::uint64_t{64} << 20))
         strip = std::max(matrix_tile, strip / matrix_tile * matrix_tile);
+    std::vector<double> values;
     for (std::uint64_t r = 0; r < n; r += strip) {
         const std::uint64_t rows = std::min(strip, n - r);
-        reducer.add_rows(r, rows, m.read_rows(r, rows));
+        m.read_rows(r, rows, values);
+        reducer.add_rows(r, rows, values);
     }
     if (!grouped) return reducer.result(step, name, m.labels(0));
     // Rows are the variables (metrics) in sorted order: named from the series table.

@@ -50,9 +50,10 @@ void write_matrix_csv(const result_file& f, const csv_file_plan& p, storage::exp
     // Blocks of about block_rows cells, at least one row.
     const std::uint64_t rows_per_block = std::max<std::uint64_t>(1, block_rows / std::max<std::uint64_t>(1, m.cols()));
     std::string text;
+    std::vector<double> values;
     for (std::uint64_t r = p.row0; r < p.row0 + p.rows; r += rows_per_block) {
         const auto n = std::min(rows_per_block, p.row0 + p.rows - r);
-        const auto values = m.read_rows(r, n);
+        m.read_rows(r, n, values);
         text.clear();
         for (std::uint64_t i = 0; i < n; ++i)
             storage::append_matrix_csv_row(text, row_labels[r + i],

@@ -120,6 +120,12 @@ TEST(result_reader, matrix_rows_and_the_three_label_rules) {
     EXPECT_EQ(r.cols(), 3U);
     EXPECT_EQ(r.axis_name(0), "series");
     EXPECT_EQ(r.read_rows(1, 2), (std::vector<double>{1.5, 2, 2.5, 3, 3.5, 4}));
+    // Into a vector of another size: exactly the rows, whatever it held.
+    std::vector<double> into(20, -1.0);
+    r.read_rows(2, 1, into);
+    EXPECT_EQ(into, (std::vector<double>{3, 3.5, 4}));
+    r.read_rows(0, 2, into);
+    EXPECT_EQ(into, (std::vector<double>{0, 0.5, 1, 1.5, 2, 2.5}));
     // The step's `series` table names both axes.
     EXPECT_EQ(r.labels(0), (std::vector<std::string>{"x0", "x1", "x2"}));
     EXPECT_EQ(r.labels(1), r.labels(0));
