@@ -29,10 +29,8 @@ comm::comm(std::unique_ptr<comm_impl> impl) : impl_(std::move(impl)) {}
 comm::~comm() = default;
 
 std::string comm::broadcast(const std::string& text, int root) const {
-    std::vector<std::byte> bytes(text.size());
-    if (!text.empty()) std::memcpy(bytes.data(), text.data(), text.size());
-    impl_->broadcast(bytes, root);
-    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    const auto chars = broadcast(std::span<const char>(text), root);
+    return std::string(chars.begin(), chars.end());
 }
 
 std::vector<std::string> comm::allgather_strings(const std::vector<std::string>& local) const {
