@@ -16,13 +16,14 @@ background_worker::~background_worker() {
     thread_.join();
 }
 
-void background_worker::post(job j, std::uint64_t cost) {
+std::uint64_t background_worker::post(job j, std::uint64_t cost) {
     std::unique_lock lock(m_);
     cv_.wait(lock, [&] { return error_ || has_room(cost); });
     if (error_) std::rethrow_exception(error_);
     queued_cost_ += cost;
     jobs_.push_back({std::move(j), cost});
     cv_.notify_all();
+    return ++posted_;
 }
 
 bool background_worker::try_post(job j, std::uint64_t cost) {
@@ -30,6 +31,7 @@ bool background_worker::try_post(job j, std::uint64_t cost) {
     if (error_ || !has_room(cost)) return false;
     queued_cost_ += cost;
     jobs_.push_back({std::move(j), cost});
+    ++posted_;
     cv_.notify_all();
     return true;
 }
@@ -37,6 +39,12 @@ bool background_worker::try_post(job j, std::uint64_t cost) {
 void background_worker::drain() {
     std::unique_lock lock(m_);
     cv_.wait(lock, [&] { return error_ || (jobs_.empty() && !busy_); });
+    if (error_) std::rethrow_exception(error_);
+}
+
+void background_worker::wait_for(std::uint64_t place) {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [&] { return error_ || finished_ >= place; });
     if (error_) std::rethrow_exception(error_);
 }
 
@@ -59,9 +67,11 @@ void background_worker::loop() {
         lock.lock();
         busy_ = false;
         queued_cost_ -= e.cost;
+        ++finished_;
         if (error && !error_) {
             error_ = error;
             for (const auto& dropped : jobs_) queued_cost_ -= dropped.cost;
+            finished_ += jobs_.size();
             jobs_.clear();
         }
         cv_.notify_all();

@@ -31,12 +31,16 @@ public:
     background_worker(const background_worker&) = delete;
     background_worker& operator=(const background_worker&) = delete;
 
-    /// Queues `j`, waiting while the queue is full. Throws a job's earlier error instead.
-    void post(job j, std::uint64_t cost = 1);
+    /// Queues `j`, waiting while the queue is full, and returns its place among the jobs
+    /// posted (1, 2, ...) for wait_for(). Throws a job's earlier error instead.
+    std::uint64_t post(job j, std::uint64_t cost = 1);
     /// Queues `j` unless the queue is full or a job has failed; never waits.
     bool try_post(job j, std::uint64_t cost = 1);
     /// Waits until every job posted has run. Throws the first error a job threw.
     void drain();
+    /// Waits until the job post() numbered `place`, and every one before it, has run (not the
+    /// ones after). Throws the first error a job threw.
+    void wait_for(std::uint64_t place);
 
 private:
     struct entry {
@@ -51,6 +55,7 @@ private:
     std::condition_variable cv_;
     std::deque<entry> jobs_;
     std::uint64_t queued_cost_ = 0;  // the jobs waiting and the one running
+    std::uint64_t posted_ = 0, finished_ = 0;  // jobs queued so far; of those, run or dropped
     bool busy_ = false, stop_ = false;
     std::exception_ptr error_;
     std::thread thread_;  // last: starts once the rest is built

@@ -18,33 +18,38 @@ chunk_reader::chunk_reader(read_fn read, std::vector<std::size_t> order, bool ah
     : read_(std::move(read)), order_(std::move(order)) {
     if (!ahead || order_.empty()) return;
     worker_ = std::make_unique<background_worker>();
-    read_ahead();
+    while (posted_ < order_.size() && posted_ < depth) read_ahead();
 }
 
 chunk_reader::~chunk_reader() = default;
 
 void chunk_reader::read_ahead() {
-    worker_->post([this, k = order_[next_]] {
+    slot& s = slots_[posted_ % depth];
+    s.error = nullptr;
+    s.place = worker_->post([this, &s, k = order_[posted_]] {
         try {
-            read_(k, ahead_);
+            read_(k, s.chunk);
         } catch (...) {
-            ahead_error_ = std::current_exception();  // thrown by take() of this chunk
+            s.error = std::current_exception();
         }
     });
+    ++posted_;
 }
 
 void chunk_reader::take(std::size_t k, input_chunk& chunk) {
-    if (worker_) worker_->drain();  // the read ahead done: ahead_ is the caller's to look at
     if (worker_ && !failed_ && next_ < order_.size() && order_[next_] == k) {
+        slot& s = slots_[next_ % depth];
+        worker_->wait_for(s.place);  // its read done: the slot is the caller's to look at
         ++next_;
-        if (ahead_error_) {
+        if (s.error) {
             failed_ = true;  // no further chunks: the run ends with this error
-            std::rethrow_exception(ahead_error_);
+            std::rethrow_exception(s.error);
         }
-        std::swap(chunk, ahead_);  // the chunk in; its old buffers go to the next read
-        if (next_ < order_.size()) read_ahead();
+        std::swap(chunk, s.chunk);                  // the chunk in; its old buffers go to the next read
+        if (posted_ < order_.size()) read_ahead();  // into the slot just emptied
         return;
     }
+    if (worker_) worker_->drain();  // never two reads at once
     read_(k, chunk);
 }
 

@@ -52,6 +52,25 @@ TEST(background_worker, runs_jobs_in_the_order_posted) {
     for (int k = 0; k < 100; ++k) EXPECT_EQ(ran[static_cast<std::size_t>(k)], k);
 }
 
+TEST(background_worker, wait_for_returns_once_that_job_has_run_not_the_later_ones) {
+    background_worker w;
+    std::atomic<int> done{0};
+    const auto first = w.post([&] { ++done; });
+    gate g;
+    const auto second = w.post(g.job());
+    const auto third = w.post([&] { ++done; });
+    EXPECT_EQ(second, first + 1);
+    EXPECT_EQ(third, first + 2);
+    w.wait_for(first);
+    EXPECT_EQ(done.load(), 1);
+    g.wait_started();  // the second runs: the third cannot have
+    EXPECT_EQ(done.load(), 1);
+    g.open();
+    w.wait_for(third);
+    EXPECT_EQ(done.load(), 2);
+    w.wait_for(first);  // long done: returns at once
+}
+
 TEST(background_worker, the_running_and_waiting_jobs_hold_the_queue_until_done) {
     background_worker w(3);
     gate g;
