@@ -80,4 +80,4 @@ for size in $SIZES; do
   unset secs_of rss_of
 done
 echo "(x floor: seconds over the floor's: reading the input and writing the bytes of tsbatch's result once)"
-echo "(1 rank: one process without a launcher, which reads a chunk ahead on a second thread when it has a second CPU (here $(nproc)); N ranks: mpirun -n N)"
+echo "(1 rank: one process without a launcher, which reads two chunks ahead on a second thread when it has a second CPU (here $(nproc)); N ranks: mpirun -n N)"
