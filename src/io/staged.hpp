@@ -11,6 +11,7 @@
 #include "core/point_source.hpp"
 #include "core/series.hpp"
 #include "core/table.hpp"
+#include "core/temp_file.hpp"
 #include "parallel/comm.hpp"
 #include "parallel/partition.hpp"
 
@@ -69,19 +70,6 @@ struct write_options {
     int deflate_level = 0;                 ///< 0 = no compression
     std::uint64_t chunk_bytes = 8u << 20;  ///< target size of one HDF5 chunk
 };
-
-/// A temporary file of a staged_writer whose process died before commit() or its own
-/// cleanup (killed, or its node lost), removed by remove_abandoned_temp_files.
-struct abandoned_temp_file {
-    std::string path;
-    long pid = 0;  ///< the process that wrote it, on this host
-};
-
-/// Removes the temporary files that writers of `final_path` on this host left behind: those
-/// named as staged_writer names them (`final_path`.tmp.HOST.PID) with this host's name and the
-/// pid of a process that no longer exists. Files of other hosts, of running processes, or
-/// not of that form are left alone. Not collective (one process per output).
-std::vector<abandoned_temp_file> remove_abandoned_temp_files(const std::string& final_path);
 
 /// Writes a new HDF5 file under a temporary name next to `final_path` and renames it into
 /// place on commit(), so the final path only ever holds a complete file. Every member is

@@ -15,6 +15,7 @@
 
 #include "core/bytes.hpp"
 #include "core/error.hpp"
+#include "core/temp_file.hpp"
 
 namespace tsbatch {
 namespace {
@@ -228,7 +229,7 @@ void fsync_path(const std::string& path, int flags) {
 // open descriptor for a later fdatasync.
 template <class ForEachPiece>
 int write_and_rename(const std::string& path, ForEachPiece&& for_each_piece) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    const std::string tmp = temp_path_for(path);
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) fail_io("create", tmp);
     const auto fail = [&](const char* what) {

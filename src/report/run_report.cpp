@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/format.hpp"
+#include "core/temp_file.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch {
@@ -1507,7 +1508,8 @@ bool write_all(int fd, std::string_view bytes) {
 
 void write_run_report(const std::string& path, const run_report_data& data) {
     const std::string html = render_run_report(data);
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    remove_abandoned_temp_files(path);  // left by a run killed while writing it
+    const std::string tmp = temp_path_for(path);
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) fail_write(path, "create", errno);
     // fsync before rename: after a crash the name holds the whole page or the previous one.

@@ -14,6 +14,7 @@
 
 #include "core/error.hpp"
 #include "core/tags.hpp"
+#include "core/temp_file.hpp"
 #include "core/time.hpp"
 
 namespace tsbatch::storage {
@@ -319,7 +320,8 @@ export_file::export_file(std::string path, int level) : impl_(std::make_unique<i
         throw usage_error("gzip level " + std::to_string(level) + " for " + path_ + " is not between 0 and 9");
     impl& d = *impl_;
     d.path = path_;
-    d.temp = path_ + ".tmp." + std::to_string(::getpid());
+    remove_abandoned_temp_files(path_);  // left by an export killed while writing this file
+    d.temp = temp_path_for(path_);
     d.fd = ::open(d.temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (d.fd < 0) {
         const int err = errno;

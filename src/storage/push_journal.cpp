@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/temp_file.hpp"
 
 namespace tsbatch::storage {
 
@@ -109,7 +110,7 @@ void write_all(int fd, std::string_view bytes, const std::string& path) {
 /// Writes `text` to `path` through a temporary file and a rename, so a reader sees either
 /// the old header or the whole new one.
 void write_atomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    const std::string tmp = temp_path_for(path);
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) fail_output("create", tmp);
     try {

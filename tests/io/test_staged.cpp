@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "ended_process.hpp"
 #include "io/h5.hpp"
 #include "io/inspect.hpp"
 #include "io/staged.hpp"
@@ -153,11 +154,8 @@ TEST(staged, temporary_files_of_dead_writers_on_this_host_are_removed) {
         mine = w.temp_path();  // out.h5.tmp.HOST.PID: its pid runs (this process)
     }
     const std::string prefix = mine.substr(0, mine.rfind('.') + 1);
-    // A pid that surely ended: a child that has exited and been waited for.
-    const pid_t child = ::fork();
-    if (child == 0) ::_exit(0);
+    const pid_t child = tsbatch::testing::ended_process_pid();
     ASSERT_GT(child, 0);
-    ::waitpid(child, nullptr, 0);
     const std::string dead = prefix + std::to_string(child);
     // A zombie: ended, not yet collected by its parent (kill() still finds it).
     const pid_t zombie = ::fork();

@@ -18,7 +18,9 @@
 
 #include "../../report/synthetic_report.hpp"
 #include "core/error.hpp"
+#include "core/temp_file.hpp"
 #include "core/time.hpp"
+#include "ended_process.hpp"
 
 namespace tsbatch {
 namespace {
@@ -841,6 +843,19 @@ TEST_F(run_report_write, WritesThePageAndReplacesAnOldOne) {
     write_run_report(path.string(), d);
     EXPECT_EQ(read(path), render_run_report(d));
     EXPECT_EQ(entries(), std::vector<std::string>{"report.html"});  // no temporary file left
+}
+
+TEST_F(run_report_write, RemovesWhatAWriterKilledOnThisHostLeftBehind) {
+    const auto path = dir_ / "report.html";
+    const std::string mine = temp_path_for(path.string());  // report.html.tmp.HOST.PID
+    const std::string prefix = mine.substr(0, mine.rfind('.') + 1);
+    const pid_t killed = tsbatch::testing::ended_process_pid();
+    ASSERT_GT(killed, 0);
+    std::ofstream(prefix + std::to_string(killed)) << "<html><body>half";
+    std::ofstream(dir_ / ("report.html.tmp.another-host." + std::to_string(killed))) << "theirs";
+    write_run_report(path.string(), demo_data());
+    EXPECT_EQ(entries(),
+              (std::vector<std::string>{"report.html", "report.html.tmp.another-host." + std::to_string(killed)}));
 }
 
 TEST_F(run_report_write, MissingDirectoryIsAnOutputErrorNamingThePath) {

@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/temp_file.hpp"
+#include "ended_process.hpp"
 #include "storage/export_format.hpp"
 #include "storage/opentsdb_rules.hpp"
 
@@ -685,6 +687,21 @@ TEST(StorageExportFile, FailedRenameThrowsAndCleansUp) {
         EXPECT_THROW(f.write("more"), output_error);
     }
     EXPECT_EQ(dir.entries(), std::vector<std::string>{"taken"});
+}
+
+TEST(StorageExportFile, RemovesWhatAWriterKilledOnThisHostLeftBehind) {
+    temp_dir dir;
+    const std::string path = dir.file("part-00000.csv.gz");
+    const std::string mine = temp_path_for(path);
+    const pid_t killed = tsbatch::testing::ended_process_pid();
+    ASSERT_GT(killed, 0);
+    std::ofstream(mine.substr(0, mine.rfind('.') + 1) + std::to_string(killed)) << "half";
+    {
+        export_file f(path);
+        f.write("a,b\n");
+        f.commit();
+    }
+    EXPECT_EQ(dir.entries(), std::vector<std::string>{"part-00000.csv.gz"});
 }
 
 TEST(StorageExportFile, BadLevelIsAUsageError) {
