@@ -67,8 +67,8 @@ private:
 };
 
 struct write_options {
-    int deflate_level = 0;                 ///< 0 = no compression
-    std::uint64_t chunk_bytes = 8u << 20;  ///< target size of one HDF5 chunk
+    int deflate_level = 0;                      ///< 0 = no compression
+    std::uint64_t chunk_bytes = 8u << 20;       ///< target size of one HDF5 chunk
 };
 
 /// Writes a new HDF5 file under a temporary name next to `final_path` and renames it into

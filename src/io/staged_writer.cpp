@@ -195,8 +195,8 @@ void staged_writer::write_collection(const std::string& group, const series_batc
     const auto w_id = longest(comm_, ids), w_metric = longest(comm_, metrics), w_tags = longest(comm_, tags);
     // Pieces of at most piece_points(); every rank goes through as many as the rank with the most.
     const std::uint64_t piece = std::max<std::uint64_t>(1, points.piece_points());
-    const auto pieces =
-        static_cast<std::uint64_t>(comm_.max(static_cast<std::int64_t>((local_points + piece - 1) / piece)));
+    const auto pieces = static_cast<std::uint64_t>(
+        comm_.max(static_cast<std::int64_t>((local_points + piece - 1) / piece)));
 
     try {
         const hid_t f = impl_->file.get();
@@ -291,20 +291,20 @@ void staged_writer::write_table(const std::string& group, const table_batch& loc
             const auto& col = local.columns[c];
             h5::dataset d;
             switch (col.spec.type) {
-                case column_type::int64:
-                    d = h5::create_1d(g.get(), col.spec.name, H5T_STD_I64LE, rows, lay(8));
-                    h5::write_slab(d.get(), H5T_NATIVE_INT64, row0, n, col.ints.data(), x);
-                    break;
-                case column_type::float64:
-                    d = h5::create_1d(g.get(), col.spec.name, H5T_IEEE_F64LE, rows, lay(8));
-                    h5::write_slab(d.get(), H5T_NATIVE_DOUBLE, row0, n, col.floats.data(), x);
-                    break;
-                case column_type::string: {
-                    auto t = h5::fixed_string_type(widths[c]);
-                    d = h5::create_1d(g.get(), col.spec.name, t.get(), rows, lay(std::max<std::size_t>(1, widths[c])));
-                    h5::write_strings(d.get(), widths[c], row0, col.strings, x);
-                    break;
-                }
+            case column_type::int64:
+                d = h5::create_1d(g.get(), col.spec.name, H5T_STD_I64LE, rows, lay(8));
+                h5::write_slab(d.get(), H5T_NATIVE_INT64, row0, n, col.ints.data(), x);
+                break;
+            case column_type::float64:
+                d = h5::create_1d(g.get(), col.spec.name, H5T_IEEE_F64LE, rows, lay(8));
+                h5::write_slab(d.get(), H5T_NATIVE_DOUBLE, row0, n, col.floats.data(), x);
+                break;
+            case column_type::string: {
+                auto t = h5::fixed_string_type(widths[c]);
+                d = h5::create_1d(g.get(), col.spec.name, t.get(), rows, lay(std::max<std::size_t>(1, widths[c])));
+                h5::write_strings(d.get(), widths[c], row0, col.strings, x);
+                break;
+            }
             }
             if (!col.spec.unit.empty()) h5::write_attr(d.get(), "unit", col.spec.unit);
         }

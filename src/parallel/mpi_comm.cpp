@@ -50,8 +50,7 @@ public:
         bcast_pieces(data.data(), n, root);
     }
 
-    std::vector<std::byte> allgatherv(std::span<const std::byte> local,
-                                      std::vector<std::size_t>& counts) const override {
+    std::vector<std::byte> allgatherv(std::span<const std::byte> local, std::vector<std::size_t>& counts) const override {
         const std::uint64_t mine = local.size();
         std::vector<std::uint64_t> all(static_cast<std::size_t>(size_));
         check(MPI_Allgather(&mine, 1, MPI_UINT64_T, all.data(), 1, MPI_UINT64_T, comm_), "MPI_Allgather(counts)");
@@ -120,14 +119,14 @@ public:
             requests.clear();
             for (std::size_t i0 = 0; i0 < in.size(); i0 += max_piece) {
                 requests.emplace_back();
-                check(MPI_Irecv(in.data() + i0, static_cast<int>(std::min(max_piece, in.size() - i0)), MPI_BYTE, from,
-                                17, comm_, &requests.back()),
+                check(MPI_Irecv(in.data() + i0, static_cast<int>(std::min(max_piece, in.size() - i0)), MPI_BYTE, from, 17,
+                                comm_, &requests.back()),
                       "MPI_Irecv");
             }
             for (std::size_t o0 = 0; o0 < out.size(); o0 += max_piece) {
                 requests.emplace_back();
-                check(MPI_Isend(out.data() + o0, static_cast<int>(std::min(max_piece, out.size() - o0)), MPI_BYTE, to,
-                                17, comm_, &requests.back()),
+                check(MPI_Isend(out.data() + o0, static_cast<int>(std::min(max_piece, out.size() - o0)), MPI_BYTE, to, 17,
+                                comm_, &requests.back()),
                       "MPI_Isend");
             }
             check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
@@ -190,9 +189,7 @@ mpi_session::~mpi_session() {
     if (finalized == 0 && std::uncaught_exceptions() == 0) MPI_Finalize();
 }
 
-comm mpi_session::world() const {
-    return comm(std::make_unique<mpi_comm>(MPI_COMM_WORLD));
-}
+comm mpi_session::world() const { return comm(std::make_unique<mpi_comm>(MPI_COMM_WORLD)); }
 
 void mpi_session::abort(int code) {
     MPI_Abort(MPI_COMM_WORLD, code);
