@@ -20,20 +20,21 @@ std::uint64_t background_worker::post(job j, std::uint64_t cost) {
     std::unique_lock lock(m_);
     cv_.wait(lock, [&] { return error_ || has_room(cost); });
     if (error_) std::rethrow_exception(error_);
-    queued_cost_ += cost;
-    jobs_.push_back({std::move(j), cost});
-    cv_.notify_all();
-    return ++posted_;
+    return enqueue(std::move(j), cost);
 }
 
 bool background_worker::try_post(job j, std::uint64_t cost) {
     const std::lock_guard lock(m_);
     if (error_ || !has_room(cost)) return false;
+    enqueue(std::move(j), cost);
+    return true;
+}
+
+std::uint64_t background_worker::enqueue(job j, std::uint64_t cost) {
     queued_cost_ += cost;
     jobs_.push_back({std::move(j), cost});
-    ++posted_;
     cv_.notify_all();
-    return true;
+    return ++posted_;
 }
 
 void background_worker::drain() {

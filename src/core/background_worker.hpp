@@ -48,6 +48,7 @@ private:
         std::uint64_t cost = 0;
     };
     bool has_room(std::uint64_t cost) const noexcept { return queued_cost_ == 0 || queued_cost_ + cost <= limit_; }
+    std::uint64_t enqueue(job j, std::uint64_t cost);  // with m_ held and room checked; its place
     void loop();
 
     const std::uint64_t limit_;
