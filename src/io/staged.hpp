@@ -69,6 +69,11 @@ private:
 struct write_options {
     int deflate_level = 0;                      ///< 0 = no compression
     std::uint64_t chunk_bytes = 8u << 20;       ///< target size of one HDF5 chunk
+    /// Matrix tiles written by a thread of the writer's own while the caller computes the
+    /// next: write_matrix_tile() copies the tile and returns. For a file of one process only
+    /// (the thread calls HDF5, which must never see two calls at once: every other member
+    /// waits for the tiles first, and the caller makes no other HDF5 call until it calls one).
+    bool tiles_in_background = false;
 };
 
 /// Writes a new HDF5 file under a temporary name next to `final_path` and renames it into
@@ -112,7 +117,9 @@ public:
     void create_matrix(const std::string& path, std::uint64_t rows, std::uint64_t cols, const std::string& row_axis,
                        const std::string& col_axis, const std::string& op = "",
                        std::optional<double> every_entry = std::nullopt);
-    /// Not collective: writes a tile (row-major) of a matrix made by create_matrix.
+    /// Not collective: writes a tile (row-major) of a matrix made by create_matrix. With
+    /// write_options::tiles_in_background the write happens later; its error, if any, is
+    /// thrown by the writer's next call.
     void write_matrix_tile(const std::string& path, std::uint64_t row0, std::uint64_t col0, std::uint64_t rows,
                            std::uint64_t cols, std::span<const double> values);
 

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "core/background_worker.hpp"
 #include "core/error.hpp"
@@ -72,7 +74,27 @@ struct staged_writer::impl {
     h5::file file;
     std::map<std::string, h5::dataset> matrices;  // open until commit, for their tiles
     std::unique_ptr<writeback> disk;              // started by the first bulk write
+    std::mutex spare_mutex;
+    std::vector<std::vector<double>> spare_tiles;  // copies written and free again
+    // With write_options::tiles_in_background; last, so that it stops before the file closes.
+    std::unique_ptr<background_worker> tiles;
     impl(const comm& c) : access(c), xfer(access.parallel()) {}
+
+    /// Before any other HDF5 call: the tiles queued are written (their error thrown here).
+    void settle() {
+        if (tiles) tiles->drain();
+    }
+    std::vector<double> spare_tile() {
+        const std::lock_guard lock(spare_mutex);
+        if (spare_tiles.empty()) return {};
+        auto v = std::move(spare_tiles.back());
+        spare_tiles.pop_back();
+        return v;
+    }
+    void give_back(std::vector<double>&& v) {
+        const std::lock_guard lock(spare_mutex);
+        spare_tiles.push_back(std::move(v));
+    }
 
     /// After each bulk write (points, matrix tiles): the disk may start on what is written.
     void start_writeback(const std::string& temp_path) {
@@ -148,6 +170,9 @@ staged_writer::staged_writer(const comm& c, std::string final_path, write_option
     } catch (const h5::failure& e) {
         throw output_error(final_path_ + ": cannot create '" + temp_path_ + "': " + e.what());
     }
+    // Room for four tiles of a correlation's sub-tile (1024 x 1024) waiting: the caller
+    // computes the next while the thread writes, and waits when the disk falls behind.
+    if (opt_.tiles_in_background && c.size() == 1) impl_->tiles = std::make_unique<background_worker>(32u << 20);
 }
 
 staged_writer::~staged_writer() {
@@ -157,6 +182,7 @@ staged_writer::~staged_writer() {
     // I/O, which ends in MPI_Abort), so the close would hang: leave the file to the abort.
     // Alone, or when every rank abandons the file together, close and remove it.
     if (comm_.size() > 1 && std::uncaught_exceptions() > 0) return;
+    impl_->tiles.reset();  // the tile being written finishes; those queued are dropped
     const h5::silence_errors quiet;
     impl_->file.reset();
     if (comm_.is_root()) std::remove(temp_path_.c_str());
@@ -169,6 +195,7 @@ void staged_writer::write_collection(const std::string& group, const series_batc
 
 void staged_writer::write_collection(const std::string& group, const series_batch& rows, point_source& points,
                                      const std::string& op) {
+    impl_->settle();
     const h5::silence_errors quiet;
     const auto n = rows.size();
     const std::uint64_t local_points = points.size();
@@ -243,6 +270,7 @@ void staged_writer::write_collection(const std::string& group, const series_batc
 }
 
 void staged_writer::write_group(const std::string& group, const std::string& op) {
+    impl_->settle();
     const h5::silence_errors quiet;
     try {
         h5::group g = h5::create_group(impl_->file.get(), group);
@@ -254,6 +282,7 @@ void staged_writer::write_group(const std::string& group, const std::string& op)
 
 void staged_writer::write_table(const std::string& group, const table_batch& local, const std::string& op,
                                 bool series_rows) {
+    impl_->settle();
     const h5::silence_errors quiet;
     std::size_t n = series_rows ? local.size() : (local.columns.empty() ? 0 : local.columns.front().size());
     for (const auto& col : local.columns)
@@ -328,18 +357,22 @@ void set_attr_at(hid_t file, const std::string& final_path, const std::string& p
 }  // namespace
 
 void staged_writer::set_attr(const std::string& path, const std::string& name, const std::string& value) {
+    impl_->settle();
     set_attr_at(impl_->file.get(), final_path_, path, name, value);
 }
 void staged_writer::set_attr(const std::string& path, const std::string& name, std::int64_t value) {
+    impl_->settle();
     set_attr_at(impl_->file.get(), final_path_, path, name, value);
 }
 void staged_writer::set_attr(const std::string& path, const std::string& name, double value) {
+    impl_->settle();
     set_attr_at(impl_->file.get(), final_path_, path, name, value);
 }
 
 void staged_writer::create_matrix(const std::string& path, std::uint64_t rows, std::uint64_t cols,
                                   const std::string& row_axis, const std::string& col_axis, const std::string& op,
                                   std::optional<double> every_entry) {
+    impl_->settle();
     const h5::silence_errors quiet;
     try {
         // Square chunks of matrix_tile x matrix_tile (512 KiB): a writer that cuts its tiles on
@@ -364,16 +397,31 @@ void staged_writer::write_matrix_tile(const std::string& path, std::uint64_t row
     const auto it = impl_->matrices.find(path);
     if (it == impl_->matrices.end()) throw internal_error("write_matrix_tile: no matrix " + path);
     if (values.size() != rows * cols) throw internal_error("write_matrix_tile: tile size mismatch");
-    const h5::silence_errors quiet;
-    try {
-        h5::write_tile(it->second.get(), row0, col0, rows, cols, values.data(), impl_->independent);
-        impl_->start_writeback(temp_path_);
-    } catch (const h5::failure& e) {
-        throw output_error(final_path_ + ": cannot write matrix " + path + ": " + e.what());
-    }
+    const hid_t dset = it->second.get();
+    const auto write = [this, dset, path, row0, col0, rows, cols](const double* data) {
+        const h5::silence_errors quiet;
+        try {
+            h5::write_tile(dset, row0, col0, rows, cols, data, impl_->independent);
+            impl_->start_writeback(temp_path_);
+        } catch (const h5::failure& e) {
+            throw output_error(final_path_ + ": cannot write matrix " + path + ": " + e.what());
+        }
+    };
+    if (!impl_->tiles) return write(values.data());
+    // A copy in a buffer of an earlier tile (no fresh pages), written while the caller goes on.
+    auto copy = impl_->spare_tile();
+    copy.assign(values.begin(), values.end());
+    impl_->tiles->post(
+        [this, write, copy = std::move(copy)]() mutable {
+            write(copy.data());
+            impl_->give_back(std::move(copy));
+        },
+        values.size_bytes());
 }
 
 void staged_writer::commit() {
+    impl_->settle();
+    impl_->tiles.reset();
     const h5::silence_errors quiet;
     impl_->matrices.clear();
     impl_->disk.reset();

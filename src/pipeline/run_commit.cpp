@@ -145,7 +145,7 @@ void write_run_tables(staged_writer& out, const comm& c, const run_outcome& o, c
 
 run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_origin& origin,
                          const run_plan& plan, computed_run& run, std::vector<step_total> series_totals,
-                         checkpoint_store* checkpoint) {
+                         checkpoint_store* checkpoint, bool io_threads) {
     run_outcome o;
     o.ranks = c.size();
     o.steps = std::move(series_totals);
@@ -155,6 +155,7 @@ run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeli
 
     write_options wo;
     wo.deflate_level = cfg.output.compression == "deflate" ? cfg.output.deflate_level : 0;
+    wo.tiles_in_background = io_threads;
     std::optional<staged_writer> out;
     agreed_phase(c, [&] { out.emplace(c, cfg.output.path, wo); });
     collective_section(c, [&] {

@@ -31,10 +31,12 @@ struct run_origin {
 /// dataset-wide steps, whose errors every rank agrees on (exit 3, the unfinished file removed).
 /// The outcome's steps are `series_totals` followed by the dataset-wide steps' totals. The
 /// dataset-wide steps record finished work in `checkpoint` when there is one. The spool of
-/// `run` is released once the series-wise steps are written.
+/// `run` is released once the series-wise steps are written. With `io_threads` (as
+/// compute_options::io_threads), matrix tiles are written on a thread of their own while the
+/// dataset-wide step computes the next.
 run_outcome write_result(const comm& c, const run_config& cfg, const step_pipeline& pipeline, const run_origin& origin,
                          const run_plan& plan, computed_run& run, std::vector<step_total> series_totals,
-                         checkpoint_store* checkpoint = nullptr);
+                         checkpoint_store* checkpoint = nullptr, bool io_threads = false);
 
 /// Collective. Rank 0 removes the checkpoint directory once every rank is done reading it.
 void remove_checkpoint(const comm& c, const checkpoint_store& checkpoint);

@@ -59,9 +59,10 @@ void warn_about_blas_kernels(const comm& c, const run_config& cfg) {
         }
 }
 
-// Whether reading the input and spilling outputs run on threads beside the computing
-// (compute_options::io_threads): one process (its input has no MPI-IO driver, so a read
-// makes no MPI call) with a second CPU. TSBATCH_IO_THREADS=0 turns it off.
+// Whether reading the input, spilling outputs and writing matrix tiles run on threads beside
+// the computing (compute_options::io_threads, write_result): one process (its files have no
+// MPI-IO driver, so their I/O makes no MPI call) with a second CPU. TSBATCH_IO_THREADS=0
+// turns it off.
 bool io_threads(const comm& c) {
     const char* v = std::getenv("TSBATCH_IO_THREADS");
     if (v != nullptr && std::string_view(v) == "0") return false;
@@ -93,11 +94,12 @@ int run_pipeline(const comm& c, const run_request& req) {
     const auto checkpoint = open_run_checkpoint(
         c, cfg, plan, std::string("tsbatch ") + TSBATCH_VERSION + " " + TSBATCH_GIT_ID, req.restart);
     fixed.setup_s = clock.seconds();
+    const bool threads = io_threads(c);
     computed_run run = compute_chunks(c, cfg, pipeline, plan, input.name, read, checkpoint.get(),
-                                      {.spool_outputs = true, .io_threads = io_threads(c)});
+                                      {.spool_outputs = true, .io_threads = threads});
 
     const run_outcome outcome = write_result(c, cfg, pipeline, {req.config_path, req.command_line, clock.start_ms},
-                                             plan, run, gather_step_totals(c, cfg, run.ex), checkpoint.get());
+                                             plan, run, gather_step_totals(c, cfg, run.ex), checkpoint.get(), threads);
     if (checkpoint) remove_checkpoint(c, *checkpoint);
 
     if (c.is_root()) {

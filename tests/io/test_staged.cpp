@@ -365,6 +365,86 @@ TEST(digest, a_constant_matrix_is_the_same_as_its_value_written_and_stores_nothi
     EXPECT_LT(fs::file_size(d / "constant.h5") * 10, fs::file_size(d / "written.h5"));
 }
 
+// Tiles written behind: the caller overwrites its buffer as soon as write_matrix_tile returns
+// and goes on with other members; the file is the same as one written tile by tile in place.
+TEST(staged, tiles_written_in_background_give_the_same_file) {
+    temp_dir d;
+    const comm c;
+    const std::uint64_t n = 600, tile = 200;  // 9 tiles, each touching several chunks
+    const auto write = [&](const fs::path& path, bool behind) {
+        write_options opt;
+        opt.tiles_in_background = behind;
+        staged_writer w(c, path, opt);
+        w.create_matrix("/m", n, n, "series", "series", "correlation");
+        std::vector<double> buf(tile * tile);
+        for (std::uint64_t i0 = 0; i0 < n; i0 += tile)
+            for (std::uint64_t j0 = 0; j0 < n; j0 += tile) {
+                for (std::uint64_t i = 0; i < tile; ++i)
+                    for (std::uint64_t j = 0; j < tile; ++j)
+                        buf[i * tile + j] = static_cast<double>((i0 + i) * n + j0 + j);
+                w.write_matrix_tile("/m", i0, j0, tile, tile, buf);
+                std::fill(buf.begin(), buf.end(), -1.0);  // the tile is the writer's copy now
+            }
+        w.set_attr("/m", "method", std::string("pearson"));
+        w.create_matrix("/k", n, n, "series", "series", "", 3.0);
+        w.write_collection("/", sample_batch());
+        w.commit();
+    };
+    write(d / "in_place.h5", false);
+    write(d / "behind.h5", true);
+    EXPECT_EQ(digest_file(d / "behind.h5"), digest_file(d / "in_place.h5"));
+    h5::file f = h5::open_file(d / "behind.h5", false, h5::file_access(c));
+    h5::dataset m = h5::open_dataset(f.get(), "/m");
+    std::vector<double> all(n * n);
+    ASSERT_GE(H5Dread(m.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, all.data()), 0);
+    for (std::uint64_t k = 0; k < n * n; ++k) ASSERT_EQ(all[k], static_cast<double>(k)) << k;
+}
+
+// A tile that fails to be written behind fails the writer's next call, naming the file, and
+// nothing appears at the final path.
+TEST(staged, a_tile_that_fails_behind_fails_the_commit) {
+    temp_dir d;
+    const comm c;
+    write_options opt;
+    opt.tiles_in_background = true;
+    std::string temp;
+    {
+        staged_writer w(c, d / "out.h5", opt);
+        temp = w.temp_path();
+        w.create_matrix("/m", 10, 10, "series", "series");
+        w.write_matrix_tile("/m", 8, 8, 4, 4, std::vector<double>(16, 1.0));  // beyond the matrix
+        try {
+            w.commit();
+            FAIL() << "commit succeeded";
+        } catch (const output_error& e) {
+            EXPECT_NE(std::string(e.what()).find("cannot write matrix /m"), std::string::npos) << e.what();
+            EXPECT_NE(std::string(e.what()).find(std::string(d / "out.h5")), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_FALSE(fs::exists(d / "out.h5"));
+    EXPECT_FALSE(fs::exists(temp));
+}
+
+// Abandoned with tiles still queued (a run failing in the middle of a step): the temporary
+// file is closed and removed once the tile being written is done.
+TEST(staged, abandoned_with_tiles_queued_leaves_nothing) {
+    temp_dir d;
+    const comm c;
+    write_options opt;
+    opt.tiles_in_background = true;
+    std::string temp;
+    {
+        staged_writer w(c, d / "out.h5", opt);
+        temp = w.temp_path();
+        w.create_matrix("/m", 1024, 1024, "series", "series");
+        const std::vector<double> tile(256 * 256, 0.5);
+        for (std::uint64_t i0 = 0; i0 < 1024; i0 += 256)
+            for (std::uint64_t j0 = 0; j0 < 1024; j0 += 256) w.write_matrix_tile("/m", i0, j0, 256, 256, tile);
+    }
+    EXPECT_FALSE(fs::exists(d / "out.h5"));
+    EXPECT_FALSE(fs::exists(temp));
+}
+
 TEST(digest, sees_attributes_but_not_provenance) {
     temp_dir d;
     const comm c;
