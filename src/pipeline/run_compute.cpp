@@ -147,14 +147,14 @@ execution compute_chunk(const run_config& cfg, const step_pipeline& pipeline, st
 }
 
 // The series of one chunk that pass check_series appended to the kept source (a series a
-// series-wise step skipped with its group is still the source's). A chunk checked valid where
-// it was read needs no second look.
+// series-wise step skipped with its group is still the source's), consecutive series on one
+// time axis sharing it. A chunk checked valid where it was read needs no second look.
 void keep_source_chunk(computed_run& run, const input_chunk& chunk) {
     const series_batch& batch = chunk.batch;
     std::size_t kept = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
         if (!chunk.valid && !check_series(batch.series(i)).empty()) continue;
-        run.source.append(batch.meta[i], batch.series(i));
+        run.source.append_sharing_time(batch.meta[i], batch.series(i));
         ++kept;
     }
     run.source_rows.push_back(kept);
@@ -248,7 +248,8 @@ computed_run compute_chunks(const comm& c, const run_config& cfg, const step_pip
         const bool keep_source = dataset_steps_read_source(cfg, pipeline);
         if (keep_source) {
             // Room for every point up front: growing the batch chunk by chunk would copy it
-            // again each time its capacity doubles.
+            // again each time its capacity doubles. (Address space only for the timestamps:
+            // series on one axis keep it once, and the pages beyond are never touched.)
             reserve_huge(run.source.time, run.timing.points);
             reserve_huge(run.source.value, run.timing.points);
         }

@@ -9,8 +9,7 @@ namespace tsbatch {
 namespace {
 
 bool same_grid(series_view a, series_view b, corr_align align) {
-    if (a.size() != b.size()) return false;
-    return align == corr_align::index || std::equal(a.time.begin(), a.time.end(), b.time.begin());
+    return align == corr_align::index ? a.size() == b.size() : same_time_axis(a, b);
 }
 
 // For each grid of `cols`, the matching grid of `rows` or -1.

@@ -34,7 +34,7 @@ bool on_one_axis(std::span<const series_view> series) {
     if (series.empty()) return false;
     const auto axis = series.front().time;
     for (const auto& s : series)
-        if (s.size() != axis.size() || !std::equal(axis.begin(), axis.end(), s.time.begin())) return false;
+        if (!same_time_axis(axis, s.time)) return false;
     return true;
 }
 
@@ -148,12 +148,15 @@ std::vector<std::int64_t> time_axis_of_row0(const comm& c, std::span<const serie
 std::int64_t first_time_axis_mismatch(const comm& c, std::span<const series_view> local, std::uint64_t first_row,
                                       std::span<const std::int64_t> axis) {
     std::int64_t mine = -1;
+    std::span<const std::int64_t> checked;  // the last axis found equal, which series may share
     for (std::size_t i = 0; i < local.size(); ++i) {
         const auto t = local[i].time;
-        if (t.size() != axis.size() || !std::equal(t.begin(), t.end(), axis.begin())) {
+        if (!t.empty() && t.data() == checked.data() && t.size() == checked.size()) continue;
+        if (!same_time_axis(t, axis)) {
             mine = static_cast<std::int64_t>(first_row + i);
             break;
         }
+        checked = t;
     }
     // The smallest mismatching row over all ranks (-1 means none).
     std::int64_t first = -1;

@@ -209,11 +209,6 @@ struct aligned_view {
     bool has_nan = false;
 };
 
-bool same_time_axis(series_view x, series_view y) {
-    return x.size() == y.size() &&
-           (x.time.data() == y.time.data() || std::equal(x.time.begin(), x.time.end(), y.time.begin()));
-}
-
 void merge_join(series_view x, series_view y, aligned_pairs& out) {
     out.x.clear();
     out.y.clear();
