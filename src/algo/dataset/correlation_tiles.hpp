@@ -19,6 +19,7 @@
 #include "algo/dataset_operator.hpp"
 #include "algo/kernels/correlation.hpp"
 #include "algo/kernels/correlation_dot.hpp"
+#include "core/memory.hpp"
 
 namespace tsbatch {
 
@@ -43,7 +44,7 @@ inline constexpr std::size_t corr_sub_tile = 1024;
 struct corr_prepared_block {
     std::vector<corr_unit_vector::state> state;
     std::vector<std::size_t> offset;  ///< start of series i's unit vector in `values` (usable only)
-    std::vector<double> values;
+    std::vector<double, unset_on_resize<double>> values;  ///< written whole by prepare_block
     std::vector<int> grid;
     std::vector<series_view> grid_rep;
 
