@@ -66,6 +66,19 @@ series_batch write_numbered_series(const comm& c, const std::string& path, std::
     return all;
 }
 
+// The options of a writer whose matrix tiles are written on a thread of its own.
+write_options tiles_behind() {
+    write_options opt;
+    opt.tiles_in_background = true;
+    return opt;
+}
+
+// Neither the final file nor the writer's temporary one is there.
+void expect_nothing_left(const fs::path& final_path, const std::string& temp) {
+    EXPECT_FALSE(fs::exists(final_path));
+    EXPECT_FALSE(fs::exists(temp)) << temp;
+}
+
 }  // namespace
 
 TEST(staged, round_trip_serial) {
@@ -139,8 +152,7 @@ TEST(staged, failed_write_leaves_nothing_at_the_final_path) {
         EXPECT_TRUE(fs::exists(temp));
         // destroyed without commit, as when a run fails
     }
-    EXPECT_FALSE(fs::exists(d / "out.h5"));
-    EXPECT_FALSE(fs::exists(temp));
+    expect_nothing_left(d / "out.h5", temp);
 }
 
 // A writer killed before commit() leaves its temporary file (no destructor runs); the next
@@ -372,7 +384,7 @@ TEST(staged, tiles_written_in_background_give_the_same_file) {
     const comm c;
     const std::uint64_t n = 600, tile = 200;  // 9 tiles, each touching several chunks
     const auto write = [&](const fs::path& path, bool behind) {
-        write_options opt;
+        write_options opt = tiles_behind();
         opt.tiles_in_background = behind;
         staged_writer w(c, path, opt);
         w.create_matrix("/m", n, n, "series", "series", "correlation");
@@ -404,12 +416,10 @@ TEST(staged, tiles_written_in_background_give_the_same_file) {
 // nothing appears at the final path.
 TEST(staged, a_tile_that_fails_behind_fails_the_commit) {
     temp_dir d;
-    const comm c;
-    write_options opt;
-    opt.tiles_in_background = true;
     std::string temp;
     {
-        staged_writer w(c, d / "out.h5", opt);
+        const comm c;
+        staged_writer w(c, d / "out.h5", tiles_behind());
         temp = w.temp_path();
         w.create_matrix("/m", 10, 10, "series", "series");
         w.write_matrix_tile("/m", 8, 8, 4, 4, std::vector<double>(16, 1.0));  // beyond the matrix
@@ -421,8 +431,7 @@ TEST(staged, a_tile_that_fails_behind_fails_the_commit) {
             EXPECT_NE(std::string(e.what()).find(std::string(d / "out.h5")), std::string::npos) << e.what();
         }
     }
-    EXPECT_FALSE(fs::exists(d / "out.h5"));
-    EXPECT_FALSE(fs::exists(temp));
+    expect_nothing_left(d / "out.h5", temp);
 }
 
 // Abandoned with tiles still queued (a run failing in the middle of a step): the temporary
@@ -430,19 +439,16 @@ TEST(staged, a_tile_that_fails_behind_fails_the_commit) {
 TEST(staged, abandoned_with_tiles_queued_leaves_nothing) {
     temp_dir d;
     const comm c;
-    write_options opt;
-    opt.tiles_in_background = true;
     std::string temp;
     {
-        staged_writer w(c, d / "out.h5", opt);
-        temp = w.temp_path();
+        staged_writer w(c, d / "out.h5", tiles_behind());
         w.create_matrix("/m", 1024, 1024, "series", "series");
+        temp = w.temp_path();
         const std::vector<double> tile(256 * 256, 0.5);
         for (std::uint64_t i0 = 0; i0 < 1024; i0 += 256)
             for (std::uint64_t j0 = 0; j0 < 1024; j0 += 256) w.write_matrix_tile("/m", i0, j0, 256, 256, tile);
     }
-    EXPECT_FALSE(fs::exists(d / "out.h5"));
-    EXPECT_FALSE(fs::exists(temp));
+    expect_nothing_left(d / "out.h5", temp);
 }
 
 TEST(digest, sees_attributes_but_not_provenance) {
