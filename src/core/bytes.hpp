@@ -29,8 +29,14 @@ public:
     }
     template <class T>
     void array(std::span<const T> v) {
-        static_assert(std::is_trivially_copyable_v<T>);
         pod(static_cast<std::uint64_t>(v.size()));
+        items(v);
+    }
+    /// Items without their count: an array written in pieces after its count (the sum of
+    /// the pieces' sizes), read back with byte_reader::array().
+    template <class T>
+    void items(std::span<const T> v) {
+        static_assert(std::is_trivially_copyable_v<T>);
         const auto* p = reinterpret_cast<const std::byte*>(v.data());
         bytes_.insert(bytes_.end(), p, p + v.size_bytes());
     }

@@ -4,7 +4,8 @@
 // checks that need every rank (a time axis shared by all series, the identity of a row held
 // by another rank). No MPI here: everything goes through `const comm&`. Per-chunk partials
 // are combined by parallel/ordered_reduce.hpp: in chunk order when they are a few numbers,
-// over the fixed chunk tree (reduce_chunk_tree) when they are large (kmeans, pca).
+// over the fixed chunk tree (reduce_chunk_tree, reduce_chunk_tree_sliced) when they are
+// large (pca, kmeans).
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

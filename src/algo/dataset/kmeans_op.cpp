@@ -3,10 +3,11 @@
 // procedure with every sum combined over the run's chunks as the kernel combines them.
 //
 // Distribution: rows stay where they are. Each rank assigns its rows and accumulates one
-// partial per chunk; the partials are combined over the chunk tree (reduce_chunk_tree,
-// parallel/ordered_reduce.hpp): each rank folds the tree's whole nodes within its chunks at
-// the same time as the others, the few nodes are gathered, and every rank completes the tree
-// the same way, so every rank gets the same total and the same new centroids. (A left fold
+// partial per chunk; the partials are combined over the chunk tree
+// (reduce_chunk_tree_sliced, parallel/ordered_reduce.hpp): each rank folds the tree's whole
+// nodes within its chunks at the same time as the others, rank q completes the tree for
+// slice q of the sums' columns from every rank's nodes, and the slices are gathered, so
+// every rank gets the same total and the same new centroids. (A left fold
 // in chunk order would give the same bits on any rank count too, but across ranks it is a
 // chain: with d = 10,000 features each chunk's partial is a third of its data, and the
 // second rank waited for the first.) k-means++ gathers the chunk sums of D2 (in chunk
@@ -53,11 +54,11 @@ struct kmeans_settings {
     static const param_fields<kmeans_settings>& fields();
 };
 
-void encode_partial(byte_writer& w, const kmeans_partial& p) {
+// Everything of a partial but its sums, with `d` for their width (a slice's, below).
+void encode_head(byte_writer& w, const kmeans_partial& p, std::size_t d) {
     w.pod(static_cast<std::uint64_t>(p.k));
-    w.pod(static_cast<std::uint64_t>(p.d));
+    w.pod(static_cast<std::uint64_t>(d));
     w.array(p.count);
-    w.array(p.sum);
     w.pod(p.inertia);
     w.pod(p.changed);
     w.pod(static_cast<std::uint64_t>(p.farthest.size()));
@@ -68,12 +69,27 @@ void encode_partial(byte_writer& w, const kmeans_partial& p) {
     }
 }
 
+void encode_partial(byte_writer& w, const kmeans_partial& p) {
+    encode_head(w, p, p.d);
+    w.array(p.sum);
+}
+
+// Slice q of `slices` of a partial: the columns [q d / slices, (q + 1) d / slices) of every
+// centroid's sum, and the counts, inertia, change count and candidates whole. Slices combine
+// like partials (combine adds sums column by column and treats the rest alike in every
+// slice), so the chunk tree's top is finished slice by slice with the bits of the whole.
+void encode_partial_slice(byte_writer& w, const kmeans_partial& p, std::size_t q, std::size_t slices) {
+    const std::size_t begin = q * p.d / slices, end = (q + 1) * p.d / slices;
+    encode_head(w, p, end - begin);
+    w.pod(static_cast<std::uint64_t>(p.k * (end - begin)));  // the sums as one array, row by row
+    for (std::size_t c = 0; c < p.k; ++c) w.items(std::span<const double>(p.sum).subspan(c * p.d + begin, end - begin));
+}
+
 kmeans_partial decode_partial(byte_reader& r) {
     kmeans_partial p;
     p.k = static_cast<std::size_t>(r.pod<std::uint64_t>());
     p.d = static_cast<std::size_t>(r.pod<std::uint64_t>());
     p.count = r.array<std::uint64_t>();
-    p.sum = r.array<double>();
     p.inertia = r.pod<double>();
     p.changed = r.pod<std::uint64_t>();
     const auto n = r.pod<std::uint64_t>();
@@ -84,6 +100,24 @@ kmeans_partial decode_partial(byte_reader& r) {
         f.label = static_cast<std::size_t>(r.pod<std::uint64_t>());
         p.farthest.push_back(f);
     }
+    p.sum = r.array<double>();
+    return p;
+}
+
+// The whole partial from its slices in order.
+kmeans_partial join_partial_slices(std::vector<kmeans_partial> slices) {
+    const std::size_t k = slices.front().k;
+    std::size_t d = 0;
+    for (const auto& s : slices) d += s.d;
+    std::vector<double> sum(k * d);
+    std::size_t at = 0;
+    for (const auto& s : slices) {
+        for (std::size_t c = 0; c < k; ++c) std::copy_n(s.sum.data() + c * s.d, s.d, sum.data() + c * d + at);
+        at += s.d;
+    }
+    kmeans_partial p = std::move(slices.front());  // the counts and the rest are alike in every slice
+    p.d = d;
+    p.sum = std::move(sum);
     return p;
 }
 
@@ -295,7 +329,7 @@ private:
                                std::span<const double> centroids, std::vector<std::size_t>& labels,
                                std::vector<double>& dist2, std::span<const std::size_t> previous) const {
         const std::size_t k = s_.p.k, d = f.d;
-        auto total = reduce_chunk_tree<kmeans_partial>(
+        auto total = reduce_chunk_tree_sliced<kmeans_partial>(
             c, share,
             [&](std::size_t q) {
                 // Assigned and summed while the chunk's rows are still in cache.
@@ -307,7 +341,8 @@ private:
                 return kmeans_accumulate(rows, d, k, chunk_first[q], lab, d2,
                                          previous.empty() ? previous : previous.subspan(ch.begin, ch.size()));
             },
-            combine_kmeans_partials, encode_partial, decode_partial, kmeans_partial(k, d));
+            combine_kmeans_partials, encode_partial_slice, encode_partial, decode_partial, join_partial_slices,
+            kmeans_partial(k, d));
         check_kmeans_inertia(total);
         return total;
     }

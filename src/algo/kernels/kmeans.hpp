@@ -41,8 +41,9 @@
 // Distributed use (rows split across ranks along the chunk grid): kmeans_assign per row;
 // kmeans_accumulate per chunk; combine the partials over the chunk tree with
 // combine_kmeans_partials (each rank folds the tree's whole nodes within its chunks, and the
-// nodes are gathered: parallel/ordered_reduce.hpp's reduce_chunk_tree); kmeans_update on the
-// total, identical on every rank. The tree, not a left fold in chunk order, because a left
+// nodes meet across ranks, column slice by column slice of the sums:
+// parallel/ordered_reduce.hpp's reduce_chunk_tree_sliced); kmeans_update on the total,
+// identical on every rank. The tree, not a left fold in chunk order, because a left
 // fold across ranks is a chain in which each rank waits for the one before. For k-means++,
 // gather the chunk sums of D2 (kmeans_fold; one number per chunk, so gathering them costs
 // nothing), pick the chunk with kmeanspp_choose_chunk, and let its owner pick the row with
