@@ -8,16 +8,17 @@
 // block holds them). The blocks travel round a ring: at step s (s = 0 .. R/2) rank r holds
 // block (r + s) mod R and computes the tile of its own block against it, then passes it to
 // rank r - 1. Each unordered pair of blocks meets exactly once (for even R the step R/2 pairs
-// r with r + R/2, and each of the two computes half of the tile's rows), so the work is
-// balanced and a rank holds at most two blocks: memory per rank grows with the data it
+// r with r + R/2, and the two share that tile by whole sub-tiles so that their work over the
+// whole ring evens out: ring_half_step_split), so the work is balanced and a rank holds at
+// most two blocks: memory per rank grows with the data it
 // holds, not with N^2. Tiles are cut into sub-tiles of corr_sub_tile x corr_sub_tile pairs
 // that go to the matrix sink as soon as they are computed (correlation_tiles.hpp).
 //
 // Rank-count independence: the pair of global rows i < j is always computed as
 // correlate(x_i, x_j) (the kernel's result depends only on the two series), or, for complete
 // series on one grid, in the BLAS product of its whole sub-tile of the global grid, whose
-// contents depend only on the data (blocks start on that grid, and the half step is split
-// on it); entry (j, i) is its mirror (same r; lag negated, since y following x by k is x
+// contents depend only on the data (blocks start on that grid, and the half step is shared
+// by whole sub-tiles); entry (j, i) is its mirror (same r; lag negated, since y following x by k is x
 // following y by -k), and the diagonal is correlate(x_i, x_i). Which rank computes a pair
 // changes with R; the bits do not.
 #include <algorithm>
@@ -33,6 +34,43 @@
 #include "core/error.hpp"
 
 namespace tsbatch {
+
+std::uint64_t ring_block_start(std::uint64_t q, std::uint64_t R, std::uint64_t total) {
+    const std::uint64_t sub_tiles = (total + corr_sub_tile - 1) / corr_sub_tile;
+    return std::min(total, q * sub_tiles / R * corr_sub_tile);
+}
+
+std::size_t ring_half_step_split(std::uint64_t low, std::uint64_t R, std::uint64_t total) {
+    const auto size = [&](std::uint64_t q) {
+        return ring_block_start(q + 1, R, total) - ring_block_start(q, R, total);
+    };
+    // Pairs a rank computes before step R/2: its triangle, then its block against the next
+    // R/2 - 1 blocks of the ring.
+    const auto before = [&](std::uint64_t r) {
+        std::uint64_t pairs = size(r) * (size(r) + 1) / 2;
+        for (std::uint64_t s = 1; s < R / 2; ++s) pairs += size(r) * size((r + s) % R);
+        return pairs;
+    };
+    const std::uint64_t high = low + R / 2;
+    const auto rows = sub_tile_pieces(ring_block_start(low, R, total), size(low));
+    const auto cols = sub_tile_pieces(ring_block_start(high, R, total), size(high));
+    // The lower rank's share of the tile that evens the two ranks' totals, in pairs (signed:
+    // it may want none, or all).
+    const auto x = static_cast<std::int64_t>(size(low) * size(high));
+    const std::int64_t want =
+        (static_cast<std::int64_t>(before(high)) - static_cast<std::int64_t>(before(low)) + x) / 2;
+    std::size_t taken = 0, best = 0;
+    std::int64_t pairs = 0, best_gap = want < 0 ? -want : want;
+    for (const std::size_t r : rows)
+        for (const std::size_t c : cols) {
+            pairs += static_cast<std::int64_t>(r * c);
+            ++taken;
+            const std::int64_t gap = pairs > want ? pairs - want : want - pairs;
+            if (gap < best_gap) best_gap = gap, best = taken;
+        }
+    return best;
+}
+
 namespace {
 
 // Ships `block` to rank r - 1 and returns the block rank r + 1 sent here.
@@ -51,14 +89,12 @@ struct ring_block {
     std::vector<series_block> received;  ///< the points of the series that came from other ranks
 };
 
-// Collective: the rows of block r are the sub-tile rows [r S / R, (r + 1) S / R) of the S
-// that the N rows make, so that every block starts on the grid of sub-tiles. Each rank keeps
-// the rows it read that fall in its block and sends the others to their block's rank.
+// Collective: each rank keeps the rows it read that fall in its block (ring_block_start) and sends
+// the others to their block's rank.
 ring_block align_to_sub_tiles(const comm& c, const std::vector<series_view>& own, std::uint64_t first_row,
                               std::uint64_t total) {
     const auto R = static_cast<std::uint64_t>(c.size()), me = static_cast<std::uint64_t>(c.rank());
-    const std::uint64_t sub_tiles = (total + corr_sub_tile - 1) / corr_sub_tile;
-    const auto block_start = [&](std::uint64_t q) { return std::min(total, q * sub_tiles / R * corr_sub_tile); };
+    const auto block_start = [&](std::uint64_t q) { return ring_block_start(q, R, total); };
     const std::uint64_t own_end = first_row + own.size();
     // The part of this rank's rows that block q holds: [from, to), empty when from >= to.
     const auto part = [&](std::uint64_t q) {
@@ -145,19 +181,16 @@ void correlate_all_pairs(const correlation_settings& s, const dataset_input& in,
             const corr_prepared_block other_prep = prepare_block(other, s.corr);
             const corr_block theirs{other, other_prep, visiting.first_row};
             // The lower rows come first, so every pair is computed as (i < j). For even R,
-            // step R/2 meets each pair of blocks on both of its ranks: each takes half of
-            // the lower block's rows.
+            // step R/2 meets each pair of blocks on both of its ranks, which share the tile
+            // by whole sub-tiles (ring_half_step_split): each is still one product, and the two
+            // shares have no chunk of the matrix file in common.
             const bool lower = visiting.first_row > own.first;
             const corr_block& rows = lower ? mine : theirs;
             const corr_block& cols = lower ? theirs : mine;
-            std::size_t begin = 0, end = rows.series.size();
+            std::size_t begin = 0, end = static_cast<std::size_t>(-1);
             if (R % 2 == 0 && step == R / 2) {
-                // Split on the grid of sub-tiles (the block starts on it), so that every
-                // sub-tile is computed whole and the two halves share no chunk of the matrix
-                // file. A block of one sub-tile row goes wholly to the higher block's rank.
-                const std::size_t sub_tile_rows = (rows.series.size() + corr_sub_tile - 1) / corr_sub_tile;
-                const std::size_t split = std::min(rows.series.size(), sub_tile_rows / 2 * corr_sub_tile);
-                (lower ? end : begin) = split;
+                const auto low = static_cast<std::uint64_t>(lower ? c.rank() : (c.rank() + R / 2) % R);
+                (lower ? end : begin) = ring_half_step_split(low, static_cast<std::uint64_t>(R), n);
             }
             correlate_tile(rows, cols, false, s.corr, target, begin, end);
         }

@@ -52,6 +52,18 @@ void finish_pair_outputs(const comm& c, const correlation_settings& s,
                          std::array<std::uint64_t, corr_status_count> status_counts, const top_pairs_keeper& top,
                          const std::vector<series_meta>& meta, std::uint64_t first_row, dataset_outputs& out);
 
+/// The ring of the N x N matrix (correlation_op.cpp): the first row of block q of R, the
+/// blocks being the sub-tile rows [q S / R, (q + 1) S / R) of the S that the `total` rows make,
+/// so that every block starts on the grid of sub-tiles.
+std::uint64_t ring_block_start(std::uint64_t q, std::uint64_t R, std::uint64_t total);
+
+/// For even R, step R/2 of the ring meets each pair of blocks (`low` and low + R/2) on both of
+/// their ranks, which share the tile by whole sub-tiles counted row by row: the lower block's
+/// rank takes the first ones. This returns how many: the split where the pairs each of the two
+/// ranks computes over the whole ring (its own triangle, whole tiles at the steps before,
+/// and its share here) come closest. It depends on the block sizes alone, so both ranks agree.
+std::size_t ring_half_step_split(std::uint64_t low, std::uint64_t R, std::uint64_t total);
+
 /// Collective: the group_by mode (correlation_contexts.cpp).
 void correlate_by_context(const correlation_settings& s, const dataset_input& in, const comm& c, dataset_outputs& out);
 

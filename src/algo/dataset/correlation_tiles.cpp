@@ -355,17 +355,30 @@ std::vector<corr_pair_candidate> top_pairs_keeper::sorted() const {
     return v;
 }
 
+std::vector<std::size_t> sub_tile_pieces(std::uint64_t first, std::size_t count) {
+    std::vector<std::size_t> out;
+    for (std::size_t at = 0; at < count;) {
+        out.push_back(grid_piece(first + at, count - at));
+        at += out.back();
+    }
+    return out;
+}
+
 void correlate_tile(const corr_block& rows, const corr_block& cols, bool diagonal, const corr_params& p,
-                    corr_tile_target& target, std::size_t row_begin, std::size_t row_end) {
+                    corr_tile_target& target, std::size_t first_sub_tile, std::size_t end_sub_tile) {
     sub_tile_pass pass(rows, cols, diagonal, p, target);
     tile_buffers buf, mirror;
     buf.parts = target.sinks.size();
     const std::uint64_t off = target.row_offset;
-    row_end = std::min(row_end, rows.series.size());
-    for (std::size_t i0 = row_begin; i0 < row_end;) {
-        const std::size_t ni = grid_piece(rows.first + i0, row_end - i0);
-        for (std::size_t j0 = diagonal ? i0 : 0; j0 < cols.series.size();) {
+    std::size_t sub_tile = 0;  // counted row by row
+    for (std::size_t i0 = 0; i0 < rows.series.size();) {
+        const std::size_t ni = grid_piece(rows.first + i0, rows.series.size() - i0);
+        for (std::size_t j0 = diagonal ? i0 : 0; j0 < cols.series.size(); ++sub_tile) {
             const std::size_t nj = grid_piece(cols.first + j0, cols.series.size() - j0);
+            if (sub_tile < first_sub_tile || sub_tile >= end_sub_tile) {
+                j0 += nj;
+                continue;
+            }
             pass.run(i0, ni, j0, nj, buf);
             if (diagonal && i0 == j0) {
                 // One square sub-tile holding both halves: complete it from the upper one.

@@ -110,11 +110,16 @@ struct corr_tile_target {
     std::function<void(std::uint64_t i, std::uint64_t j, const corr_result&)> on_pair;
 };
 
+/// The sizes of the sub-tile pieces of `count` consecutive pair indices from `first`, on the
+/// global grid of corr_sub_tile (the first and the last piece may be shorter).
+std::vector<std::size_t> sub_tile_pieces(std::uint64_t first, std::size_t count);
+
 /// Every pair (i, j) of rows x cols with i <= j (pair indices), in sub-tiles; each sub-tile
 /// is written at its place and mirrored. `diagonal`: rows and cols are the same block.
-/// Only the rows [row_begin, row_end) of `rows` are taken (the split half step of the ring).
+/// Only the sub-tiles [first_sub_tile, end_sub_tile) are taken, counted row by row (the tile
+/// that the half step of the ring shares between two ranks).
 void correlate_tile(const corr_block& rows, const corr_block& cols, bool diagonal, const corr_params& p,
-                    corr_tile_target& target, std::size_t row_begin = 0,
-                    std::size_t row_end = static_cast<std::size_t>(-1));
+                    corr_tile_target& target, std::size_t first_sub_tile = 0,
+                    std::size_t end_sub_tile = static_cast<std::size_t>(-1));
 
 }  // namespace tsbatch

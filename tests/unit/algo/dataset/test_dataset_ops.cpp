@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "algo/dataset/correlation_op.hpp"
 #include "algo/dataset/correlation_tiles.hpp"
 #include "algo/kernels/correlation.hpp"
 #include "algo/kernels/kmeans.hpp"
@@ -166,6 +167,57 @@ TEST(correlation_op, overlap_is_one_stored_value_exactly_when_every_pair_has_it)
 // the tile; any other goes pair by pair (an on_pair callback, as group_by sets, takes that
 // path for every sub-tile). Both must give the same bits, counts and top pairs: a block of
 // corr_sub_tile + 40 complete series has both kinds of sub-tile, square and not.
+// The pairs each rank of the ring computes: its triangle, whole tiles at the steps before R/2,
+// and its share of the tile of step R/2 (even R) when the lower block's rank takes `split`
+// sub-tiles of it.
+std::uint64_t ring_work(std::uint64_t r, std::uint64_t R, std::uint64_t n, std::size_t split) {
+    const auto size = [&](std::uint64_t q) { return ring_block_start(q + 1, R, n) - ring_block_start(q, R, n); };
+    std::uint64_t pairs = size(r) * (size(r) + 1) / 2;
+    for (std::uint64_t s = 1; s < R / 2; ++s) pairs += size(r) * size((r + s) % R);
+    if (R % 2 != 0) {
+        pairs += size(r) * size((r + R / 2) % R);
+        return pairs;
+    }
+    const std::uint64_t low = r < R / 2 ? r : r - R / 2;
+    const auto rows = sub_tile_pieces(ring_block_start(low, R, n), size(low));
+    const auto cols = sub_tile_pieces(ring_block_start(low + R / 2, R, n), size(low + R / 2));
+    std::uint64_t mine = 0;
+    std::size_t t = 0;
+    for (const auto a : rows)
+        for (const auto b : cols) {
+            if ((t < split) == (r == low)) mine += a * b;
+            ++t;
+        }
+    return pairs + mine;
+}
+
+TEST(correlation_ring, half_step_share_evens_the_two_ranks_work_best) {
+    // Every split of the shared tile by whole sub-tiles: the one taken leaves the two ranks'
+    // work closest (ties: the fewest sub-tiles for the lower rank).
+    for (const std::uint64_t n : {1ull, 700ull, 1024ull, 2053ull, 3200ull, 10000ull, 20483ull, 33792ull})
+        for (const std::uint64_t R : {2ull, 4ull, 6ull, 8ull})
+            for (std::uint64_t low = 0; low < R / 2; ++low) {
+                const auto size = [&](std::uint64_t q) {
+                    return ring_block_start(q + 1, R, n) - ring_block_start(q, R, n);
+                };
+                const std::size_t tiles =
+                    sub_tile_pieces(0, size(low)).size() * sub_tile_pieces(0, size(low + R / 2)).size();
+                const auto gap = [&](std::size_t split) {
+                    const auto a = ring_work(low, R, n, split), b = ring_work(low + R / 2, R, n, split);
+                    return a > b ? a - b : b - a;
+                };
+                const std::size_t got = ring_half_step_split(low, R, n);
+                ASSERT_LE(got, tiles);
+                for (std::size_t split = 0; split <= tiles; ++split)
+                    EXPECT_TRUE(gap(got) < gap(split) || (gap(got) == gap(split) && got <= split))
+                        << n << " series, " << R << " ranks, blocks " << low << " and " << low + R / 2 << ": " << got
+                        << " sub-tiles leave a gap of " << gap(got) << " pairs, " << split << " of " << gap(split);
+            }
+    // 10,000 series on 2 ranks: blocks of 5,120 and 4,880 rows; the first rank's larger
+    // triangle is made up for by 12 of the 25 sub-tiles (two rows of five, and two more).
+    EXPECT_EQ(ring_half_step_split(0, 2, 10000), 12u);
+}
+
 TEST(correlation_tiles, one_product_per_sub_tile_equals_the_pair_by_pair_path) {
     const std::size_t n = corr_sub_tile + 40;
     const auto in = grid_series(n, 12, false);
