@@ -96,6 +96,19 @@ public:
         if (n) std::memcpy(out.data() + at, in_.data() + pos_, n * sizeof(T));
         pos_ += n * sizeof(T);
     }
+    /// The next array read where it lies, without a copy: the view lives as long as the
+    /// bytes. The writer must have put its items on a multiple of sizeof(T) (an internal
+    /// error otherwise).
+    template <class T>
+    std::span<const T> view_array() {
+        static_assert(std::is_trivially_copyable_v<T>);
+        const auto n = count(sizeof(T));
+        const std::byte* at = in_.data() + pos_;
+        if (n != 0 && reinterpret_cast<std::uintptr_t>(at) % alignof(T) != 0)
+            throw internal_error("byte_reader: an array viewed in place is not aligned");
+        pos_ += n * sizeof(T);
+        return {reinterpret_cast<const T*>(at), n};
+    }
     std::string text() {
         const auto n = count(1);
         std::string s(reinterpret_cast<const char*>(in_.data()) + pos_, n);

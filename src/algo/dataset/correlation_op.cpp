@@ -73,13 +73,13 @@ std::size_t ring_half_step_split(std::uint64_t low, std::uint64_t R, std::uint64
 
 namespace {
 
-// Ships `block` to rank r - 1 and returns the block rank r + 1 sent here.
-series_block pass_on(const comm& c, const std::vector<series_view>& block, std::uint64_t first_row) {
+// Ships a packed block to rank r - 1 and returns the block rank r + 1 sent here.
+series_block pass_on(const comm& c, std::vector<std::byte> packed) {
     const int R = c.size();
     std::vector<std::vector<std::byte>> send(static_cast<std::size_t>(R));
-    send[static_cast<std::size_t>((c.rank() + R - 1) % R)] = pack_block(block, first_row);
+    send[static_cast<std::size_t>((c.rank() + R - 1) % R)] = std::move(packed);
     auto got = c.alltoallv(std::move(send));
-    return unpack_block(got[static_cast<std::size_t>((c.rank() + 1) % R)]);
+    return unpack_block(std::move(got[static_cast<std::size_t>((c.rank() + 1) % R)]));
 }
 
 // A rank's block of the ring: its series, the first at global row `first`.
@@ -109,16 +109,14 @@ ring_block align_to_sub_tiles(const comm& c, const std::vector<series_view>& own
     ring_block b;
     b.first = block_start(me);
     b.received.reserve(R);
-    for (std::uint64_t q = 0; q < R; ++q)
-        if (q != me && !got[q].empty()) b.received.push_back(unpack_block(got[q]));
     // The series in row order: the parts of lower ranks, this rank's own, then the higher.
-    std::size_t next = 0;
     for (std::uint64_t q = 0; q < R; ++q) {
         if (q == me) {
             const auto [from, to] = part(me);
             for (std::uint64_t row = from; row < to; ++row) b.series.push_back(own[row - first_row]);
         } else if (!got[q].empty()) {
-            const auto views = b.received[next++].views();
+            b.received.push_back(unpack_block(std::move(got[q])));
+            const auto views = b.received.back().views();
             b.series.insert(b.series.end(), views.begin(), views.end());
         }
     }
@@ -194,9 +192,9 @@ void correlate_all_pairs(const correlation_settings& s, const dataset_input& in,
             }
             correlate_tile(rows, cols, false, s.corr, target, begin, end);
         }
+        // The own block is packed once; a visiting one goes on as it came.
         if (step < R / 2)
-            visiting =
-                pass_on(c, step == 0 ? own.series : visiting.views(), step == 0 ? own.first : visiting.first_row);
+            visiting = pass_on(c, step == 0 ? pack_block(own.series, own.first) : std::move(visiting.bytes));
     }
     finish_pair_outputs(c, s, status_counts, top, batch.meta, in.first_row, out);
 }

@@ -51,39 +51,38 @@ std::vector<std::byte> pack_block(std::span<const series_view> series, std::uint
     counts.reserve(series.size());
     for (const auto& s : series) counts.push_back(s.size());
     w.array(counts);
-    // Times, then values, series after series: one copy each on both ends.
-    w.pod(static_cast<std::uint64_t>(points));
-    w.pod(static_cast<std::uint8_t>(one_axis));
-    if (one_axis)
+    w.pod(static_cast<std::uint64_t>(one_axis));  // 8 bytes, so that the arrays below stay aligned
+    // The timestamps (the one axis, or every series' after one another), then the values:
+    // one array each, read in place by the receiver.
+    if (one_axis) {
         w.array(series.front().time);
-    else
-        for (const auto& s : series) w.array(s.time);
-    for (const auto& s : series) w.array(s.value);
+    } else {
+        w.pod(static_cast<std::uint64_t>(points));
+        for (const auto& s : series) w.items(s.time);
+    }
+    w.pod(static_cast<std::uint64_t>(points));
+    for (const auto& s : series) w.items(s.value);
     return w.take();
 }
 
-series_block unpack_block(std::span<const std::byte> bytes) {
-    byte_reader r(bytes);
+series_block unpack_block(std::vector<std::byte> bytes) {
     series_block b;
+    b.bytes = std::move(bytes);
+    byte_reader r(b.bytes);
     b.first_row = r.pod<std::uint64_t>();
     const auto counts = r.array<std::uint64_t>();
-    const auto points = r.pod<std::uint64_t>();
-    b.one_axis = r.pod<std::uint8_t>() != 0;
+    b.one_axis = r.pod<std::uint64_t>() != 0;
     b.offset.reserve(counts.size() + 1);
     for (auto n : counts) b.offset.push_back(b.offset.back() + n);
-    if (b.offset.back() != points) throw internal_error("unpack_block: point counts disagree");
+    b.time = r.view_array<std::int64_t>();
+    b.value = r.view_array<double>();
+    if (b.value.size() != b.offset.back()) throw internal_error("unpack_block: point counts disagree");
     if (b.one_axis) {
-        r.append_array(b.time);
         for (auto n : counts)
             if (n != b.time.size()) throw internal_error("unpack_block: a series off the block's one time axis");
-    } else {
-        reserve_huge(b.time, points);
-        for (std::size_t i = 0; i < counts.size(); ++i) r.append_array(b.time);
-        if (b.time.size() != points) throw internal_error("unpack_block: point counts disagree");
+    } else if (b.time.size() != b.value.size()) {
+        throw internal_error("unpack_block: point counts disagree");
     }
-    reserve_huge(b.value, points);
-    for (std::size_t i = 0; i < counts.size(); ++i) r.append_array(b.value);
-    if (b.value.size() != points) throw internal_error("unpack_block: point counts disagree");
     return b;
 }
 

@@ -30,25 +30,35 @@ std::vector<std::vector<std::byte>> allgather_bytes(const comm& c, const std::ve
 struct series_block {
     std::uint64_t first_row = 0;  ///< global row of the first series
     std::vector<std::uint64_t> offset{0};
-    std::vector<std::int64_t> time;
-    std::vector<double> value;
+    /// The block as pack_block wrote it: `time` and `value` point into these bytes, so a
+    /// received block is read where it arrived and passed on as it is, with no copy.
+    std::vector<std::byte> bytes;
+    std::span<const std::int64_t> time;
+    std::span<const double> value;
     /// Every series has the timestamps in `time` (a block on one grid: the axis is shipped
     /// and held once); otherwise `time` runs beside `value`.
     bool one_axis = false;
 
+    series_block() = default;
+    series_block(series_block&&) noexcept = default;  // the bytes move, and the views with them
+    series_block& operator=(series_block&&) noexcept = default;
+    series_block(const series_block&) = delete;  // a copy's views would point at the original
+    series_block& operator=(const series_block&) = delete;
+
     std::size_t size() const noexcept { return offset.size() - 1; }
     series_view series(std::size_t i) const noexcept {
         const auto b = offset[i], n = offset[i + 1] - b;
-        return {one_axis ? std::span<const std::int64_t>(time) : std::span<const std::int64_t>(time).subspan(b, n),
-                std::span<const double>(value).subspan(b, n)};
+        return {one_axis ? time : time.subspan(b, n), value.subspan(b, n)};
     }
     std::vector<series_view> views() const;
 };
 
 /// A block as bytes: its counts, its timestamps (once when every series has the same ones,
-/// as after a resample: half the bytes of the block), its values.
+/// as after a resample: half the bytes of the block), its values; every array starts on 8
+/// bytes, so that the receiver reads it in place.
 std::vector<std::byte> pack_block(std::span<const series_view> series, std::uint64_t first_row);
-series_block unpack_block(std::span<const std::byte> bytes);
+/// The block of pack_block's bytes, which it keeps (series_block::bytes).
+series_block unpack_block(std::vector<std::byte> bytes);
 
 /// Views of every series of a batch.
 std::vector<series_view> views_of(const series_batch& b);
