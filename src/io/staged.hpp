@@ -112,8 +112,9 @@ public:
     /// Collective: creates the rows x cols float64 matrix `path` (a 2-D dataset with attrs
     /// tsbatch_format = "tsbatch-matrix", row_axis, col_axis and tsbatch_step_op = `op` when not
     /// empty). Never compressed: its tiles are written by single ranks. With `every_entry`,
-    /// the matrix reads as that value everywhere and is not written to: a one-process file
-    /// stores none of it, a parallel one has the value written at creation.
+    /// the matrix reads as that value everywhere and is not written to; the file stores none
+    /// of it (a file several ranks write gets it at the commit, from rank 0 alone, since
+    /// parallel HDF5 would write the value into every chunk at creation).
     void create_matrix(const std::string& path, std::uint64_t rows, std::uint64_t cols, const std::string& row_axis,
                        const std::string& col_axis, const std::string& op = "",
                        std::optional<double> every_entry = std::nullopt);
@@ -132,6 +133,12 @@ public:
     void commit();
 
 private:
+    /// On rank 0 at the commit, the parallel file closed: the matrices of one value. Returns
+    /// the error, or nothing.
+    std::string make_deferred_constants();
+    template <class T>
+    void set_attr_of(const std::string& path, const std::string& name, const T& value);
+
     struct impl;
     const comm& comm_;
     std::string final_path_;

@@ -189,6 +189,8 @@ TEST(parallel_staged, matrix_tiles_written_independently) {
         staged_writer w(*world, path);
         w.create_matrix("/m", n, n, "series", "series", "test");
         w.create_matrix("/one_value", n, n + 3, "series", "series", "test", 7.0);  // never written
+        w.set_attr("/one_value", "method", std::string("pearson"));
+        w.set_attr("/one_value", "pairs", 12.5);
         for (std::uint64_t r0 = static_cast<std::uint64_t>(world->rank()) * 5; r0 < n;
              r0 += static_cast<std::uint64_t>(world->size()) * 5) {
             const std::uint64_t rows = std::min<std::uint64_t>(5, n - r0);
@@ -212,6 +214,14 @@ TEST(parallel_staged, matrix_tiles_written_independently) {
         std::vector<double> sevens(n * (n + 3));
         EXPECT_GE(H5Dread(one.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, sevens.data()), 0);
         EXPECT_EQ(std::count(sevens.begin(), sevens.end(), 7.0), static_cast<std::ptrdiff_t>(sevens.size()));
+        // Made at the commit, as in a one-process file: no storage, its attrs with it.
+        EXPECT_EQ(H5Dget_storage_size(one.get()), 0U);
+        EXPECT_EQ(h5::read_string_attr(one.get(), "tsbatch_format").value_or(""), "tsbatch-matrix");
+        EXPECT_EQ(h5::read_string_attr(one.get(), "method").value_or(""), "pearson");
+        double pairs = 0;
+        h5::attribute a(H5Aopen(one.get(), "pairs", H5P_DEFAULT));
+        ASSERT_GE(H5Aread(a.get(), H5T_NATIVE_DOUBLE, &pairs), 0);
+        EXPECT_EQ(pairs, 12.5);
         EXPECT_EQ(h5::read_string_attr(d.get(), "tsbatch_format").value_or(""), "tsbatch-matrix");
         EXPECT_EQ(h5::read_string_attr(d.get(), "row_axis").value_or(""), "series");
         std::filesystem::remove(path);
