@@ -443,8 +443,8 @@ std::string staged_writer::make_deferred_constants() {
         for (const auto& k : impl_->constants) {
             at = k.path;
             h5::dataset d = make_matrix(f.get(), k.path, k.rows, k.cols, k.row_axis, k.col_axis, k.op, k.value);
-            for (const auto& [name, value] : k.attrs)
-                std::visit([&](const auto& v) { h5::write_attr(d.get(), name, v); }, value);
+            for (const auto& attr : k.attrs)
+                std::visit([&](const auto& v) { h5::write_attr(d.get(), attr.first, v); }, attr.second);
         }
         f.close("H5Fclose");
     } catch (const h5::failure& e) {
