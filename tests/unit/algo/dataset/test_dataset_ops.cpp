@@ -71,10 +71,15 @@ TEST_P(dataset_ops_ranks, correlation_is_the_same_on_any_rank_count) {
 
 TEST_P(dataset_ops_ranks, correlation_by_blas_is_the_same_on_any_rank_count) {
     // Complete series on one grid take the BLAS products, whose bits depend on the whole
-    // product: three and an eighth rows of corr_sub_tile series make four rows of tiles, so
+    // product: three and a half rows of corr_sub_tile series make four rows of tiles, so
     // up to four ranks compute tiles, and chunks of 7 series put the ranks' own rows off the
-    // grid of sub-tiles, so a product cut at a rank's rows would differ.
-    const auto in = grid_series(3 * corr_sub_tile + corr_sub_tile / 8, 12, false);
+    // grid of sub-tiles, so a product cut at a rank's rows would differ. On 2 ranks the tile
+    // of the ring's last step is shared: each rank computes some of its sub-tiles.
+    const std::uint64_t n = 3 * corr_sub_tile + corr_sub_tile / 2;
+    const std::size_t shared_sub_tiles = 2 * 2;  // blocks of 2,048 and 1,536 rows
+    ASSERT_GT(ring_half_step_split(0, 2, n), 0u);
+    ASSERT_LT(ring_half_step_split(0, 2, n), shared_sub_tiles);
+    const auto in = grid_series(n, 12, false);
     for (const char* params : {"{top_pairs: 10}", "{method: spearman, top_pairs: 0}"}) {
         auto b = bind("correlation", params);
         const auto one = run_dataset_op(*b.def, *b.op.dataset, &in, nullptr, 1, 7);
