@@ -142,8 +142,8 @@ T reduce_chunk_tree(const comm& c, const chunk_share& share, Partial&& partial, 
 /// centroid sums do. reduce_chunk_tree gives every rank the nodes of all the others; here
 /// rank q gets slice q of every node, finishes the tree's top for that slice alone, and the
 /// finished slices are gathered: a reduce-scatter and an allgather. A rank then receives
-/// about a total and a 1/R share of the others' nodes instead of all of them (2.56 MB
-/// against 1.6 MB per kmeans iteration on 2 ranks, k = 8, d = 10,000, and a gap that widens
+/// about a total and a 1/R share of the others' nodes instead of all of them (per kmeans
+/// iteration on 2 ranks, k = 8, d = 10,000: 1.6 MB instead of 2.56 MB, a gap that widens
 /// with the rank count), and combines a 1/R share of the tree's top.
 /// encode_slice(byte_writer&, const T&, q, R) appends slice q of R of a partial, which
 /// decode(byte_reader&) -> T reads back as a partial of that slice alone; encode(byte_writer&,
