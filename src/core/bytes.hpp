@@ -85,17 +85,6 @@ public:
         pos_ += n * sizeof(T);
         return v;
     }
-    /// The next array's items appended to `out`: one copy, where array() makes a vector of
-    /// its own first (a block of series is thousands of arrays).
-    template <class T>
-    void append_array(std::vector<T>& out) {
-        static_assert(std::is_trivially_copyable_v<T>);
-        const auto n = count(sizeof(T));
-        const auto at = out.size();
-        out.resize(at + n);
-        if (n) std::memcpy(out.data() + at, in_.data() + pos_, n * sizeof(T));
-        pos_ += n * sizeof(T);
-    }
     /// The next array read where it lies, without a copy: the view lives as long as the
     /// bytes. The writer must have put its items on a multiple of sizeof(T) (an internal
     /// error otherwise).

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "core/memory.hpp"
-
 namespace tsbatch {
 
 std::vector<std::vector<std::byte>> allgather_bytes(const comm& c, const std::vector<std::byte>& local) {
